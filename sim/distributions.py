@@ -1,0 +1,301 @@
+"""Probability distributions: scenario-side specifications and fast samplers.
+
+A specification is a small pydantic model (``{dist: gamma, mean: 10, sd: 3}``),
+validated when the scenario is read.  At run time it becomes a :class:`Sampler`
+that draws blocks of values from a numpy ``Generator`` and hands them out one
+at a time: a draw costs a list index, not a ``scipy.stats`` call.
+
+Names follow ``scipy.stats`` (``expon``, ``gamma``, ``lognorm``, ``truncnorm``,
+``triang``, ``uniform``); the friendlier aliases users type (``exponential``,
+``lognormal``, ``normal``, ``triangular``) are accepted too.  All parameters are
+given in the units of the field that holds the distribution (days, units, ...).
+"""
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import special, stats
+
+BLOCK = 512
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def sampler(self, rng: np.random.Generator) -> "Sampler":
+        return Sampler(self, rng)
+
+    def draw_block(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    @property
+    def mean_value(self) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+    @property
+    def variance(self) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Deterministic(_Spec):
+    """Always *value*."""
+
+    dist: Literal["deterministic", "constant"] = "deterministic"
+    value: float = Field(ge=0)
+
+    def draw_block(self, rng, n):
+        return np.full(n, self.value)
+
+    @property
+    def mean_value(self):
+        return self.value
+
+    @property
+    def variance(self):
+        return 0.0
+
+
+class Exponential(_Spec):
+    """Exponential with the given *mean* (scipy ``expon(scale=mean)``)."""
+
+    dist: Literal["exponential", "expon"]
+    mean: float = Field(gt=0)
+
+    def draw_block(self, rng, n):
+        return rng.exponential(self.mean, n)
+
+    @property
+    def mean_value(self):
+        return self.mean
+
+    @property
+    def variance(self):
+        return self.mean**2
+
+
+class Gamma(_Spec):
+    """Gamma given either (*mean*, *sd*) or (*shape*, *scale*)."""
+
+    dist: Literal["gamma"]
+    mean: float | None = Field(default=None, gt=0)
+    sd: float | None = Field(default=None, gt=0)
+    shape: float | None = Field(default=None, gt=0)
+    scale: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _params(self):
+        by_moments = self.mean is not None and self.sd is not None
+        by_shape = self.shape is not None and self.scale is not None
+        if by_moments == by_shape:
+            raise ValueError("give either mean and sd, or shape and scale")
+        return self
+
+    @property
+    def k(self) -> float:
+        return self.shape if self.shape is not None else (self.mean / self.sd) ** 2
+
+    @property
+    def theta(self) -> float:
+        return self.scale if self.scale is not None else self.sd**2 / self.mean
+
+    def draw_block(self, rng, n):
+        return rng.gamma(self.k, self.theta, n)
+
+    @property
+    def mean_value(self):
+        return self.k * self.theta
+
+    @property
+    def variance(self):
+        return self.k * self.theta**2
+
+
+class LogNormal(_Spec):
+    """Log-normal given the *mean* and *sd* of the variable itself (not of its log)."""
+
+    dist: Literal["lognormal", "lognorm"]
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+
+    def _log_params(self) -> tuple[float, float]:
+        s2 = math.log1p((self.sd / self.mean) ** 2)
+        return math.log(self.mean) - s2 / 2, math.sqrt(s2)
+
+    def draw_block(self, rng, n):
+        mu, s = self._log_params()
+        return rng.lognormal(mu, s, n)
+
+    @property
+    def mean_value(self):
+        return self.mean
+
+    @property
+    def variance(self):
+        return self.sd**2
+
+
+class TruncNormal(_Spec):
+    """Normal(*mean*, *sd*) truncated at 0 (scipy ``truncnorm`` with a = -mean/sd).
+
+    *mean* and *sd* are those of the parent normal; for sd << mean the
+    truncation is immaterial.
+    """
+
+    dist: Literal["normal", "truncnorm"]
+    mean: float
+    sd: float = Field(gt=0)
+
+    def draw_block(self, rng, n):
+        # Inverse-CDF on a uniform block: exact and vectorised.
+        a = -self.mean / self.sd
+        lo = special.ndtr(a)
+        u = lo + (1.0 - lo) * rng.random(n)
+        return np.maximum(self.mean + self.sd * special.ndtri(u), 0.0)
+
+    def _frozen(self):
+        return stats.truncnorm(-self.mean / self.sd, np.inf, loc=self.mean, scale=self.sd)
+
+    @property
+    def mean_value(self):
+        return float(self._frozen().mean())
+
+    @property
+    def variance(self):
+        return float(self._frozen().var())
+
+
+class Triangular(_Spec):
+    """Triangular on [*low*, *high*] with mode *mode* (scipy ``triang``)."""
+
+    dist: Literal["triangular", "triang"]
+    low: float = Field(ge=0)
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not (self.low <= self.mode <= self.high) or self.low == self.high:
+            raise ValueError("need low <= mode <= high and low < high")
+        return self
+
+    def draw_block(self, rng, n):
+        return rng.triangular(self.low, self.mode, self.high, n)
+
+    @property
+    def mean_value(self):
+        return (self.low + self.mode + self.high) / 3
+
+    @property
+    def variance(self):
+        a, c, b = self.low, self.mode, self.high
+        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+
+
+class Uniform(_Spec):
+    """Uniform on [*low*, *high*]."""
+
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.low < self.high:
+            raise ValueError("need low < high")
+        return self
+
+    def draw_block(self, rng, n):
+        return rng.uniform(self.low, self.high, n)
+
+    @property
+    def mean_value(self):
+        return (self.low + self.high) / 2
+
+    @property
+    def variance(self):
+        return (self.high - self.low) ** 2 / 12
+
+
+class Empirical(_Spec):
+    """Resample (with replacement) from a list of observed values."""
+
+    dist: Literal["empirical"]
+    observations: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+
+    def draw_block(self, rng, n):
+        return rng.choice(np.asarray(self.observations, dtype=float), n)
+
+    @property
+    def mean_value(self):
+        return float(np.mean(self.observations))
+
+    @property
+    def variance(self):
+        return float(np.var(self.observations))
+
+
+Distribution = Annotated[
+    Union[Deterministic, Exponential, Gamma, LogNormal, TruncNormal, Triangular, Uniform, Empirical],
+    Field(discriminator="dist"),
+]
+"""A distribution specification; a bare number in YAML means deterministic."""
+
+DIST_NAMES = {"deterministic", "constant", "exponential", "expon", "gamma", "lognormal", "lognorm",
+              "normal", "truncnorm", "triangular", "triang", "uniform", "empirical"}
+
+
+def coerce_number(value):
+    """Let a bare number stand for a deterministic distribution."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"dist": "deterministic", "value": value}
+    return value
+
+
+class Sampler:
+    """Hands out draws from blocks of ``BLOCK`` values; ``next()`` is the hot path."""
+
+    __slots__ = ("_spec", "_rng", "_buf", "_i", "_n", "constant")
+
+    def __init__(self, spec: _Spec, rng: np.random.Generator) -> None:
+        self._spec = spec
+        self._rng = rng
+        self._buf: list[float] = []
+        self._i = 0
+        self._n = 0
+        self.constant = spec.value if isinstance(spec, Deterministic) else None
+
+    def __call__(self) -> float:
+        if self.constant is not None:
+            return self.constant
+        i = self._i
+        if i >= self._n:
+            self._buf = self._spec.draw_block(self._rng, BLOCK).tolist()
+            self._n = len(self._buf)
+            i = 0
+        self._i = i + 1
+        return self._buf[i]
+
+
+class Bernoulli:
+    """Block-drawn coin flips with success probability *p*."""
+
+    __slots__ = ("p", "_rng", "_buf", "_i")
+
+    def __init__(self, p: float, rng: np.random.Generator) -> None:
+        self.p = p
+        self._rng = rng
+        self._buf: list[float] = []
+        self._i = BLOCK
+
+    def __call__(self) -> bool:
+        if self.p <= 0.0:
+            return False
+        if self._i >= BLOCK:
+            self._buf = self._rng.random(BLOCK).tolist()
+            self._i = 0
+        u = self._buf[self._i]
+        self._i += 1
+        return u < self.p

@@ -1,0 +1,131 @@
+"""Lots of material and the first-expiry-first-out stores that hold them.
+
+A :class:`Lot` is the unit of genealogy: it carries an id, a quantity, the id of
+the lot it was made or split from, and an expiry time.  A :class:`LotStore`
+holds lots of one material at one place, issues them first-expiry-first-out
+(splitting a lot when only part of it is taken) and lets processes wait until a
+quantity is available.
+"""
+from __future__ import annotations
+
+import math
+from bisect import insort
+from collections import deque
+from typing import Callable
+
+import simpy
+
+
+class Lot:
+    """A quantity of one material with one history and one expiry date."""
+
+    __slots__ = ("id", "material", "qty", "parent", "expiry", "created", "store", "_key")
+
+    def __init__(self, id: str, material: str, qty: float, parent: str | None, expiry: float, created: float) -> None:
+        self.id = id
+        self.material = material
+        self.qty = qty
+        self.parent = parent
+        self.expiry = expiry
+        self.created = created
+        self.store: LotStore | None = None
+        self._key = (expiry, id)
+
+    def __lt__(self, other: "Lot") -> bool:
+        return self._key < other._key
+
+    def __repr__(self) -> str:
+        return f"Lot({self.id!r}, {self.material!r}, qty={self.qty:g}, parent={self.parent!r}, expiry={self.expiry:g})"
+
+
+class LotStore:
+    """FEFO store of lots of one material.
+
+    Every callable in ``watchers`` is called as ``watcher(t, qty_on_hand)`` after
+    each change, so owners keep time-weighted statistics and review their
+    replenishment policies without polling.
+    ``get(qty)`` returns a SimPy event that fires, in request order, with the
+    list of lots (split as needed) once *qty* is on hand.
+    """
+
+    def __init__(self, env: simpy.Environment, name: str, material: str,
+                 watchers: list[Callable[[float, float], None]] | None = None) -> None:
+        self.env = env
+        self.name = name
+        self.material = material
+        self.lots: list[Lot] = []
+        self.qty = 0.0
+        self._waiting: deque[tuple[float, simpy.Event]] = deque()
+        self.watchers = list(watchers or [])
+        self._id_seq = 0
+
+    # -- bookkeeping -------------------------------------------------------
+    def _changed(self) -> None:
+        t, q = self.env.now, self.qty
+        for watch in self.watchers:
+            watch(t, q)
+
+    def put(self, lot: Lot) -> None:
+        lot.store = self
+        insort(self.lots, lot)
+        self.qty += lot.qty
+        self._serve_waiting()
+        self._changed()
+
+    def remove(self, lot: Lot) -> float:
+        """Take a whole lot out (expiry, recall); returns the quantity removed."""
+        self.lots.remove(lot)
+        lot.store = None
+        self.qty -= lot.qty
+        self._changed()
+        return lot.qty
+
+    def available(self, min_expiry: float = -math.inf) -> float:
+        """Quantity in lots expiring at or after *min_expiry*."""
+        if min_expiry == -math.inf:
+            return self.qty
+        return sum(l.qty for l in self.lots if l.expiry >= min_expiry)
+
+    def take(self, qty: float, min_expiry: float = -math.inf) -> list[Lot]:
+        """Issue up to *qty* FEFO from lots expiring at or after *min_expiry*, splitting the last lot."""
+        out: list[Lot] = []
+        need = qty
+        i = 0
+        lots = self.lots
+        while need > 1e-9 and i < len(lots):
+            lot = lots[i]
+            if lot.expiry < min_expiry:
+                i += 1
+                continue
+            if lot.qty <= need + 1e-9:
+                lots.pop(i)
+                lot.store = None
+                need -= lot.qty
+                out.append(lot)
+            else:
+                self._id_seq += 1
+                piece = Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry, self.env.now)
+                lot.qty -= need
+                need = 0.0
+                out.append(piece)
+        taken = qty - need
+        if taken:
+            self.qty -= taken
+            self._changed()
+        return out
+
+    def holdings(self):
+        """What this store holds, for the conservation check."""
+        yield self.material, "on_hand", sum(l.qty for l in self.lots)
+
+    # -- blocking issue ----------------------------------------------------
+    def get(self, qty: float) -> simpy.Event:
+        ev = self.env.event()
+        self._waiting.append((qty, ev))
+        self._serve_waiting()
+        return ev
+
+    def _serve_waiting(self) -> None:
+        while self._waiting and self._waiting[0][0] <= self.qty + 1e-9:
+            qty, ev = self._waiting.popleft()
+            ev.succeed(self.take(qty))

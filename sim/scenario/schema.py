@@ -1,0 +1,48 @@
+"""The top-level scenario: run settings plus the supply and clinical sections."""
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import Model, Name, NonNegFloat, PositiveFloat
+from sim.scenario.clinical import Trial
+from sim.scenario.supply import Depot, Line, Packaging, Supplier
+
+
+class Scenario(Model):
+    """A complete scenario. Times are in days."""
+
+    name: Name = "scenario"
+    description: str = ""
+    horizon: PositiveFloat = Field(description="days simulated")
+    warmup: NonNegFloat = Field(0.0, description="days discarded from statistics")
+    period: PositiveFloat = Field(7.0, description="days per reporting period (time series)")
+    seed: int = Field(20261123, ge=0, description="experiment seed")
+    replications: int = Field(10, ge=1)
+    suppliers: list[Supplier] = Field(min_length=1)
+    lines: list[Line] = Field(min_length=1)
+    packaging: Packaging
+    depot: Depot = Depot()
+    trials: list[Trial] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cross_references(self):
+        if self.warmup >= self.horizon:
+            raise ValueError(f"warmup ({self.warmup}) must be shorter than horizon ({self.horizon})")
+        _unique("suppliers", [s.name for s in self.suppliers])
+        _unique("lines", [l.name for l in self.lines])
+        _unique("trials", [t.name for t in self.trials])
+        supplied = {s.material for s in self.suppliers}
+        _unique("suppliers (one supplier per material)", [s.material for s in self.suppliers])
+        for i, line in enumerate(self.lines):
+            if line.material not in supplied:
+                raise ValueError(
+                    f"lines[{i}].material: {line.material!r} has no supplier (supplied: {sorted(supplied)})")
+        return self
+
+
+def _unique(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ValueError(f"{what}: name {n!r} is used twice")
+        seen.add(n)

@@ -1,0 +1,199 @@
+"""Statistics collected while the simulation runs, and summaries across replications.
+
+Two kinds of collector, kept apart because they average differently:
+
+* :class:`Tally` — observations such as delays; each counts once.
+* :class:`Level` — a quantity that holds a value over time (inventory, WIP,
+  busy servers); averaged by time.
+
+Both drop what happens before the warm-up, keep O(1) state plus one value per
+reporting period (memory flat in the run length) and merge across
+replications.  :class:`PeriodCounter` counts throughput per period.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats as _st
+
+RESERVOIR = 1000
+
+
+class Tally:
+    """Running count, mean, variance (Welford), min, max and a bounded sample."""
+
+    __slots__ = ("name", "warmup", "n", "mean", "_m2", "min", "max", "_sample", "_seen", "_rng")
+
+    def __init__(self, name: str, warmup: float = 0.0, rng: np.random.Generator | None = None) -> None:
+        self.name = name
+        self.warmup = warmup
+        self.n = 0
+        self.mean = 0.0
+        self._m2 = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+        self._sample: list[float] = []
+        self._seen = 0
+        self._rng = rng
+
+    def observe(self, value: float, now: float) -> None:
+        if now < self.warmup:
+            return
+        self.n += 1
+        d = value - self.mean
+        self.mean += d / self.n
+        self._m2 += d * (value - self.mean)
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
+        # Reservoir sample (Algorithm R) for distribution plots, bounded memory.
+        self._seen += 1
+        if len(self._sample) < RESERVOIR:
+            self._sample.append(value)
+        elif self._rng is not None:
+            j = int(self._rng.integers(self._seen))
+            if j < RESERVOIR:
+                self._sample[j] = value
+
+    @property
+    def variance(self) -> float:
+        return self._m2 / (self.n - 1) if self.n > 1 else 0.0
+
+    @property
+    def sample(self) -> list[float]:
+        return list(self._sample)
+
+    def merge(self, other: "Tally") -> "Tally":
+        """Pooled tally of two (Chan et al. parallel variance)."""
+        out = Tally(self.name, self.warmup)
+        n = self.n + other.n
+        if n == 0:
+            return out
+        d = other.mean - self.mean
+        out.n = n
+        out.mean = self.mean + d * other.n / n
+        out._m2 = self._m2 + other._m2 + d * d * self.n * other.n / n
+        out.min = min(self.min, other.min)
+        out.max = max(self.max, other.max)
+        out._sample = (self._sample + other._sample)[: 2 * RESERVOIR]
+        return out
+
+
+class Level:
+    """Time-weighted level with a per-period average series.
+
+    ``set(t, x)`` records that the level became *x* at time *t*; the area under
+    the step function is accumulated from ``warmup`` on, and split into
+    reporting periods of width ``period`` for the over-time figures.
+    """
+
+    __slots__ = ("name", "warmup", "period", "value", "_t", "_area", "_t0", "max", "_bins", "_bin_area")
+
+    def __init__(self, name: str, horizon: float, period: float, warmup: float = 0.0, initial: float = 0.0) -> None:
+        self.name = name
+        self.warmup = warmup
+        self.period = period
+        self.value = initial
+        self._t = 0.0
+        self._area = 0.0
+        self.max = initial
+        self._bins = np.zeros(max(1, math.ceil(horizon / period)))
+        self._bin_area = self._bins  # alias kept for clarity of intent
+
+    def _accumulate(self, t: float) -> None:
+        t0, v = self._t, self.value
+        if t <= t0:
+            return
+        if v:
+            if t > self.warmup:
+                self._area += v * (t - max(t0, self.warmup))
+            p = self.period
+            bins = self._bins
+            last = len(bins) - 1
+            a = t0
+            while a < t:
+                k = min(int(a // p), last)
+                b = min(t, (k + 1) * p) if k < last else t
+                bins[k] += v * (b - a)
+                a = b
+        self._t = t
+
+    def set(self, t: float, value: float) -> None:
+        self._accumulate(t)
+        self.value = value
+        if value > self.max:
+            self.max = value
+
+    def add(self, t: float, delta: float) -> None:
+        self.set(t, self.value + delta)
+
+    def finish(self, t: float) -> None:
+        self._accumulate(t)
+
+    def mean(self, t_end: float) -> float:
+        """Time average over [warmup, t_end]; call :meth:`finish` first."""
+        span = t_end - self.warmup
+        return self._area / span if span > 0 else float("nan")
+
+    def series(self, t_end: float) -> np.ndarray:
+        """Average level in each reporting period (the last one may be partial)."""
+        p = self.period
+        widths = np.full(len(self._bins), p)
+        widths[-1] = max(t_end - p * (len(self._bins) - 1), 1e-12)
+        return self._bins / widths
+
+
+class PeriodCounter:
+    """Counts of something (units produced, kits shipped) per reporting period."""
+
+    __slots__ = ("name", "warmup", "period", "total", "_bins")
+
+    def __init__(self, name: str, horizon: float, period: float, warmup: float = 0.0) -> None:
+        self.name = name
+        self.warmup = warmup
+        self.period = period
+        self.total = 0.0
+        self._bins = np.zeros(max(1, math.ceil(horizon / period)))
+
+    def count(self, t: float, amount: float = 1.0) -> None:
+        k = min(int(t // self.period), len(self._bins) - 1)
+        self._bins[k] += amount
+        if t >= self.warmup:
+            self.total += amount
+
+    def series(self) -> np.ndarray:
+        return self._bins.copy()
+
+
+@dataclass
+class Summary:
+    """Across-replication summary of one metric."""
+
+    metric: str
+    n: int
+    mean: float
+    sd: float
+    ci_low: float
+    ci_high: float
+    half_width: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.half_width = (self.ci_high - self.ci_low) / 2
+
+
+def summarize(metric: str, values: np.ndarray | list[float], confidence: float = 0.95) -> Summary:
+    """Mean, sd and Student-t confidence interval of per-replication values (NaNs ignored)."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return Summary(metric, 0, math.nan, math.nan, math.nan, math.nan)
+    m = float(x.mean())
+    if n == 1:
+        return Summary(metric, 1, m, math.nan, math.nan, math.nan)
+    sd = float(x.std(ddof=1))
+    h = float(_st.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    return Summary(metric, n, m, sd, m - h, m + h)
