@@ -158,7 +158,7 @@ class SiteNode:
         randomised = env.now
         k = spec.kits_per_visit
         for day in spec.visits:
-            yield env.timeout(randomised + day - env.now)
+            yield env.timeout(max(0.0, randomised + day - env.now))  # a late dose does not move the schedule
             ctx.ledger.inflow(VISIT, "due", 1)
             due = env.now
             if not self.waiting and self._dispense(k):

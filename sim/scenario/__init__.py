@@ -46,13 +46,19 @@ def format_errors(err: ValidationError) -> list[str]:
             line = f"{path}: required field is missing"
         elif e["type"] == "extra_forbidden":
             line = f"{path}: unknown field (value {e['input']!r}); check the spelling"
-        elif e["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        elif e["type"] == "union_tag_invalid":
+            ctx = e.get("ctx", {})
+            line = (f"{path}.{ctx.get('discriminator', 'kind').strip(chr(39))}: unknown value "
+                    f"{ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}")
+        elif e["type"] == "union_tag_not_found":
             line = f"{path}: {msg}"
         else:
             shown = repr(e["input"])
             if len(shown) > 60:
                 shown = shown[:57] + "..."
-            line = f"{path}: expected {msg[0].lower() + msg[1:]}; got {shown}" if path else msg
+            if msg.startswith("Input should be "):
+                msg = "expected " + msg.removeprefix("Input should be ")
+            line = f"{path}: {msg}; got {shown}" if path else msg
         problems.append(line)
     return problems
 

@@ -1,0 +1,34 @@
+"""Shared fixtures: small scenarios built as dicts, so each test can tweak one field."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from sim.scenario import parse_scenario
+
+DETERMINISTIC = {
+    "name": "deterministic",
+    "horizon": 50,
+    "period": 10,
+    "replications": 1,
+    "suppliers": [{"name": "sup", "material": "api", "lead_time": 5, "order_quantity": 50,
+                   "reorder_point": 10, "initial_stock": 20}],
+    "lines": [{"name": "line", "kind": "batch", "material": "api", "material_per_batch": 10,
+               "batch_size": 1000, "cycle_time": 4, "qc_time": 3}],
+    "packaging": {"units_per_kit": 100, "time": 1, "shelf_life": 1000},
+    "trials": [{"name": "t", "target_patients": 10, "visits": [0], "resupply": {"trigger": 1, "level": 2},
+                "regions": [{"name": "r", "sites": 1, "activation": 1000, "enrollment_rate": 0.1,
+                             "transit_time": 1}]}],
+}
+
+
+def scenario_dict(base: dict = DETERMINISTIC, **changes) -> dict:
+    d = copy.deepcopy(base)
+    d.update(changes)
+    return d
+
+
+@pytest.fixture
+def deterministic():
+    return parse_scenario(scenario_dict())

@@ -1,0 +1,103 @@
+"""Bad scenario files: one clear line per problem (file, field path, value, expectation), exit 2."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sim.cli import cli
+from sim.errors import ScenarioError
+from sim.scenario import dump_scenario, load_default, load_scenario, parse_scenario
+from tests.conftest import scenario_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def problems_of(d: dict) -> list[str]:
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(d, "x.yaml")
+    return err.value.problems
+
+
+def test_nested_path_value_and_expectation():
+    d = scenario_dict()
+    d["lines"].append(dict(d["lines"][0], name="line2", cycle_time={"dist": "exponential", "mean": -3}))
+    (p,) = problems_of(d)
+    assert p == "lines[1].cycle_time.mean: expected greater than 0; got -3"
+
+
+@pytest.mark.parametrize("mutate,expected", [
+    (lambda d: d.pop("horizon"), "horizon: required field is missing"),
+    (lambda d: d["packaging"].update(colour="blue"), "packaging.colour: unknown field"),
+    (lambda d: d["trials"][0].update(visits=[0, 28, 14]), "trials[0].visits: visit days must be strictly increasing"),
+    (lambda d: d["trials"][0]["resupply"].update(level=1, trigger=3), "trials[0].resupply: level (1) must exceed trigger (3)"),
+    (lambda d: d["lines"][0].update(kind="semi"), "lines[0].kind: unknown value 'semi'; expected one of 'batch', 'continuous'"),
+    (lambda d: d["lines"][0].update(material="excipient"), "lines[0].material: 'excipient' has no supplier"),
+    (lambda d: d["lines"][0].update(qc_failure_prob=1.5), "lines[0].qc_failure_prob: expected less than 1; got 1.5"),
+    (lambda d: d["suppliers"][0].update(lead_time={"dist": "weibull"}), "suppliers[0].lead_time.dist: unknown value 'weibull'"),
+    (lambda d: d.update(warmup=60), "warmup (60.0) must be shorter than horizon (50.0)"),
+])
+def test_each_problem_is_named(mutate, expected):
+    d = scenario_dict()
+    mutate(d)
+    problems = problems_of(d)
+    assert any(expected in p for p in problems), problems
+
+
+def test_all_problems_reported_at_once():
+    d = scenario_dict()
+    d["horizon"] = -1
+    d["packaging"]["units_per_kit"] = 0
+    d["trials"][0]["target_patients"] = "many"
+    assert len(problems_of(d)) == 3
+
+
+def test_yaml_syntax_error_names_line(tmp_path):
+    f = tmp_path / "broken.yaml"
+    f.write_text("horizon: 10\nlines: [1,\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(f)
+    assert str(f) in str(err.value) and "line 3" in str(err.value) and "not valid YAML" in str(err.value)
+
+
+def test_yaml_is_read_safely(tmp_path):
+    f = tmp_path / "evil.yaml"
+    f.write_text("horizon: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(f)
+
+
+def test_cli_validate_exit_codes_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    d = scenario_dict()
+    d["lines"][0]["cycle_time"] = {"dist": "gamma", "mean": -2, "sd": 1}
+    bad.write_text(yaml.safe_dump(d))
+    res = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "validate", str(bad)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert f"{bad}: invalid scenario" in res.stderr
+    assert "lines[0].cycle_time.mean: expected greater than 0; got -2" in res.stderr
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(scenario_dict()))
+    ok = CliRunner().invoke(cli, ["validate", str(good)])
+    assert ok.exit_code == 0 and "valid" in ok.output
+
+
+def test_cli_run_on_bad_file_exits_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\n")
+    res = CliRunner().invoke(cli, ["run", str(bad), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "horizon: required field is missing" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_default_and_examples_validate_and_round_trip():
+    sc = load_default()
+    assert parse_scenario(yaml.safe_load(dump_scenario(sc))) == sc  # resolved scenario reproduces itself
+    for f in sorted((ROOT / "scenarios").glob("*.yaml")):
+        load_scenario(f)

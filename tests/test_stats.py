@@ -1,0 +1,79 @@
+"""Collectors against hand computations."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.stats import Level, PeriodCounter, Tally, summarize
+
+
+def test_tally_matches_numpy_and_drops_warmup():
+    rng = np.random.default_rng(1)
+    x = rng.gamma(2.0, 3.0, 5000)
+    t = Tally("d", warmup=10.0, rng=rng)
+    for i, v in enumerate(x):
+        t.observe(v, now=float(i))  # observations at t < 10 are warm-up
+    kept = x[10:]
+    assert t.n == len(kept)
+    assert t.mean == pytest.approx(kept.mean(), rel=1e-12)
+    assert t.variance == pytest.approx(kept.var(ddof=1), rel=1e-10)
+    assert (t.min, t.max) == (kept.min(), kept.max())
+    assert len(t.sample) == 1000 and set(t.sample) <= set(kept)
+
+
+def test_tally_merge_is_pooled():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(5, 2, 300), rng.normal(8, 1, 700)
+    ta, tb = Tally("a"), Tally("b")
+    for v in a:
+        ta.observe(v, 0)
+    for v in b:
+        tb.observe(v, 0)
+    m = ta.merge(tb)
+    both = np.concatenate([a, b])
+    assert m.n == 1000
+    assert m.mean == pytest.approx(both.mean(), rel=1e-12)
+    assert m.variance == pytest.approx(both.var(ddof=1), rel=1e-10)
+
+
+def test_level_time_average_by_hand():
+    # level 0 on [0,2), 4 on [2,5), 1 on [5,10): area = 12 + 5 = 17 over 10 days
+    lv = Level("inv", horizon=10, period=5)
+    lv.set(2, 4)
+    lv.set(5, 1)
+    lv.finish(10)
+    assert lv.mean(10) == pytest.approx(1.7)
+    # periods [0,5): area 12 -> 2.4 ; [5,10): area 5 -> 1.0
+    assert lv.series(10) == pytest.approx([2.4, 1.0])
+    assert lv.max == 4
+
+
+def test_level_warmup_excludes_early_area():
+    lv = Level("inv", horizon=10, period=5, warmup=4)
+    lv.set(2, 4)
+    lv.set(5, 1)
+    lv.finish(10)
+    # from t=4: 4 on [4,5) + 1 on [5,10) = 9 over 6 days
+    assert lv.mean(10) == pytest.approx(9 / 6)
+
+
+def test_period_counter_bins_and_warmup():
+    c = PeriodCounter("out", horizon=30, period=10, warmup=5)
+    for t, q in [(1, 2), (9.99, 1), (10, 5), (29, 1), (30, 7)]:
+        c.count(t, q)
+    assert list(c.series()) == [3, 5, 8]  # t=30 falls in the last bin
+    assert c.total == 14  # only t=1 is before the warm-up
+
+
+def test_summarize_student_t():
+    x = [1.0, 2.0, 4.0, 7.0]
+    s = summarize("m", x)
+    h = stats.t.ppf(0.975, 3) * np.std(x, ddof=1) / 2
+    assert s.mean == pytest.approx(3.5)
+    assert s.ci_low == pytest.approx(3.5 - h) and s.ci_high == pytest.approx(3.5 + h)
+    assert s.half_width == pytest.approx(h)
+    assert summarize("m", [2.0]).n == 1 and math.isnan(summarize("m", [2.0]).sd)
+    assert summarize("m", [1.0, float("nan"), 3.0]).n == 2
