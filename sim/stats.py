@@ -90,7 +90,7 @@ class Level:
     reporting periods of width ``period`` for the over-time figures.
     """
 
-    __slots__ = ("name", "warmup", "period", "value", "_t", "_area", "_t0", "max", "_bins", "_bin_area")
+    __slots__ = ("name", "warmup", "period", "value", "_t", "_area", "max", "_bins")
 
     def __init__(self, name: str, horizon: float, period: float, warmup: float = 0.0, initial: float = 0.0) -> None:
         self.name = name
@@ -100,26 +100,31 @@ class Level:
         self._t = 0.0
         self._area = 0.0
         self.max = initial
-        self._bins = np.zeros(max(1, math.ceil(horizon / period)))
-        self._bin_area = self._bins  # alias kept for clarity of intent
+        self._bins = [0.0] * max(1, math.ceil(horizon / period))
 
     def _accumulate(self, t: float) -> None:
         t0, v = self._t, self.value
         if t <= t0:
             return
-        if v:
-            if t > self.warmup:
-                self._area += v * (t - max(t0, self.warmup))
-            p = self.period
-            bins = self._bins
-            last = len(bins) - 1
-            a = t0
-            while a < t:
-                k = min(int(a // p), last)
-                b = min(t, (k + 1) * p) if k < last else t
-                bins[k] += v * (b - a)
-                a = b
         self._t = t
+        if not v:
+            return
+        w = self.warmup
+        if t > w:
+            self._area += v * (t - (t0 if t0 > w else w))
+        p = self.period
+        bins = self._bins
+        last = len(bins) - 1
+        k = int(t0 // p)
+        if k >= last or t <= (k + 1) * p:  # fast path: the step lies in one period
+            bins[k if k < last else last] += v * (t - t0)
+            return
+        a = t0
+        while a < t:
+            k = min(int(a // p), last)
+            b = min(t, (k + 1) * p) if k < last else t
+            bins[k] += v * (b - a)
+            a = b
 
     def set(self, t: float, value: float) -> None:
         self._accumulate(t)
@@ -141,9 +146,10 @@ class Level:
     def series(self, t_end: float) -> np.ndarray:
         """Average level in each reporting period (the last one may be partial)."""
         p = self.period
-        widths = np.full(len(self._bins), p)
-        widths[-1] = max(t_end - p * (len(self._bins) - 1), 1e-12)
-        return self._bins / widths
+        bins = np.asarray(self._bins)
+        widths = np.full(len(bins), p)
+        widths[-1] = max(t_end - p * (len(bins) - 1), 1e-12)
+        return bins / widths
 
 
 class PeriodCounter:
@@ -156,7 +162,7 @@ class PeriodCounter:
         self.warmup = warmup
         self.period = period
         self.total = 0.0
-        self._bins = np.zeros(max(1, math.ceil(horizon / period)))
+        self._bins = [0.0] * max(1, math.ceil(horizon / period))
 
     def count(self, t: float, amount: float = 1.0) -> None:
         k = min(int(t // self.period), len(self._bins) - 1)
@@ -165,7 +171,7 @@ class PeriodCounter:
             self.total += amount
 
     def series(self) -> np.ndarray:
-        return self._bins.copy()
+        return np.asarray(self._bins)
 
 
 @dataclass

@@ -98,7 +98,7 @@ class SiteNode:
 
     # -- supply --------------------------------------------------------------
     def _usable_after(self) -> float:
-        return self.ctx.now + self.policy.do_not_dispense
+        return self.ctx.env.now + self.policy.do_not_dispense
 
     def position(self) -> float:
         return self.stock.usable(self._usable_after()) + self.expected - self.owed
