@@ -143,6 +143,16 @@ class Level:
         span = t_end - self.warmup
         return self._area / span if span > 0 else float("nan")
 
+    def merge(self, other: "Level", t_end: float) -> "Level":
+        """Pooled level of two replications of the same length: areas and period bins add,
+        so the merged mean is the average over both observation windows.  Both must be finished."""
+        out = Level(self.name, t_end, self.period, self.warmup)
+        out._area = (self._area + other._area) / 2
+        out._bins = [(a + b) / 2 for a, b in zip(self._bins, other._bins)]
+        out._t = t_end
+        out.max = max(self.max, other.max)
+        return out
+
     def series(self, t_end: float) -> np.ndarray:
         """Average level in each reporting period (the last one may be partial)."""
         p = self.period

@@ -60,6 +60,19 @@ def test_level_warmup_excludes_early_area():
     assert lv.mean(10) == pytest.approx(9 / 6)
 
 
+def test_level_merge_pools_replications():
+    a = Level("inv", horizon=10, period=5, warmup=2)
+    a.set(0, 3)
+    a.finish(10)  # 3 throughout: mean 3
+    b = Level("inv", horizon=10, period=5, warmup=2)
+    b.set(6, 8)
+    b.finish(10)  # 0 then 8 on [6,10): area 32 over [2,10] -> 4
+    m = a.merge(b, 10)
+    assert (a.mean(10), b.mean(10), m.mean(10)) == pytest.approx((3, 4, 3.5))
+    assert m.series(10) == pytest.approx([1.5, 3 / 2 + 8 * 4 / 5 / 2])
+    assert m.max == 8
+
+
 def test_period_counter_bins_and_warmup():
     c = PeriodCounter("out", horizon=30, period=10, warmup=5)
     for t, q in [(1, 2), (9.99, 1), (10, 5), (29, 1), (30, 7)]:
