@@ -250,8 +250,12 @@ class DispensingPoint:
         if self.closed:
             self.shelf.destroy(shipment.lots)
             return
+        horizon = self.ctx.horizon
         for lot in shipment.lots:
             self.shelf.put(lot)
+            unusable = lot.expiry - self.resupply.do_not_dispense
+            if now < unusable < horizon:  # the position drops then without any event here
+                self.ctx.at(unusable, self.review)
         self._delivery.observe(now - shipment.ordered, now)
         self._serve_waiting()
         self.review()
