@@ -20,7 +20,13 @@ class Point(Protocol):
 
 
 class ResupplyPolicy:
-    """Base class: subclasses implement :meth:`quantity`."""
+    """Base class: subclasses implement :meth:`quantity`.
+
+    ``expiry_lookahead``: kits that stop being dispensable within so many days
+    no longer count in the position, so that they are replaced in time.
+    """
+
+    expiry_lookahead = 0.0
 
     def __init__(self, spec: Resupply) -> None:
         self.spec = spec
@@ -50,8 +56,13 @@ class PredictivePolicy(ResupplyPolicy):
     """Cover the forecast visits of the next *short_window* days; ship for the *prediction_window*.
 
     The forecast slides with time, so the point is reviewed again when a visit
-    enters the short window (:meth:`next_review`), not only at events.
+    enters the short window (:meth:`next_review`), not only at events.  Kits
+    that will not be dispensable through the short window do not count.
     """
+
+    def __init__(self, spec: Resupply) -> None:
+        super().__init__(spec)
+        self.expiry_lookahead = spec.short_window
 
     def buffer(self, kit: str) -> float:
         return 0.0

@@ -184,7 +184,9 @@ class DispensingPoint:
         return self.ctx.now + self.resupply.do_not_dispense
 
     def position(self, kit: str) -> float:
-        return self.shelf.usable(kit, self._usable_after()) + self.expected[kit] - self.owed[kit]
+        """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed."""
+        after = self._usable_after() + self.policy.expiry_lookahead
+        return self.shelf.usable(kit, after) + self.expected[kit] - self.owed[kit]
 
     def forecast(self, kit: str, until: float) -> float:
         """Kits of *kit* the enrolled patients' visits due up to *until* need (not yet attempted)."""
@@ -240,7 +242,10 @@ class DispensingPoint:
 
     def _order(self, wants: dict[str, float]) -> None:
         if wants:
-            for kit, n in self.depot.ship(self, wants, self.resupply.do_not_ship, self.lane).items():
+            # Never ship a kit that would not count in the position on arrival.
+            r = self.resupply
+            dns = max(r.do_not_ship, r.do_not_dispense + self.policy.expiry_lookahead)
+            for kit, n in self.depot.ship(self, wants, dns, self.lane).items():
                 self.expected[kit] += n
 
     def arrive(self, shipment: Shipment) -> None:
@@ -253,7 +258,7 @@ class DispensingPoint:
         horizon = self.ctx.horizon
         for lot in shipment.lots:
             self.shelf.put(lot)
-            unusable = lot.expiry - self.resupply.do_not_dispense
+            unusable = lot.expiry - self.resupply.do_not_dispense - self.policy.expiry_lookahead
             if now < unusable < horizon:  # the position drops then without any event here
                 self.ctx.at(unusable, self.review)
         self._delivery.observe(now - shipment.ordered, now)

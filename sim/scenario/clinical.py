@@ -29,8 +29,11 @@ PerKit = Union[int, dict[Name, Annotated[int, Field(ge=0)]]]
 
 
 def _weekday(v: Any) -> Any:
-    if isinstance(v, str) and v.strip().lower()[:3] in WEEKDAYS:
-        return WEEKDAYS[v.strip().lower()[:3]]
+    if isinstance(v, str):
+        key = v.strip().lower()[:3]
+        if key not in WEEKDAYS or not "monday tuesday wednesday thursday friday saturday sunday".count(v.strip().lower()):
+            raise ValueError("a weekday: mon, tue, wed, thu, fri, sat, sun (or 0-6, day 0 a Monday)")
+        return WEEKDAYS[key]
     return v
 
 
