@@ -28,10 +28,12 @@ def _metrics(results_dir: Path) -> dict[str, list[float]]:
     return out
 
 
-def _busiest_sites(metrics: dict[str, list[float]], n: int = 3) -> list[str]:
+def _busiest_sites(metrics: dict[str, list[float]], series, n: int = 3) -> list[str]:
+    """The *n* sites that randomised most patients among those that hold kits (not direct to patient)."""
     sites = {k[5:-len(".randomised")]: np.nanmean(v) for k, v in metrics.items()
              if k.startswith("site.") and k.endswith(".randomised")}
-    return sorted(sites, key=lambda s: -sites[s])[:n]
+    stocked = [s for s in sites if np.nansum(series.get(f"inventory.site.{s}", 0.0)) > 0]
+    return sorted(stocked, key=lambda s: -sites[s])[:n]
 
 
 def enrollment_panel(ax, series, t, metrics) -> None:
@@ -56,9 +58,8 @@ def inventory_panels(ax_depot, ax_sites, series, t, metrics) -> None:
     ax_depot.set_title("Kits at depots (mean, 5-95 % band)")
     ax_depot.set_ylabel("kits (period average)")
     ax_depot.legend(frameon=False)
-    for s in _busiest_sites(metrics):
-        if f"inventory.site.{s}" in series:
-            _band(ax_sites, t, series[f"inventory.site.{s}"], s)
+    for s in _busiest_sites(metrics, series):
+        _band(ax_sites, t, series[f"inventory.site.{s}"], s)
     if "inventory.homes_total" in series:
         _band(ax_sites, t, series["inventory.homes_total"], "all patients' homes")
     ax_sites.set_title("Kits at the three busiest sites (mean, 5-95 % band)")

@@ -460,6 +460,7 @@ class SiteNode(DispensingPoint):
             point = HomeNode(ctx, self, p, self.network)
             self.homes.append(point)
             self.patients.append(p)
+            point.ship_initial()
         point.admit(p)
         env.process(self._treat(p, point))
 
