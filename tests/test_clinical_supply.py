@@ -206,6 +206,8 @@ def test_two_trials_share_one_depot_and_the_shortage():
     assert m["trial.A.enrolled"] == 30 and m["trial.B.enrolled"] == 30
     assert m["total.dispensed.kits"] <= 150 and m["total.visits.not_dosed"] >= 180 - 150
     assert m["total.visits.dosed"] + m["total.visits.not_dosed"] == 180
+    assert m["trial.A.visits_not_dosed"] + m["trial.B.visits_not_dosed"] == m["total.visits.not_dosed"]
+    assert m["trial.A.patients_not_dosed"] + m["trial.B.patients_not_dosed"] == m["total.patients.not_dosed"]
 
 
 def test_direct_to_patient_homes_are_supplied_and_cleared():

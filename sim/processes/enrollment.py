@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.context import Context
+from sim.distributions import Deterministic, Exponential
 
 if TYPE_CHECKING:
     from sim.processes.sites import SiteNode
@@ -45,12 +46,12 @@ def recruit(ctx: Context, site: "SiteNode"):
     rate = site.rate
     if rate <= 0:
         return
-    mean_gap = 1.0 / rate
-    regular = group.arrivals == "regular"
-    rng = ctx.rng(f"site.{site.name}.enrollment")
+    gap_spec = Deterministic(value=1.0 / rate) if group.arrivals == "regular" else \
+        Exponential(dist="exponential", mean=1.0 / rate)
+    gap = ctx.sampler(f"site.{site.name}.enrollment", gap_spec)
     trial = site.trial
     while not (trial.closed or site.capped):
-        yield env.timeout(mean_gap if regular else rng.exponential(mean_gap))
+        yield env.timeout(gap())
         if trial.closed or site.capped:
             break
         if trial.randomised + trial.screening >= trial.target or site.would_exceed_cap():

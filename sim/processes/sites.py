@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
 from sim.context import Context
+from sim.distributions import Exponential
 from sim.processes.enrollment import BlockRandomiser, recruit
 from sim.processes.inventory import KitShelf, kit_of
 from sim.processes.logistics import Lane, Shipment
@@ -70,6 +71,7 @@ class TrialNode:
             self.arms = [Arm("all", 1, {k: spec.kits_per_visit for k in kits})]
         self.kits = sorted({k for a in self.arms for k, n in a.kits.items() if n > 0})
         self.screened = self.screen_failed = self.randomised = 0
+        self.visits_not_dosed = self.patients_not_dosed = 0
         self.screening = self.active = self.completed = self.dropped = 0
         self.by_arm = [0] * len(self.arms)
         self.closed = False
@@ -131,6 +133,8 @@ class TrialNode:
         m = {f"trial.{n}.enrolled": self.randomised, f"trial.{n}.screened": self.screened,
              f"trial.{n}.screen_failed": self.screen_failed, f"trial.{n}.completed": self.completed,
              f"trial.{n}.dropped": self.dropped, f"trial.{n}.active": self.active,
+             f"trial.{n}.visits_not_dosed": self.visits_not_dosed,
+             f"trial.{n}.patients_not_dosed": self.patients_not_dosed,
              f"trial.{n}.first_patient_in": self.first_patient_in,
              f"trial.{n}.last_patient_in": self.last_patient_in,
              f"trial.{n}.last_patient_last_visit": self.last_visit}
@@ -337,8 +341,10 @@ class DispensingPoint:
         self.ctx.ledger.outflow(VISIT, "not_dosed", 1)
         self._not_dosed.count(now)
         self.ctx.counter(f"visits.{kind}").count(now)
+        self.trial.visits_not_dosed += 1
         if p.missed == 0:
             self._patients_not_dosed.count(now)
+            self.trial.patients_not_dosed += 1
         p.missed += 1
 
     # -- patients on the books -------------------------------------------------------------
@@ -393,7 +399,9 @@ class SiteNode(DispensingPoint):
         self._screen_fail = ctx.coin(f"site.{name}.screen_failure", spec.screen_failure)
         self._duration = (ctx.sampler(f"site.{name}.treatment_duration", spec.treatment_duration)
                           if spec.treatment_duration is not None else None)
-        self._dropout = ctx.rng(f"site.{name}.dropout")
+        h = spec.dropout_hazard
+        self._dropout = ctx.sampler(f"site.{name}.dropout", Exponential(dist="exponential", mean=1.0 / h)) \
+            if h > 0 else None
         self.randomiser = trial.randomiser(f"site.{name}.randomisation")
         self._visits = trial.visit_plan()
         trial.sites.append(self)
@@ -480,8 +488,7 @@ class SiteNode(DispensingPoint):
                 due.append(t)
                 windows.append(w)
                 t += spec.repeat_every
-        h = spec.dropout_hazard
-        drop_at = now + self._dropout.exponential(1.0 / h) if h > 0 else math.inf
+        drop_at = now + self._dropout() if self._dropout is not None else math.inf
         return Patient(self.ctx.new_id("PAT"), arm, due, windows, drop_at)
 
     def _treat(self, p: Patient, point: DispensingPoint):
