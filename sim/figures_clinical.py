@@ -8,6 +8,7 @@ Built from the stored tables only (``series.csv``, ``metrics.csv``), like :mod:`
 from __future__ import annotations
 
 import argparse
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -96,7 +97,9 @@ def clinical_figure(results_dir: str | Path, out: str | Path | None = None) -> l
         for ax in axes[1]:
             ax.set_xlabel("day")
         n = len(next(iter(metrics.values()), []))
-        fig.suptitle(f"{results_dir.name}: {n} replications")
+        meta = results_dir / "metadata.json"
+        name = json.loads(meta.read_text()).get("scenario", results_dir.name) if meta.exists() else results_dir.name
+        fig.suptitle(f"{name}: {n} replications")
         fig.tight_layout()
         paths = []
         if out is not None:
