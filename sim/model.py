@@ -59,6 +59,7 @@ class SupplyChainModel:
                       for l in sc.lines]
         self.trials = self.network.trials
         self.sites = self.network.sites
+        self.lanes = list(self.network.lanes.values())
 
     # -- running ---------------------------------------------------------------
     def run(self) -> None:

@@ -17,7 +17,8 @@ from sim.distributions import Deterministic, _Spec
 from sim.processes.depot import DepotNode
 from sim.processes.inventory import KitPlan, resolve_kit_types
 from sim.processes.logistics import Lane
-from sim.processes.sites import SiteNode, TrialNode
+from sim.processes.sites import SiteNode
+from sim.processes.trial import TrialNode
 from sim.scenario.clinical import Country, LaneSpec, Trial, per_kit
 
 ALWAYS_REPORTED = ("visits.dosed", "visits.not_dosed", "visits.dosed_on_time", "visits.missed_dispensing",
