@@ -39,6 +39,7 @@ def test_phase3_example_uses_every_network_feature():
     assert m["total.shipped.kits_to_depots"] > 0 and m["total.relabelled.kits"] > 0
     assert m["total.cost.shipping"] > 0 and m["total.excursions"] > 0
     assert 0.55 < m["trial.MAB-301.arm.active.randomised"] / 900 < 0.78
+    assert sc.trials[0].n_sites == 92 == sum(1 for k in m if k.startswith("site.") and k.endswith(".randomised"))
 
 
 def test_default_scenario_still_runs():

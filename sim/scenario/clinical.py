@@ -230,6 +230,11 @@ class Trial(Model):
     regions: list[Region] = Field(default_factory=list, description="legacy compact site groups")
     sites: list[SiteGroup] = Field(default_factory=list)
 
+    @property
+    def n_sites(self) -> int:
+        """Sites in both forms (legacy regions and site groups)."""
+        return sum(r.sites for r in self.regions) + sum(g.count for g in self.sites)
+
     def window(self, i: int) -> float:
         w = self.visits[i].window
         return self.dosing_window if w is None else w
