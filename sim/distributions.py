@@ -90,7 +90,7 @@ class Gamma(_Spec):
         by_moments = self.mean is not None and self.sd is not None
         by_shape = self.shape is not None and self.scale is not None
         if by_moments == by_shape:
-            raise ValueError("give either mean and sd, or shape and scale")
+            raise ValueError("either mean and sd, or shape and scale")
         return self
 
     @property
@@ -178,7 +178,7 @@ class Triangular(_Spec):
     @model_validator(mode="after")
     def _order(self):
         if not (self.low <= self.mode <= self.high) or self.low == self.high:
-            raise ValueError("need low <= mode <= high and low < high")
+            raise ValueError("low <= mode <= high and low < high")
         return self
 
     def draw_block(self, rng, n):
@@ -204,7 +204,7 @@ class Uniform(_Spec):
     @model_validator(mode="after")
     def _order(self):
         if not self.low < self.high:
-            raise ValueError("need low < high")
+            raise ValueError("low < high")
         return self
 
     def draw_block(self, rng, n):

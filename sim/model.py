@@ -18,10 +18,9 @@ import numpy as np
 from sim import conservation
 from sim.context import Context
 from sim.lots import LotStore
-from sim.processes.depot import DepotNode
 from sim.processes.manufacturing import LINE_KINDS
+from sim.processes.network import ClinicalNetwork
 from sim.processes.packaging import PackagingNode
-from sim.processes.sites import TrialNode
 from sim.processes.suppliers import SupplierNode
 from sim.scenario import Scenario
 
@@ -53,13 +52,14 @@ class SupplyChainModel:
             self.material_stores[s.material] = LotStore(
                 env, f"material.{s.material}", s.material, watchers=[ctx.level_tracker(f"inventory.material.{s.material}")])
         self.suppliers = [SupplierNode(ctx, s, self.material_stores[s.material]) for s in sc.suppliers]
-        self.depot = DepotNode(ctx, sc.depot)
-        self.packaging = PackagingNode(ctx, sc.packaging, self.depot.receive)
+        self.network = ClinicalNetwork(ctx, sc)
+        self.depot = self.network.central
+        self.packaging = PackagingNode(ctx, sc.packaging, self.depot.receive, self.network.kit_plans)
         self.lines = [LINE_KINDS[l.kind](ctx, l, self.material_stores[l.material], self.packaging.receive)
                       for l in sc.lines]
-        self.trials = [TrialNode(ctx, t, self.depot) for t in sc.trials]
-        self.sites = [s for t in self.trials for s in t.sites]
-        self.lanes = list({id(s.lane): s.lane for s in self.sites}.values())
+        self.trials = self.network.trials
+        self.sites = self.network.sites
+        self.lanes = list(self.network.lanes.values())
 
     # -- running ---------------------------------------------------------------
     def run(self) -> None:
@@ -67,7 +67,7 @@ class SupplyChainModel:
 
     def holders(self) -> list[Any]:
         return [*self.material_stores.values(), *self.suppliers, *self.lines, self.packaging,
-                self.depot, *self.lanes, *self.sites]
+                *self.network.holders()]
 
     def check_conservation(self) -> dict[str, dict[str, float]]:
         return conservation.check(self.ctx.ledger, self.holders())
@@ -94,12 +94,7 @@ class SupplyChainModel:
         due = (visits.total if visits else 0) + (missed.total if missed else 0)
         m["service_level"] = (on_time.total / due) if due and on_time else math.nan
         m["dosed_fraction"] = (visits.total / due) if due and visits else math.nan
-        for tr in self.trials:
-            n = tr.spec.name
-            m[f"trial.{n}.enrolled"] = tr.enrolled
-            m[f"trial.{n}.first_patient_in"] = tr.first_patient_in
-            m[f"trial.{n}.last_patient_in"] = tr.last_patient_in
-            m[f"trial.{n}.last_patient_last_visit"] = tr.last_visit
+        m.update(self.network.metrics())
         series = {f"{name}": c.series() for name, c in ctx.counters.items()}
         series.update({name: lv.series(T) for name, lv in ctx.levels.items()})
         samples = {name: t.sample for name, t in ctx.tallies.items()}

@@ -33,8 +33,8 @@ def test_nested_path_value_and_expectation():
 @pytest.mark.parametrize("mutate,expected", [
     (lambda d: d.pop("horizon"), "horizon: required field is missing"),
     (lambda d: d["packaging"].update(colour="blue"), "packaging.colour: unknown field"),
-    (lambda d: d["trials"][0].update(visits=[0, 28, 14]), "trials[0].visits: visit days must be strictly increasing"),
-    (lambda d: d["trials"][0]["resupply"].update(level=1, trigger=3), "trials[0].resupply: level (1) must exceed trigger (3)"),
+    (lambda d: d["trials"][0].update(visits=[0, 28, 14]), "trials[0].visits[2].day: 14 must come after the previous visit's day 28"),
+    (lambda d: d["trials"][0]["resupply"].update(level=1, trigger=3), "trials[0].resupply: expected a level above the trigger (level 1, trigger 3)"),
     (lambda d: d["lines"][0].update(kind="semi"), "lines[0].kind: unknown value 'semi'; expected one of 'batch', 'continuous'"),
     (lambda d: d["lines"][0].update(material="excipient"), "lines[0].material: 'excipient' has no supplier"),
     (lambda d: d["lines"][0].update(qc_failure_prob=1.5), "lines[0].qc_failure_prob: expected less than 1; got 1.5"),

@@ -1,21 +1,73 @@
-"""Kit stock: a FEFO lot store whose lots leave as *expired* on their expiry date."""
+"""Kit inventory: kit types as materials, FEFO kit stocks that expire, and shelves of them.
+
+Every kit type is its own material in the conservation ledger (``kit:<name>``),
+so kits of a blinded arm can never silently stand in for another arm's kits.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
 
 from sim.context import Context
 from sim.lots import Lot, LotStore
+from sim.scenario.clinical import LEGACY_KIT, KitType, Relabel
 
-KIT = "kit"
+KIT_PREFIX = "kit:"
+
+
+def kit_material(kit: str) -> str:
+    """Ledger material of kit type *kit*."""
+    return KIT_PREFIX + kit
+
+
+def kit_of(material: str) -> str:
+    return material[len(KIT_PREFIX):]
+
+
+@dataclass(frozen=True)
+class KitPlan:
+    """A kit type with every default resolved (units, shelf life, initial stock)."""
+
+    name: str
+    product: str | None  # None: packed from any product
+    units_per_kit: int
+    shelf_life: float
+    pack_share: float = 1.0
+    cold_chain: bool = False
+    initial_stock: int = 0
+    initial_shelf_life: float = 365.0
+    relabel: Relabel | None = None
+
+    @property
+    def material(self) -> str:
+        return kit_material(self.name)
+
+
+def resolve_kit_types(kit_types: list[KitType], packaging, depot) -> list[KitPlan]:
+    """Kit plans from the scenario; with no kit types, the one legacy kit packed from any product."""
+    if not kit_types:
+        return [KitPlan(LEGACY_KIT, None, packaging.units_per_kit, packaging.shelf_life,
+                        initial_stock=depot.initial_kits, initial_shelf_life=depot.initial_shelf_life)]
+    return [KitPlan(k.name, k.product,
+                    k.units_per_kit or packaging.units_per_kit,
+                    k.shelf_life or packaging.shelf_life,
+                    k.pack_share, k.cold_chain,
+                    depot.initial_kits if k.initial_stock is None else k.initial_stock,
+                    k.initial_shelf_life or depot.initial_shelf_life,
+                    k.relabel)
+            for k in kit_types]
 
 
 class KitStock(LotStore):
-    """Kits at one place (depot or site), with a time-weighted inventory statistic.
+    """Kits of one type at one place.
 
-    Each lot put here is armed once to expire at its expiry date; if it is still in
-    a store then, it is removed and booked as expired where it lies.
+    Each lot put here is armed once to expire at its expiry date; if it is still
+    in a kit stock then, it is removed and booked as expired where it lies.
     """
 
-    def __init__(self, ctx: Context, name: str, expired_as: str) -> None:
-        super().__init__(ctx.env, name, KIT, watchers=[ctx.level_tracker(f"inventory.{name}")])
+    def __init__(self, ctx: Context, name: str, material: str, expired_as: str,
+                 watchers: list[Callable[[float, float], None]] | None = None) -> None:
+        super().__init__(ctx.env, name, material, watchers=watchers)
         self.ctx = ctx
         self._expired = ctx.counter(f"expired.{expired_as}")
 
@@ -26,7 +78,7 @@ class KitStock(LotStore):
 
     def expire(self, lot: Lot) -> None:
         qty = self.remove(lot)
-        self.ctx.ledger.outflow(KIT, "expired", qty)
+        self.ctx.ledger.outflow(self.material, "expired", qty)
         self._expired.count(self.ctx.now, qty)
 
     def usable(self, min_expiry: float) -> float:
@@ -39,3 +91,67 @@ def _expire_where_it_lies(lot: Lot) -> None:
     store = lot.store
     if isinstance(store, KitStock) and lot.qty > 0:
         store.expire(lot)
+
+
+class KitShelf:
+    """Kits of several types at one place.
+
+    *levels* name time-weighted levels (``inventory.site.X``, ``inventory.sites_total``)
+    that follow the total number of kits on the shelf.
+    """
+
+    def __init__(self, ctx: Context, place: str, kits: Iterable[str], expired_as: str,
+                 levels: Iterable[str] = ()) -> None:
+        self.ctx = ctx
+        self.place = place
+        levels = [ctx.level(n) for n in levels]
+        self.stocks: dict[str, KitStock] = {
+            k: KitStock(ctx, f"{place}.{k}", kit_material(k), expired_as,
+                        watchers=[delta_tracker(lv) for lv in levels])
+            for k in kits}
+        self._destroyed = ctx.counter("destroyed.kits")
+
+    def put(self, lot: Lot) -> None:
+        self.stocks[kit_of(lot.material)].put(lot)
+
+    def usable(self, kit: str, min_expiry: float) -> float:
+        stock = self.stocks.get(kit)
+        return stock.usable(min_expiry) if stock is not None else 0.0
+
+    def take(self, kit: str, qty: float, min_expiry: float) -> list[Lot]:
+        return self.stocks[kit].take(qty, min_expiry=min_expiry)
+
+    @property
+    def total(self) -> float:
+        return sum(s.qty for s in self.stocks.values())
+
+    def destroy(self, lots: list[Lot] | None = None) -> float:
+        """Book *lots* (arrived but not shelved), or all kits on the shelf, as returned and destroyed."""
+        if lots is None:
+            lots = []
+            for stock in self.stocks.values():
+                for lot in list(stock.lots):
+                    stock.remove(lot)
+                    lots.append(lot)
+        n = 0.0
+        for lot in lots:
+            self.ctx.ledger.outflow(lot.material, "destroyed", lot.qty)
+            n += lot.qty
+        if n:
+            self._destroyed.count(self.ctx.now, n)
+        return n
+
+    def holdings(self) -> Iterable[tuple[str, str, float]]:
+        for stock in self.stocks.values():
+            yield from stock.holdings()
+
+
+def delta_tracker(level) -> Callable[[float, float], None]:
+    """A store watcher that moves an aggregate level by the store's change."""
+    last = [0.0]
+
+    def watch(t: float, qty: float) -> None:
+        level.add(t, qty - last[0])
+        last[0] = qty
+
+    return watch

@@ -1,9 +1,12 @@
-"""Packaging and labelling: released drug-product lots become patient kits.
+"""Packaging and labelling: released drug-product lots become patient kits of a kit type.
 
-Each lot queues for one of ``packers`` packaging lines (a SimPy resource),
-is packed in a random time into ``floor(qty / units_per_kit)`` kits that
-expire ``shelf_life`` days later, and the kits go to the depot.  Units that do
-not fill a whole kit are scrapped as remnant.
+Each lot queues for one of ``packers`` packaging lines (a SimPy resource) and
+is packed in a random time.  The lot is split between the kit types made from
+its product in proportion to their ``pack_share``; each part becomes
+``floor(units / units_per_kit)`` kits that expire ``shelf_life`` days later,
+delivered to the depot as one lot per kit type.  Units that do not fill a
+whole kit are scrapped as remnant; a product no kit type is made from is
+booked as ``not_packed``.
 """
 from __future__ import annotations
 
@@ -13,15 +16,19 @@ import simpy
 
 from sim.context import Context
 from sim.lots import Lot
-from sim.processes.inventory import KIT
-from sim.scenario.supply import Packaging
+from sim.processes.inventory import KitPlan, resolve_kit_types
+from sim.scenario.supply import Depot, Packaging
 
 
 class PackagingNode:
-    def __init__(self, ctx: Context, spec: Packaging, deliver: Callable[[Lot], None]) -> None:
+    """Packs released lots into kits; *kit_plans* default to the one legacy kit type."""
+
+    def __init__(self, ctx: Context, spec: Packaging, deliver: Callable[[Lot], None],
+                 kit_plans: list[KitPlan] | None = None) -> None:
         self.ctx = ctx
         self.spec = spec
         self.deliver = deliver
+        self.kit_plans = kit_plans if kit_plans is not None else resolve_kit_types([], spec, Depot())
         self.packers = simpy.Resource(ctx.env, spec.packers)
         self.queued: dict[str, float] = {}  # material -> units waiting
         self.packing: dict[str, float] = {}  # material -> units being packed
@@ -49,17 +56,24 @@ class PackagingNode:
             yield env.timeout(self._time())
             self._busy.add(env.now, -1 / self.spec.packers)
             self.packing[m] -= lot.qty
-        upk = self.spec.units_per_kit
-        kits = int(lot.qty // upk + 1e-9)
-        packed_units = kits * upk
+        plans = [k for k in self.kit_plans if k.product in (None, m)]
+        if not plans:
+            ctx.ledger.outflow(m, "not_packed", lot.qty)
+            ctx.counter(f"not_packed.{m}").count(env.now, lot.qty)
+            return
+        shares = sum(k.pack_share for k in plans)
+        packed_units = 0
+        for k in plans:
+            kits = int(lot.qty * k.pack_share / shares / k.units_per_kit + 1e-9)
+            if kits == 0:
+                continue
+            packed_units += kits * k.units_per_kit
+            ctx.ledger.inflow(k.material, "packed", kits)
+            self._kits.count(env.now, kits)
+            self.deliver(Lot(ctx.new_id("KIT"), k.material, kits, lot.id, env.now + k.shelf_life, env.now))
         ctx.ledger.outflow(m, "packed", packed_units)
         if lot.qty - packed_units > 0:
             ctx.ledger.outflow(m, "remnant_scrapped", lot.qty - packed_units)
-        if kits == 0:
-            return
-        ctx.ledger.inflow(KIT, "packed", kits)
-        self._kits.count(env.now, kits)
-        self.deliver(Lot(ctx.new_id("KIT"), KIT, kits, lot.id, env.now + self.spec.shelf_life, env.now))
 
     def holdings(self) -> Iterable[tuple[str, str, float]]:
         for m, q in self.queued.items():

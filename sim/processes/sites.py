@@ -1,210 +1,198 @@
-"""Clinical sites: activation, Poisson enrollment, visit schedules, dispensing, resupply.
+"""Clinical sites: activation, screening, randomisation and each patient's course of visits.
 
-A site opens after a random start-up time, ships its initial supply, and
-enrols patients as a Poisson process until the trial reaches its target.
-Each patient comes back on the trial's visit schedule; at a dosing visit the
-site dispenses kits FEFO.  With no usable kit on hand the patient waits up to
-the dosing window for a shipment; after that the visit is *not dosed*.
-The site's trigger/resupply policy runs on its inventory position (usable
-kits on hand + in transit − kits owed to waiting patients).
+A site opens after its start-up time and recruits (:mod:`sim.processes.enrollment`); each
+randomised patient is treated on the trial's visit schedule at a dispensing point — the site
+itself, or, for a direct-to-patient site, a :class:`HomeNode` supplied straight from a depot.
+A patient completes after the last visit or drops out at an exponential time.  A site closed
+to enrollment (trial full or site cap reached) with no patient left returns and destroys its kits.
 """
 from __future__ import annotations
 
-from collections import deque
-from typing import Iterable
-
-import simpy
+import math
+from typing import TYPE_CHECKING, Iterable
 
 from sim.context import Context
-from sim.lots import Lot
-from sim.processes.depot import DepotNode
-from sim.processes.inventory import KIT, KitStock
-from sim.processes.logistics import Lane
-from sim.scenario.clinical import Region, Trial
+from sim.distributions import Exponential
+from sim.processes.dispensing import DispensingPoint
+from sim.processes.enrollment import recruit
+from sim.processes.inventory import KitShelf
+from sim.processes.trial import PATIENT, Arm, Patient, TrialNode
 
-PATIENT = "patient"
-VISIT = "visit"
+if TYPE_CHECKING:
+    from sim.processes.network import ClinicalNetwork, SiteGroupPlan
 
 
-class TrialNode:
-    """Trial-wide state: enrollment count against the target, and its milestones."""
+class SiteNode(DispensingPoint):
+    """A site: activation, recruitment, screening and the visits of its patients.
 
-    def __init__(self, ctx: Context, spec: Trial, depot: DepotNode) -> None:
-        self.ctx = ctx
-        self.spec = spec
-        self.enrolled = 0
-        self.first_patient_in = float("nan")
-        self.last_patient_in = float("nan")
-        self.last_visit = float("nan")
-        self.completed = 0
-        self.sites: list[SiteNode] = []
-        self.enrollment = ctx.counter(f"enrolled.{spec.name}")
-        for region in spec.regions:
-            lane = Lane(ctx, f"{spec.name}.{region.name}", region.transit_time)
-            for i in range(region.sites):
-                site = SiteNode(ctx, self, region, i + 1, depot, lane)
-                self.sites.append(site)
-                depot.sites.append(site)
+    A direct-to-patient site holds no kits itself: each randomised patient gets a
+    :class:`HomeNode` supplied from the depot over the country's home lane.
+    """
+
+    def __init__(self, ctx: Context, name: str, trial: TrialNode, group: "SiteGroupPlan",
+                 network: "ClinicalNetwork") -> None:
+        self.group = group
+        self.dtp = group.direct_to_patient
+        kits = [] if self.dtp else trial.kits
+        shelf = KitShelf(ctx, f"site.{name}", kits, "sites", [f"inventory.site.{name}", "inventory.sites_total"])
+        super().__init__(ctx, name, trial, group.depot, None if self.dtp else group.lane,
+                         trial.spec.resupply, network, shelf)
+        self.screening = 0
+        self.randomised = 0
+        self.stockouts = 0
+        self.first_patient_in = self.last_patient_in = math.nan
+        self.activated_at = math.nan
+        self.homes: list[HomeNode] = []
+        self._activation = ctx.sampler(f"site.{name}.activation", group.startup)
+        self.rate = ctx.sampler(f"site.{name}.recruitment_rate", group.rate)() if group.rate is not None else 0.0
+        spec = trial.spec
+        self._screen_time = ctx.sampler(f"site.{name}.screening_time", spec.screening_time)
+        self._screen_fail = ctx.coin(f"site.{name}.screen_failure", spec.screen_failure)
+        self._duration = (ctx.sampler(f"site.{name}.treatment_duration", spec.treatment_duration)
+                          if spec.treatment_duration is not None else None)
+        h = spec.dropout_hazard
+        self._dropout = ctx.sampler(f"site.{name}.dropout", Exponential(dist="exponential", mean=1.0 / h)) \
+            if h > 0 else None
+        self.randomiser = trial.randomiser(f"site.{name}.randomisation")
+        self._visits = trial.visit_plan()
+        trial.sites.append(self)
+        ctx.env.process(recruit(ctx, self))
 
     @property
-    def full(self) -> bool:
-        return self.enrolled >= self.spec.target_patients
+    def site(self) -> "SiteNode":
+        return self
 
-    def enrol(self) -> int:
-        self.enrolled += 1
-        now = self.ctx.now
-        if self.enrolled == 1:
-            self.first_patient_in = now
-        if self.full:
-            self.last_patient_in = now
-        self.enrollment.count(now)
-        self.ctx.ledger.inflow(PATIENT, "enrolled", 1)
-        return self.enrolled
+    @property
+    def capped(self) -> bool:
+        return self.group.cap is not None and self.randomised >= self.group.cap
 
-    def complete(self) -> None:
-        self.completed += 1
-        self.ctx.ledger.outflow(PATIENT, "completed", 1)
-        if self.full and self.completed == self.spec.target_patients:
-            self.last_visit = self.ctx.now
+    def would_exceed_cap(self) -> bool:
+        return self.group.cap is not None and self.randomised + self.screening >= self.group.cap
 
+    @property
+    def closed_to_enrollment(self) -> bool:
+        return self.trial.closed or self.capped
 
-class SiteNode:
-    def __init__(self, ctx: Context, trial: TrialNode, region: Region, index: int,
-                 depot: DepotNode, lane: Lane) -> None:
-        self.ctx = ctx
-        self.trial = trial
-        self.region = region
-        self.name = f"{trial.spec.name}.{region.name}-{index:02d}"
-        self.depot = depot
-        self.lane = lane
-        self.policy = trial.spec.resupply
-        self.stock = KitStock(ctx, f"site.{self.name}", expired_as="sites")
-        self.stock.watchers.append(_delta_tracker(ctx.level("inventory.sites_total")))
-        self.expected = 0.0  # kits shipped to this site, not yet arrived
-        self.owed = 0  # kits owed to patients waiting for a dose
-        self.waiting: deque[tuple[simpy.Event, int]] = deque()
-        self.active_patients = 0
-        self.active = False
-        self.activated_at = float("nan")
-        self._activation = ctx.sampler(f"site.{self.name}.activation", region.activation)
-        self._arrival = ctx.rng(f"site.{self.name}.enrollment")
-        self._delivery = ctx.tally("order_to_delivery")
-        self._kit_wait = ctx.tally("patient_kit_wait")
-        self._dispensed = ctx.counter("dispensed.kits")
-        self._not_dosed = ctx.counter("visits.not_dosed")
-        self._dosed = ctx.counter("visits.dosed")
-        self._on_time = ctx.counter("visits.dosed_on_time")
-        ctx.env.process(self._open())
+    def activation_delay(self) -> float:
+        return self._activation()
 
-    # -- supply --------------------------------------------------------------
-    def _usable_after(self) -> float:
-        return self.ctx.env.now + self.policy.do_not_dispense
-
-    def position(self) -> float:
-        return self.stock.usable(self._usable_after()) + self.expected - self.owed
-
-    def review(self) -> None:
-        if not self.active:
+    def activate(self) -> None:
+        self.active = True
+        self.activated_at = self.ctx.now
+        if self._maybe_close():
             return
-        pos = self.position()
-        if pos <= self.policy.trigger:
-            self.expected += self.depot.ship(self, self.policy.level - pos, self.policy.do_not_ship)
-
-    def receive(self, lots: list[Lot], ordered: float) -> None:
-        for lot in lots:
-            self.expected -= lot.qty
-            self.stock.put(lot)
-        self._delivery.observe(self.ctx.now - ordered, self.ctx.now)
-        self._serve_waiting()
+        self.ship_initial()
         self.review()
 
-    def _dispense(self, k: int) -> bool:
-        """Dispense *k* usable kits FEFO, or nothing: a visit needs all its kits."""
-        min_expiry = self._usable_after()
-        if self.stock.usable(min_expiry) < k:
-            return False
-        self.stock.take(k, min_expiry=min_expiry)
-        self.ctx.ledger.outflow(KIT, "dispensed", k)
-        self._dispensed.count(self.ctx.now, k)
-        return True
-
-    def _serve_waiting(self) -> None:
-        while self.waiting:
-            ev, k = self.waiting[0]
-            if not self._dispense(k):
-                return
-            self.waiting.popleft()
-            self.owed -= k
-            ev.succeed()
-
-    # -- patients ------------------------------------------------------------
-    def _open(self):
-        env, ctx = self.ctx.env, self.ctx
-        yield env.timeout(self._activation())
-        self.active = True
-        self.activated_at = env.now
-        self.review()  # initial shipment up to the resupply level
-        mean_gap = 1.0 / self.region.enrollment_rate
-        while not self.trial.full:
-            yield env.timeout(self._arrival.exponential(mean_gap))
-            if self.trial.full:
-                break
-            self.trial.enrol()
-            env.process(self._patient())
-
-    def _patient(self):
-        env, ctx, spec = self.ctx.env, self.ctx, self.trial.spec
-        self.active_patients += 1
-        randomised = env.now
-        k = spec.kits_per_visit
-        for day in spec.visits:
-            yield env.timeout(max(0.0, randomised + day - env.now))  # a late dose does not move the schedule
-            ctx.ledger.inflow(VISIT, "due", 1)
-            due = env.now
-            if not self.waiting and self._dispense(k):
-                self._dosed_at(due, on_time=True)
-            elif spec.dosing_window > 0:
-                ev = env.event()
-                self.waiting.append((ev, k))
-                self.owed += k
-                self.review()
-                yield ev | env.timeout(spec.dosing_window)
-                if ev.triggered:
-                    self._dosed_at(due, on_time=env.now == due)
-                else:
-                    self.waiting.remove((ev, k))
-                    self.owed -= k
-                    self._missed(due)
-            else:
-                self._missed(due)
+    def enrollment_closed(self) -> None:
+        """The trial reached its target: close if idle, otherwise ship only what is still needed."""
+        if not self._maybe_close():
             self.review()
-        self.active_patients -= 1
-        self.trial.complete()
 
-    def _dosed_at(self, due: float, on_time: bool) -> None:
-        now = self.ctx.now
-        self.ctx.ledger.outflow(VISIT, "dosed", 1)
-        self._dosed.count(now)
-        if on_time:
-            self._on_time.count(now)
-        self._kit_wait.observe(now - due, now)
+    def _maybe_close(self) -> bool:
+        if self.active and self.closed_to_enrollment and not self.patients and not self.screening:
+            self.close()
+            return True
+        return False
 
-    def _missed(self, due: float) -> None:
-        self.ctx.ledger.outflow(VISIT, "not_dosed", 1)
-        self._not_dosed.count(self.ctx.now)
+    # -- patients ------------------------------------------------------------------------
+    def screen(self):
+        """SimPy process: screen one patient, then randomise and treat, or record a screen failure."""
+        ctx, env, trial = self.ctx, self.ctx.env, self.trial
+        self.screening += 1
+        trial.screen()
+        yield env.timeout(self._screen_time())
+        self.screening -= 1
+        if self._screen_fail():
+            trial.screen_fail()
+            self._maybe_close()
+            return
+        self.randomised += 1
+        now = env.now
+        if self.randomised == 1:
+            self.first_patient_in = now
+        self.last_patient_in = now
+        arm = trial.randomise(self)
+        p = self._new_patient(arm)
+        point: DispensingPoint = self
+        if self.dtp:
+            point = HomeNode(ctx, self, p, self.network)
+            self.homes.append(point)
+            self.patients.append(p)
+            point.ship_initial()
+        point.admit(p)
+        env.process(self._treat(p, point))
+
+    def _new_patient(self, arm: Arm) -> Patient:
+        now, spec = self.ctx.now, self.trial.spec
+        end = now + self._duration() if self._duration is not None else math.inf
+        last = min(end, self.ctx.horizon + 1.0)
+        due, windows = [], []
+        for day, w in self._visits:
+            if now + day >= end:
+                break
+            due.append(now + day)
+            windows.append(w)
+        if spec.repeat_every is not None and due and len(due) == len(self._visits):
+            t, w = due[-1] + spec.repeat_every, windows[-1]
+            while t < last:
+                due.append(t)
+                windows.append(w)
+                t += spec.repeat_every
+        drop_at = now + self._dropout() if self._dropout is not None else math.inf
+        return Patient(self.ctx.new_id("PAT"), arm, due, windows, drop_at)
+
+    def _treat(self, p: Patient, point: DispensingPoint):
+        env = self.ctx.env
+        dropped = False
+        for i, due in enumerate(p.due):
+            if p.drop_at <= due:
+                yield env.timeout(max(0.0, p.drop_at - env.now))
+                dropped = True
+                break
+            yield env.timeout(max(0.0, due - env.now))  # a late dose does not move the schedule
+            p.next = i + 1
+            yield from point.visit(p, due, p.windows[i])
+        point.discharge(p)
+        if point is not self:
+            self.patients.remove(p)
+            point.close()
+        self.trial.finish(dropped)
+        self._maybe_close()
+
+    def metrics(self) -> dict[str, float]:
+        n = self.name
+        return {f"site.{n}.randomised": self.randomised, f"site.{n}.first_patient_in": self.first_patient_in,
+                f"site.{n}.last_patient_in": self.last_patient_in, f"site.{n}.stockouts": self.stockouts,
+                f"site.{n}.activated": self.activated_at}
 
     def holdings(self) -> Iterable[tuple[str, str, float]]:
-        yield from self.stock.holdings()
-        yield PATIENT, "active", self.active_patients
-        yield VISIT, "waiting_for_kit", len(self.waiting)
+        yield from super().holdings()
+        yield PATIENT, "screening", self.screening
+        yield PATIENT, "active", len(self.patients)
+        for h in self.homes:
+            yield from h.holdings()
 
 
-def _delta_tracker(total):
-    """A store watcher that moves an aggregate level by the store's change."""
-    last = [0.0]
+class HomeNode(DispensingPoint):
+    """A patient's home in a decentralised trial: kits shipped direct from the depot."""
 
-    def watch(t: float, qty: float) -> None:
-        total.add(t, qty - last[0])
-        last[0] = qty
+    def __init__(self, ctx: Context, site: SiteNode, patient: Patient, network: "ClinicalNetwork") -> None:
+        group = site.group
+        shelf = KitShelf(ctx, f"home.{patient.id}", site.trial.kits, "homes", ["inventory.homes_total"])
+        super().__init__(ctx, f"{site.name}/{patient.id}", site.trial, group.depot, group.home_lane,
+                         site.trial.spec.home_resupply, network, shelf)
+        self._site = site
+        self.active = True
 
-    return watch
+    @property
+    def site(self) -> SiteNode:
+        return self._site
+
+    @property
+    def closed_to_enrollment(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        super().close()
+        self._site.homes.remove(self)

@@ -56,9 +56,9 @@ def format_errors(err: ValidationError) -> list[str]:
             shown = repr(e["input"])
             if len(shown) > 60:
                 shown = shown[:57] + "..."
-            if msg.startswith("Input should be "):
-                msg = "expected " + msg.removeprefix("Input should be ")
-            line = f"{path}: {msg}; got {shown}" if path else msg
+            # pydantic says "Input should be X"; our validators state the expectation itself
+            msg = msg.removeprefix("Input should be ")
+            line = f"{path}: expected {msg[0].lower() + msg[1:]}; got {shown}" if path else msg
         problems.append(line)
     return problems
 

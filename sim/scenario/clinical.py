@@ -1,28 +1,190 @@
-"""Scenario schema of the clinical side: trials, regions of sites, resupply."""
+"""Scenario schema of the clinical side: kit types, the distribution network, trials.
+
+Two ways to describe sites are accepted.  The compact legacy form (``regions``:
+a number of sites with a fixed recruitment rate and a transit time from the
+central depot) and the full form (``sites``: groups of sites in declared
+``network.countries``, with Gamma-distributed recruitment rates, caps, customs,
+regional depots and direct-to-patient shipping).  Both become the same runtime
+objects.  Cross-references (kit types, countries, depots) are checked by
+:func:`check_clinical` with the field path of the offending value.
+"""
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+import math
+from fractions import Fraction
+from typing import Annotated, Any, Literal, Union
 
-from sim.scenario.base import Dist, Model, Name, NonNegFloat, PositiveFloat
+from pydantic import BeforeValidator, Field, model_validator
 
+from sim.scenario.base import Dist, Model, Name, NonNegFloat, PositiveFloat, Probability
+
+WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+TEMPERATURES = ("15-25C", "2-8C", "-20C", "-80C", "-140C")
+AMBIENT = "15-25C"
+LEGACY_KIT = "kit"
+"""Name of the one kit type implied when a scenario declares no ``kit_types``."""
+
+PerKit = Union[int, dict[Name, Annotated[int, Field(ge=0)]]]
+"""A kit count for every kit type (a number) or per kit type (a mapping)."""
+
+
+def _weekday(v: Any) -> Any:
+    if isinstance(v, str):
+        key = v.strip().lower()[:3]
+        if key not in WEEKDAYS or not "monday tuesday wednesday thursday friday saturday sunday".count(v.strip().lower()):
+            raise ValueError("a weekday: mon, tue, wed, thu, fri, sat, sun (or 0-6, day 0 a Monday)")
+        return WEEKDAYS[key]
+    return v
+
+
+def _visit(v: Any) -> Any:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return {"day": v}
+    return v
+
+
+Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=0, le=6)]
+
+
+# -- network ---------------------------------------------------------------------
+
+class LaneSpec(Model):
+    """A shipping lane: transit time, dispatch calendar, cold-chain risk and cost."""
+
+    transit_time: Dist = Field(description="days from dispatch to arrival (before customs)")
+    dispatch_days: list[Weekday] | None = Field(
+        None, description="weekdays shipments leave (mon..sun or 0..6, day 0 is a Monday); none: any day")
+    excursion_prob: Probability = Field(
+        0.0, description="probability a shipment has a temperature excursion: its cold-chain kits are lost")
+    cost_per_shipment: NonNegFloat = 0.0
+    cost_per_kit: NonNegFloat = 0.0
+
+
+class RegionalDepot(Model):
+    """A depot replenished from another depot by trigger / resupply per kit type."""
+
+    name: Name
+    country: Name | None = Field(None, description="where it is (customs apply on import)")
+    supplied_from: Name | None = Field(None, description="depot it orders from (default: the central depot)")
+    lane: LaneSpec = Field(description="lane from the supplying depot to this one")
+    trigger: PerKit = Field(description="order when usable kits on hand + in transit fall to this")
+    level: PerKit = Field(description="order up to this many kits")
+    do_not_ship: NonNegFloat = Field(0.0, description="days of shelf life a kit needs to be shipped here")
+    initial_kits: PerKit = Field(0, description="kits on hand at day 0")
+    initial_shelf_life: PositiveFloat = 365.0
+
+
+class Country(Model):
+    """A country: where its sites are supplied from, customs, and site start-up."""
+
+    name: Name
+    region: Name | None = Field(None, description="label used to group countries in reports")
+    depot: Name | None = Field(None, description="depot that supplies its sites (default: central)")
+    lane: LaneSpec = Field(LaneSpec(transit_time={"dist": "deterministic", "value": 7.0}),
+                           description="lane from the depot to sites (default: 7 days, 4C Supply)")
+    home_lane: LaneSpec | None = Field(None, description="lane from the depot to patients' homes (default: lane)")
+    customs: Dist = Field(0.0, description="days of import release for a shipment from a depot abroad")
+    site_startup: Dist | None = Field(None, description="days from study start to site activation")
+
+
+class Network(Model):
+    """Everything between the central depot and the sites."""
+
+    central_country: Name | None = Field(None, description="country of the central depot")
+    depots: list[RegionalDepot] = Field(default_factory=list, description="regional depots")
+    countries: list[Country] = Field(default_factory=list)
+
+
+# -- kits ------------------------------------------------------------------------
+
+class Relabel(Model):
+    """Relabelling at depots to extend shelf life as stability data accrue."""
+
+    lead: PositiveFloat = Field(description="relabel kits this many days before they expire")
+    extension: PositiveFloat = Field(description="days added to the expiry at each relabelling")
+    max_extension: PositiveFloat | None = Field(None, description="total days a kit can gain (default: one extension)")
+
+
+class KitType(Model):
+    """A patient kit: what it is packed from, its shelf life and storage temperature."""
+
+    name: Name
+    product: Name | None = Field(None, description="drug product packed into it (none: any product)")
+    units_per_kit: int | None = Field(None, ge=1, description="default: packaging.units_per_kit")
+    shelf_life: PositiveFloat | None = Field(None, description="days from packaging to expiry (default: packaging's)")
+    pack_share: PositiveFloat = Field(1.0, description="share of its product packed into this kit type")
+    temperature: Literal[TEMPERATURES] = Field(AMBIENT, description="storage class; non-ambient is cold chain")
+    initial_stock: int | None = Field(None, ge=0, description="kits at the central depot at day 0 (default: depot.initial_kits)")
+    initial_shelf_life: PositiveFloat | None = Field(None, description="default: depot.initial_shelf_life")
+    relabel: Relabel | None = None
+
+    @property
+    def cold_chain(self) -> bool:
+        return self.temperature != AMBIENT
+
+
+# -- trials ----------------------------------------------------------------------
 
 class Resupply(Model):
-    """Trigger / resupply (min-max) policy on a site's kit inventory position."""
+    """Site resupply policy (one of the registered kinds) and expiry windows.
 
-    trigger: int = Field(ge=0, description="ship when usable kits on hand + in transit fall to this")
-    level: int = Field(ge=1, description="ship up to this many kits")
+    * ``trigger``: when the position (usable on hand + in transit - owed) falls to
+      ``trigger``, ship up to ``level``;
+    * ``predictive``: when the position does not cover the kits of enrolled
+      patients' visits in the next ``short_window`` days, ship enough to cover
+      the next ``prediction_window`` days;
+    * ``buffer_prediction``: predictive plus ``buffer`` kits for new patients.
+    """
+
+    policy: Literal["trigger", "predictive", "buffer_prediction"] = "trigger"
+    trigger: PerKit | None = Field(None, description="trigger level (trigger policy)")
+    level: PerKit | None = Field(None, description="resupply level (trigger policy)")
+    short_window: NonNegFloat | None = Field(None, description="days of forecast visits that must be covered")
+    prediction_window: NonNegFloat | None = Field(None, description="days of forecast visits a shipment covers")
+    buffer: PerKit = Field(0, description="extra kits kept for new patients (buffer_prediction)")
+    initial: PerKit | None = Field(None, description="initial shipment at activation (default: as the policy decides)")
     do_not_ship: NonNegFloat = Field(0.0, description="days of shelf life a kit must have left to be shipped")
     do_not_dispense: NonNegFloat = Field(0.0, description="days of shelf life a kit must have left to be dispensed")
 
     @model_validator(mode="after")
-    def _levels(self):
-        if self.level <= self.trigger:
-            raise ValueError(f"level ({self.level}) must exceed trigger ({self.trigger})")
+    def _complete(self):
+        if self.policy == "trigger":
+            if self.trigger is None or self.level is None:
+                raise ValueError("both trigger and level for the trigger policy")
+            for k, trig in _per_kit_items(self.trigger):
+                lev = _per_kit_value(self.level, k)
+                if lev is not None and lev <= trig:
+                    raise ValueError(f"a level above the trigger (level {lev}, trigger {trig}{_kit_note(k)})")
+        else:
+            if self.short_window is None or self.prediction_window is None:
+                raise ValueError(f"short_window and prediction_window for the {self.policy} policy")
+            if self.prediction_window < self.short_window:
+                raise ValueError(f"a prediction_window ({self.prediction_window:g}) at least as long as "
+                                 f"the short_window ({self.short_window:g})")
+        if self.do_not_dispense > self.do_not_ship:
+            raise ValueError(f"do_not_ship ({self.do_not_ship:g}) at least do_not_dispense "
+                             f"({self.do_not_dispense:g}), or shipped kits could never be dispensed")
         return self
 
 
+class Arm(Model):
+    """A treatment arm: its share of randomisation and the kits each dosing visit needs."""
+
+    name: Name
+    ratio: PositiveFloat = Field(1.0, description="randomisation weight: whole numbers (2:1) or fractions summing to 1")
+    kits: dict[Name, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, description="kits per dosing visit by kit type (blinded: no substitution)")
+
+
+class Visit(Model):
+    """A dosing visit: day after randomisation and how many days late the dose may be."""
+
+    day: NonNegFloat
+    window: NonNegFloat | None = Field(None, description="days (+/-) around the visit; default: dosing_window")
+
+
 class Region(Model):
-    """A group of sites sharing start-up time, recruitment rate and shipping lane."""
+    """Legacy compact form: sites sharing start-up, a fixed rate and a lane from the central depot."""
 
     name: Name
     sites: int = Field(ge=1, description="number of sites")
@@ -31,20 +193,209 @@ class Region(Model):
     transit_time: Dist = Field(description="days from depot dispatch to site receipt")
 
 
+class SiteGroup(Model):
+    """Sites in one country sharing start-up and the distribution of recruitment rates."""
+
+    country: Name
+    count: int = Field(1, ge=1, description="number of sites")
+    recruitment_rate: Dist = Field(
+        description="patients screened per site per day; a gamma gives the Poisson-Gamma model")
+    arrivals: Literal["poisson", "regular"] = Field("poisson", description="regular: every 1/rate days (for traces)")
+    cap: int | None = Field(None, ge=1, description="most patients a site randomises")
+    startup: Dist | None = Field(None, description="days to activation (default: the country's site_startup)")
+    direct_to_patient: bool = Field(False, description="kits are shipped to patients' homes (decentralised)")
+
+
 class Trial(Model):
-    """A clinical trial: patients, visit schedule and the sites that run it."""
+    """A clinical trial: design, visit schedule, sites and resupply."""
 
     name: Name
     target_patients: int = Field(ge=1, description="patients to randomise; enrollment stops there")
-    visits: list[NonNegFloat] = Field(min_length=1, description="dosing-visit days after randomisation")
-    kits_per_visit: int = Field(1, ge=1, description="kits dispensed at each dosing visit")
-    dosing_window: NonNegFloat = Field(0.0, description="days a patient can wait for a kit before the dose is missed")
+    arms: list[Arm] = Field(default_factory=list, description="default: one arm using every kit type")
+    block_size: int | None = Field(None, ge=1, description="randomisation block (default: the sum of the ratios)")
+    stratify: Literal["site", "trial"] = Field("site", description="one randomisation list per site or per trial")
+    screen_failure: Probability = Field(0.0, description="probability a screened patient is not randomised")
+    screening_time: Dist = Field(0.0, description="days from screening to randomisation")
+    visits: list[Annotated[Visit, BeforeValidator(_visit)]] = Field(
+        min_length=1, description="dosing visits: days after randomisation, or {day, window}")
+    repeat_every: PositiveFloat | None = Field(None, description="after the last visit, repeat it every so many days")
+    treatment_duration: Dist | None = Field(None, description="days on treatment; later visits are not attended")
+    kits_per_visit: int = Field(1, ge=1, description="kits per visit when no arms are given")
+    dosing_window: NonNegFloat = Field(0.0, description="default visit window (days a dose can wait for a kit)")
+    dropout_hazard: NonNegFloat = Field(0.0, description="per day; time to dropout is exponential")
     resupply: Resupply
-    regions: list[Region] = Field(min_length=1)
+    home_resupply: Resupply = Field(
+        Resupply(policy="predictive", short_window=10, prediction_window=35, do_not_ship=0, do_not_dispense=0),
+        description="policy for patients' homes in direct-to-patient sites")
+    regions: list[Region] = Field(default_factory=list, description="legacy compact site groups")
+    sites: list[SiteGroup] = Field(default_factory=list)
 
-    @field_validator("visits")
-    @classmethod
-    def _increasing(cls, v: list[float]) -> list[float]:
-        if any(b <= a for a, b in zip(v, v[1:])):
-            raise ValueError("visit days must be strictly increasing")
+    @property
+    def n_sites(self) -> int:
+        """Sites in both forms (legacy regions and site groups)."""
+        return sum(r.sites for r in self.regions) + sum(g.count for g in self.sites)
+
+    def window(self, i: int) -> float:
+        w = self.visits[i].window
+        return self.dosing_window if w is None else w
+
+    def integer_ratios(self) -> list[int]:
+        """Arms' ratios as the smallest whole numbers (checked by :func:`check_clinical`)."""
+        return _integer_ratios([a.ratio for a in self.arms])[0]
+
+
+# -- cross-references --------------------------------------------------------------
+
+def _per_kit_items(v: PerKit | None):
+    if v is None:
+        return []
+    if isinstance(v, int):
+        return [(None, v)]
+    return list(v.items())
+
+
+def _per_kit_value(v: PerKit | None, kit: str | None) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, int):
         return v
+    return v.get(kit) if kit is not None else None
+
+
+def per_kit(v: PerKit | None, kit: str, default: int = 0) -> int:
+    """The value of a per-kit field for *kit*."""
+    if v is None:
+        return default
+    if isinstance(v, int):
+        return v
+    return v.get(kit, default)
+
+
+def _kit_note(k: str | None) -> str:
+    return f", kit type {k!r}" if k is not None else ""
+
+
+def _integer_ratios(ratios: list[float]) -> tuple[list[int], str | None]:
+    """Whole-number ratios, or fractions summing to 1 turned into whole numbers."""
+    if all(abs(r - round(r)) < 1e-9 for r in ratios):
+        ints = [int(round(r)) for r in ratios]
+    else:
+        total = sum(ratios)
+        if abs(total - 1.0) > 1e-6:
+            shown = ", ".join(f"{r:g}" for r in ratios)
+            return [], (f"ratios must be whole numbers (e.g. 2 and 1) or fractions summing to 1; "
+                        f"got {shown} (sum {total:g})")
+        fr = [Fraction(r).limit_denominator(1000) for r in ratios]
+        den = math.lcm(*(f.denominator for f in fr))
+        ints = [int(f * den) for f in fr]
+    g = math.gcd(*ints)
+    return [i // g for i in ints], None
+
+
+def kit_type_names(sc) -> list[str]:
+    return [k.name for k in sc.kit_types] or [LEGACY_KIT]
+
+
+def check_clinical(sc) -> None:
+    """Cross-reference checks of the clinical sections; raises ValueError naming the field path."""
+    kits = kit_type_names(sc)
+    _unique("kit_types", kits)
+    products = {getattr(l, "product", None) for l in sc.lines} - {None}
+    for i, k in enumerate(sc.kit_types):
+        if k.product is not None and products and k.product not in products:
+            raise ValueError(f"kit_types[{i}].product: {k.product!r} is made by no line (made: {sorted(products)})")
+    net = sc.network
+    central = sc.depot.name
+    depots = [central] + [d.name for d in net.depots]
+    _unique("depots (with the central depot)", depots)
+    countries = [c.name for c in net.countries]
+    _unique("network.countries", countries)
+    for i, d in enumerate(net.depots):
+        src = d.supplied_from or central
+        if src not in depots[: i + 1]:
+            raise ValueError(f"network.depots[{i}].supplied_from: {src!r} is not the central depot or a depot "
+                             f"declared before it (declared: {depots[: i + 1]})")
+        if d.country is not None and d.country not in countries:
+            raise ValueError(f"network.depots[{i}].country: {d.country!r} is not a declared country "
+                             f"(declared: {countries})")
+        for field in ("trigger", "level", "initial_kits"):
+            _known_kits(f"network.depots[{i}].{field}", getattr(d, field), kits)
+        for k in kits:
+            if per_kit(d.level, k) <= per_kit(d.trigger, k):
+                raise ValueError(f"network.depots[{i}].level: {per_kit(d.level, k)} for kit type {k!r} must "
+                                 f"exceed the trigger {per_kit(d.trigger, k)}")
+    if net.central_country is not None and net.central_country not in countries:
+        raise ValueError(f"network.central_country: {net.central_country!r} is not a declared country "
+                         f"(declared: {countries})")
+    for i, c in enumerate(net.countries):
+        if c.depot is not None and c.depot not in depots:
+            raise ValueError(f"network.countries[{i}].depot: {c.depot!r} is not a declared depot (declared: {depots})")
+    used: set[str] = set()
+    for ti, t in enumerate(sc.trials):
+        used |= _check_trial(f"trials[{ti}]", t, kits, countries, net)
+    for i, k in enumerate(kits):
+        if k not in used:
+            where = f"kit_types[{i}].name" if sc.kit_types else "kit_types"
+            raise ValueError(f"{where}: kit type {k!r} is used by no arm of any trial; remove it or give it an arm")
+
+
+def _check_trial(p: str, t: Trial, kits: list[str], countries: list[str], net: Network) -> set[str]:
+    if not t.regions and not t.sites:
+        raise ValueError(f"{p}.sites: a trial needs at least one site group (sites or regions)")
+    if not t.arms and len(kits) > 1:
+        raise ValueError(f"{p}.arms: required when several kit types are declared ({kits})")
+    _unique(f"{p}.arms", [a.name for a in t.arms])
+    used: set[str] = set(kits) if not t.arms else set()
+    for ai, a in enumerate(t.arms):
+        if not a.kits and len(kits) > 1:
+            raise ValueError(f"{p}.arms[{ai}].kits: required when several kit types are declared ({kits})")
+        _known_kits(f"{p}.arms[{ai}].kits", a.kits, kits)
+        used |= {k for k, n in a.kits.items() if n > 0} if a.kits else set(kits)
+    if t.arms:
+        ints, err = _integer_ratios([a.ratio for a in t.arms])
+        if err:
+            raise ValueError(f"{p}.arms[*].ratio: {err}")
+        if t.block_size is not None and t.block_size % sum(ints):
+            raise ValueError(f"{p}.block_size: {t.block_size} is not a multiple of the ratios' sum "
+                             f"{sum(ints)} ({':'.join(map(str, ints))})")
+        if sum(ints) > 1000:
+            raise ValueError(f"{p}.arms[*].ratio: ratios {':'.join(map(str, ints))} need blocks of {sum(ints)}; "
+                             f"use simpler ratios")
+    for vi in range(1, len(t.visits)):
+        if t.visits[vi].day <= t.visits[vi - 1].day:
+            raise ValueError(f"{p}.visits[{vi}].day: {t.visits[vi].day:g} must come after the previous visit's "
+                             f"day {t.visits[vi - 1].day:g}; visits must be in increasing order")
+        if t.window(vi - 1) >= t.visits[vi].day - t.visits[vi - 1].day:
+            raise ValueError(f"{p}.visits[{vi - 1}].window: {t.window(vi - 1):g} days reaches the next visit "
+                             f"(day {t.visits[vi].day:g}); windows must be shorter than the gap between visits")
+    if t.repeat_every is not None and t.treatment_duration is None:
+        raise ValueError(f"{p}.treatment_duration: required with repeat_every (visits would never end)")
+    if t.repeat_every is not None and t.window(len(t.visits) - 1) >= t.repeat_every:
+        raise ValueError(f"{p}.repeat_every: {t.repeat_every:g} days must exceed the last visit's window")
+    for field in ("trigger", "level", "buffer", "initial"):
+        _known_kits(f"{p}.resupply.{field}", getattr(t.resupply, field), kits)
+        _known_kits(f"{p}.home_resupply.{field}", getattr(t.home_resupply, field), kits)
+    _unique(f"{p}.regions", [r.name for r in t.regions])
+    for si, s in enumerate(t.sites):
+        if s.country not in countries:
+            raise ValueError(f"{p}.sites[{si}].country: {s.country!r} is not a declared country "
+                             f"(declared in network.countries: {countries})")
+        c = net.countries[countries.index(s.country)]
+        if s.startup is None and c.site_startup is None:
+            raise ValueError(f"{p}.sites[{si}].startup: required since country {c.name!r} has no site_startup")
+    return used
+
+
+def _known_kits(path: str, value, kits: list[str]) -> None:
+    if isinstance(value, dict):
+        for k in value:
+            if k not in kits:
+                raise ValueError(f"{path}: {k!r} is not a declared kit type (declared: {kits})")
+
+
+def _unique(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ValueError(f"{what}: name {n!r} is used twice")
+        seen.add(n)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Model, Name, NonNegFloat, PositiveFloat
-from sim.scenario.clinical import Trial
+from sim.scenario.clinical import KitType, Network, Trial, check_clinical
 from sim.scenario.supply import Depot, Line, Packaging, Supplier
 
 
@@ -23,6 +23,8 @@ class Scenario(Model):
     packaging: Packaging
     depot: Depot = Depot()
     trials: list[Trial] = Field(min_length=1)
+    kit_types: list[KitType] = Field(default_factory=list, description="patient kits (default: one kit type 'kit')")
+    network: Network = Field(default_factory=Network, description="countries, regional depots, lanes")
 
     @model_validator(mode="after")
     def _cross_references(self):
@@ -37,6 +39,7 @@ class Scenario(Model):
             if line.material not in supplied:
                 raise ValueError(
                     f"lines[{i}].material: {line.material!r} has no supplier (supplied: {sorted(supplied)})")
+        check_clinical(self)
         return self
 
 

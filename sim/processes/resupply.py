@@ -1,0 +1,96 @@
+"""Resupply policies of dispensing points (sites and patients' homes), as pluggable classes.
+
+A policy answers one question per kit type: *how many kits should be shipped
+to this point now?*  It sees the point through the :class:`Point` protocol:
+its inventory position (usable kits on hand + in transit - kits owed to
+waiting patients) and a forecast of the kits its enrolled patients' visits
+need.  A new policy is one class plus one entry in :data:`POLICIES`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from sim.scenario.clinical import Resupply, per_kit
+
+
+class Point(Protocol):
+    def forecast(self, kit: str, until: float) -> float: ...
+    def next_forecast_change(self, window: float) -> float: ...
+
+
+class ResupplyPolicy:
+    """Base class: subclasses implement :meth:`quantity`.
+
+    ``expiry_lookahead``: kits that stop being dispensable within so many days
+    no longer count in the position, so that they are replaced in time.
+    """
+
+    expiry_lookahead = 0.0
+
+    def __init__(self, spec: Resupply) -> None:
+        self.spec = spec
+
+    def quantity(self, point: Point, kit: str, position: float, now: float) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+    def initial(self, kit: str) -> float | None:
+        """Kits of *kit* to ship at activation, or None to let :meth:`quantity` decide."""
+        return None if self.spec.initial is None else per_kit(self.spec.initial, kit)
+
+    def next_review(self, point: Point, now: float) -> float:
+        """When the policy's answer can change without any event at the point (default: never)."""
+        return math.inf
+
+
+class TriggerPolicy(ResupplyPolicy):
+    """Trigger / resupply (min-max): at or below the trigger, ship up to the resupply level."""
+
+    def quantity(self, point, kit, position, now):
+        if position <= per_kit(self.spec.trigger, kit):
+            return per_kit(self.spec.level, kit) - position
+        return 0.0
+
+
+class PredictivePolicy(ResupplyPolicy):
+    """Cover the forecast visits of the next *short_window* days; ship for the *prediction_window*.
+
+    The forecast slides with time, so the point is reviewed again when a visit
+    enters the short window (:meth:`next_review`), not only at events.  Kits
+    that will not be dispensable through the short window do not count.
+    """
+
+    def __init__(self, spec: Resupply) -> None:
+        super().__init__(spec)
+        self.expiry_lookahead = spec.short_window
+
+    def buffer(self, kit: str) -> float:
+        return 0.0
+
+    def quantity(self, point, kit, position, now):
+        b = self.buffer(kit)
+        if position < point.forecast(kit, now + self.spec.short_window) + b:
+            return point.forecast(kit, now + self.spec.prediction_window) + b - position
+        return 0.0
+
+    def next_review(self, point, now):
+        return point.next_forecast_change(self.spec.short_window)
+
+
+class BufferPredictionPolicy(PredictivePolicy):
+    """Predictive plus a fixed buffer per kit type for patients not yet randomised."""
+
+    def buffer(self, kit: str) -> float:
+        return per_kit(self.spec.buffer, kit)
+
+
+POLICIES: dict[str, type[ResupplyPolicy]] = {
+    "trigger": TriggerPolicy,
+    "predictive": PredictivePolicy,
+    "buffer_prediction": BufferPredictionPolicy,
+}
+"""Registry: scenario ``resupply.policy`` -> policy class."""
+
+
+def make_policy(spec: Resupply) -> ResupplyPolicy:
+    return POLICIES[spec.policy](spec)

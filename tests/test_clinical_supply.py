@@ -1,0 +1,235 @@
+"""Dispensing, resupply, expiry and distribution: hand-written traces and exact accounting."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sim.model import run_replication
+from sim.processes.logistics import next_dispatch
+from test_clinical_base import base_dict, model, scenario, trial_dict
+
+
+def _trace(d: dict, site_index: int = 0):
+    """Run *d*; return (site on-hand steps, shipments (time, kits) to that site, metrics)."""
+    mdl = model(d)
+    site = mdl.sites[site_index]
+    steps, ships = [], []
+    for stock in site.shelf.stocks.values():
+        stock.watchers.append(lambda t, q: steps.append((t, q)))
+    send = site.lane.send
+
+    def spy(lots, to, ordered):
+        if to is site:
+            ships.append((mdl.ctx.now, sum(l.qty for l in lots)))
+        return send(lots, to, ordered)
+
+    site.lane.send = spy
+    mdl.run()
+    mdl.check_conservation()
+    return steps, ships, mdl.results().metrics
+
+
+def _one_site(rate: float, activation: float, transit: float, **trial) -> dict:
+    region = {"name": "R", "sites": 1, "activation": activation, "enrollment_rate": rate, "transit_time": transit}
+    tr = trial_dict(regions=[], **trial)
+    tr["sites"] = [{"country": "X", "count": 1, "startup": activation, "recruitment_rate": rate,
+                    "arrivals": "regular"}]
+    lane = {"transit_time": transit}
+    return base_dict(trials=[tr], network={"countries": [{"name": "X", "lane": lane}]})
+
+
+def test_trigger_resupply_matches_hand_trace():
+    # Site opens day 10; patients every 10 days from day 20 (target 3); visits 0, 7, 14; trigger 1,
+    # level 3; transit 2.  After the last randomisation (day 40) only what is still needed is sent.
+    d = _one_site(0.1, 10, 2, target_patients=3, visits=[0, 7, 14], resupply={"trigger": 1, "level": 3})
+    steps, ships, m = _trace(d)
+    assert ships == [(10, 3), (27, 2), (34, 2), (40, 2)]
+    assert steps == [(12, 3), (20, 2), (27, 1), (29, 3), (30, 2), (34, 1), (36, 3), (37, 2), (40, 1),
+                     (42, 3), (44, 2), (47, 1), (54, 0)]
+    assert m["total.dispensed.kits"] == 9 and m["total.visits.not_dosed"] == 0
+    assert m["total.destroyed.kits"] == 0
+    assert m["trial.T.last_patient_in"] == 40 and m["trial.T.last_patient_last_visit"] == 54
+
+
+def test_predictive_policy_matches_hand_trace():
+    # Predictive: cover the next 7 days, ship for the next 21; initial shipment 2; transit 1.5;
+    # patients at days 5 and 10 (target 2), visits 0, 14, 28, 42.
+    d = _one_site(0.2, 0, 1.5, target_patients=2, visits=[0, 14, 28, 42],
+                  resupply={"policy": "predictive", "short_window": 7, "prediction_window": 21, "initial": 2})
+    steps, ships, m = _trace(d)
+    assert ships == [(0, 2), (12, 3), (31, 3)]
+    assert steps == [(1.5, 2), (5, 1), (10, 0), (13.5, 3), (19, 2), (24, 1), (32.5, 4), (33, 3), (38, 2),
+                     (47, 1), (52, 0)]
+    assert m["total.dispensed.kits"] == 8 and m["total.visits.not_dosed"] == 0
+
+
+def test_buffer_prediction_keeps_a_buffer_for_new_patients():
+    d = _one_site(0.2, 0, 1.5, target_patients=2, visits=[0, 14, 28, 42],
+                  resupply={"policy": "buffer_prediction", "short_window": 7, "prediction_window": 21, "buffer": 2})
+    steps, ships, m = _trace(d)
+    assert ships[0] == (0, 2)  # the buffer alone, before anyone is randomised
+    assert m["total.visits.not_dosed"] == 0 and m["total.dispensed.kits"] == 8
+
+
+def test_ample_supply_without_expiry_doses_every_visit_and_conserves_kits_and_patients():
+    arms = [{"name": "A", "ratio": 2, "kits": {"act": 1}}, {"name": "P", "ratio": 1, "kits": {"pbo": 2}}]
+    kit_types = [{"name": "act", "product": "dp"}, {"name": "pbo", "product": "dp"}]
+    tr = trial_dict(target_patients=60, arms=arms, screen_failure=0.2, screening_time=7, dropout_hazard=0.002,
+                    visits=[{"day": 0, "window": 4}, {"day": 14, "window": 3}, {"day": 28, "window": 3}, 42], dosing_window=2,
+                    resupply={"trigger": 20, "level": 30}, regions=[])
+    tr["sites"] = [{"country": "X", "count": 4, "startup": {"dist": "uniform", "low": 0, "high": 30},
+                    "recruitment_rate": {"dist": "gamma", "mean": 0.1, "sd": 0.05}},
+                   {"country": "X", "count": 2, "startup": 5, "recruitment_rate": 0.05, "direct_to_patient": True}]
+    d = base_dict(horizon=800, trials=[tr], kit_types=kit_types,
+                  network={"countries": [{"name": "X", "lane": {"transit_time": {"dist": "uniform", "low": 1, "high": 3}}}]})
+    for rep in range(3):
+        res = run_replication(scenario(d), 5, rep)  # raises on any leak
+        m, acc = res.metrics, res.accounting
+        assert m["total.visits.not_dosed"] == 0 and m["dosed_fraction"] == 1.0
+        assert m["trial.T.enrolled"] == 60 and m["trial.T.active"] == 0
+        assert m["trial.T.screened"] == m["trial.T.screen_failed"] + m["trial.T.completed"] + m["trial.T.dropped"]
+        assert acc["patient"]["in:screened"] == m["trial.T.screened"]
+        assert acc["patient"].get("held:active", 0) == 0 and acc["patient"].get("held:screening", 0) == 0
+        kits = {k: v for k, v in acc.items() if k.startswith("kit:")}
+        initial = sum(v["in:initial"] for v in kits.values())
+        gone = sum(v.get("out:dispensed", 0) + v.get("out:destroyed", 0) for v in kits.values())
+        held = sum(v2 for v in kits.values() for k2, v2 in v.items() if k2.startswith("held:"))
+        assert initial == 200000 and gone + held == initial
+        assert sum(v.get("out:dispensed", 0) for v in kits.values()) == m["total.dispensed.kits"]
+        assert m["total.dispensed.kits"] == m["total.visits.dosed"] + sum(
+            v.get("out:dispensed", 0) for k, v in kits.items() if k == "kit:pbo") / 2  # placebo takes 2 per visit
+        assert m["trial.T.arm.A.randomised"] + m["trial.T.arm.P.randomised"] == 60
+
+
+def test_expiry_do_not_ship_and_do_not_dispense_windows():
+    # 100 kits expiring on day 60; do-not-ship 20 days, do-not-dispense 10 days; one visit per patient,
+    # a patient every 5 days from day 5.  Shipments stop after day 40, dispensing after day 50.
+    d = _one_site(0.2, 0, 1, target_patients=20, visits=[0],
+                  resupply={"trigger": 2, "level": 4, "do_not_ship": 20, "do_not_dispense": 10})
+    d["depot"] = {"initial_kits": 100, "initial_shelf_life": 60}
+    steps, ships, m = _trace(d)
+    assert ships == [(0, 4), (10, 2), (20, 2), (30, 2), (40, 2)]
+    assert m["total.visits.dosed"] == 10 and m["total.visits.out_of_stock"] == 10
+    assert m["total.visits.missed_dispensing"] == 0 and m["risk.out_of_stock"] == 1.0
+    assert m["total.expired.sites"] == 2 and m["total.expired.depot"] == 88
+
+
+def test_missed_dispensing_versus_out_of_stock():
+    # Patients every 2 days, kits take 5 days to arrive, no window: the first misses have kits upstream.
+    d = _one_site(0.5, 0, 5, target_patients=10, visits=[0], resupply={"trigger": 0, "level": 1})
+    m = run_replication(scenario(d), 1, 0).metrics
+    assert m["total.visits.missed_dispensing"] > 0 and m["total.visits.out_of_stock"] == 0
+    assert m["risk.missed_dispensing"] == 1.0 and m["risk.out_of_stock"] == 0.0
+    d["depot"] = {"initial_kits": 0}
+    m = run_replication(scenario(d), 1, 0).metrics
+    assert m["total.visits.out_of_stock"] == 10 and m["total.visits.missed_dispensing"] == 0
+    assert m["total.patients.not_dosed"] == 10 and m["stockouts"] == 10
+
+
+def test_relabelling_extends_shelf_life_at_the_depot():
+    # 50 kits expire on day 100; relabelled 20 days before (once, +50 days).  The site's first kit
+    # expires on site at day 100 and is replaced by a relabelled one; the patient comes on day 140.
+    d = _one_site(1 / 140, 0, 1, target_patients=1, visits=[0], resupply={"trigger": 0, "level": 1})
+    d["depot"] = {"initial_kits": 50, "initial_shelf_life": 100}
+    d["kit_types"] = [{"name": "kit", "relabel": {"lead": 20, "extension": 50}}]
+    m = run_replication(scenario(d), 1, 0).metrics
+    assert m["total.relabelled.kits"] == 49
+    assert m["total.expired.sites"] == 1 and m["total.dispensed.kits"] == 1
+    assert m["total.expired.depot"] == 48 and m["total.visits.not_dosed"] == 0
+
+
+def test_next_dispatch_calendar():
+    assert next_dispatch(1.5, None) == 1.5
+    assert next_dispatch(1.5, [0]) == 7.0  # Tuesday noon -> next Monday
+    assert next_dispatch(7.25, [0, 3]) == 7.25  # Monday: leaves today
+    assert next_dispatch(8.0, [0, 3]) == 10.0  # Tuesday -> Thursday
+    assert next_dispatch(13.9, [6]) == 13.9
+
+
+def _delivery(d: dict) -> float:
+    return run_replication(scenario(d), 1, 0).metrics["delay.order_to_delivery.mean"]
+
+
+def test_dispatch_days_and_customs_delay_deliveries():
+    d = _one_site(0.01, 1.5, 1, target_patients=1, visits=[0], resupply={"trigger": 0, "level": 1})
+    assert _delivery(d) == 1.0
+    d["network"]["countries"][0]["lane"]["dispatch_days"] = ["mon"]
+    assert _delivery(d) == 6.5  # waits from Tuesday noon to Monday, then one day in transit
+    d["network"]["countries"][0]["customs"] = 10
+    assert _delivery(d) == 16.5  # central depot abroad: import release
+    d["network"]["central_country"] = "X"
+    assert _delivery(d) == 6.5  # central depot in the same country: no customs
+
+
+def test_cold_chain_excursions_lose_only_cold_chain_kits_and_cost_is_counted():
+    d = _one_site(0.1, 0, 2, target_patients=5, visits=[0], dosing_window=0,
+                  arms=[{"name": "A", "kits": {"cold": 1, "amb": 1}}], resupply={"trigger": 1, "level": 3})
+    d["kit_types"] = [{"name": "cold", "temperature": "2-8C"}, {"name": "amb"}]
+    lane = d["network"]["countries"][0]["lane"]
+    lane.update(excursion_prob=0.999999, cost_per_shipment=100, cost_per_kit=2)
+    res = run_replication(scenario(d), 1, 0)
+    m, acc = res.metrics, res.accounting
+    assert m["total.lost.kits"] == acc["kit:cold"]["out:lost"] > 0
+    assert "out:lost" not in acc["kit:amb"]
+    assert m["total.visits.dosed"] == 0 and m["total.visits.missed_dispensing"] == 5
+    assert m["total.cost.shipping"] == 100 * m["total.shipments"] + 2 * m["total.shipped.kits"]
+    assert m["total.excursions"] == m["total.shipments"]
+
+
+def test_regional_depot_replenishment_and_conservation():
+    tr = trial_dict(target_patients=40, regions=[],
+                    sites=[{"country": "DE", "count": 4, "startup": 20, "recruitment_rate": 0.1}])
+    net = {"central_country": "US",
+           "countries": [{"name": "US"}, {"name": "DE", "depot": "eu", "customs": 3, "lane": {"transit_time": 2}}],
+           "depots": [{"name": "eu", "country": "DE", "lane": {"transit_time": 10, "dispatch_days": ["tue"]},
+                       "trigger": 30, "level": 60}]}
+    d = base_dict(trials=[tr], network=net)
+    mdl = model(d)
+    mdl.run()
+    mdl.check_conservation()
+    m = mdl.results().metrics
+    assert m["total.shipped.kits_to_depots"] >= 60  # first replenishment at day 0, up to the level
+    assert mdl.network.lanes["central->eu"].spec.transit_time.value == 10
+    assert m["total.visits.not_dosed"] == 0 and m["total.dispensed.kits"] == 120
+    assert m["delay.order_to_delivery.mean"] == 2.0  # eu depot is in DE: no customs to DE sites
+    assert m["inventory.depot.eu.mean"] > 0
+
+
+def test_two_trials_share_one_depot_and_the_shortage():
+    t1 = trial_dict(name="A", target_patients=30)
+    t2 = trial_dict(name="B", target_patients=30, regions=[
+        {"name": "R2", "sites": 3, "activation": 10, "enrollment_rate": 0.1, "transit_time": 3}])
+    d = base_dict(trials=[t1, t2], depot={"initial_kits": 150})
+    res = run_replication(scenario(d), 2, 0)
+    m = res.metrics
+    assert m["trial.A.enrolled"] == 30 and m["trial.B.enrolled"] == 30
+    assert m["total.dispensed.kits"] <= 150 and m["total.visits.not_dosed"] >= 180 - 150
+    assert m["total.visits.dosed"] + m["total.visits.not_dosed"] == 180
+    assert m["trial.A.visits_not_dosed"] + m["trial.B.visits_not_dosed"] == m["total.visits.not_dosed"]
+    assert m["trial.A.patients_not_dosed"] + m["trial.B.patients_not_dosed"] == m["total.patients.not_dosed"]
+
+
+def test_direct_to_patient_homes_are_supplied_and_cleared():
+    tr = trial_dict(target_patients=12, visits=[{"day": 3, "window": 2}, 31, 59], regions=[],
+                    sites=[{"country": "X", "count": 2, "startup": 0, "recruitment_rate": 0.2,
+                            "direct_to_patient": True}])
+    d = base_dict(trials=[tr], network={"countries": [{"name": "X", "home_lane": {"transit_time": 2}}]})
+    mdl = model(d)
+    mdl.run()
+    acc = mdl.check_conservation()
+    m = mdl.results().metrics
+    assert m["total.visits.dosed"] == 36 and m["total.visits.not_dosed"] == 0
+    assert all(not s.homes for s in mdl.sites)  # every home closed once its patient finished
+    assert acc["kit:kit"]["out:dispensed"] == 36
+    assert mdl.network.lanes["central->X.home"].in_transit == 0
+    assert "inventory.homes_total" in mdl.ctx.levels
+
+
+def test_same_seed_same_results_other_replication_differs():
+    d = base_dict(trials=[trial_dict(screen_failure=0.3, dosing_window=2)])
+    a = run_replication(scenario(d), 3, 0).metrics
+    b = run_replication(scenario(d), 3, 0).metrics
+    c = run_replication(scenario(d), 3, 1).metrics
+    assert a == pytest.approx(b, nan_ok=True) and list(a) == list(b)
+    assert a["trial.T.last_patient_in"] != c["trial.T.last_patient_in"]
