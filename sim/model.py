@@ -19,10 +19,9 @@ from sim import conservation
 from sim.context import Context
 from sim.lots import LotStore
 from sim.processes.depot import DepotNode
-from sim.processes.manufacturing import LINE_KINDS
 from sim.processes.packaging import PackagingNode
 from sim.processes.sites import TrialNode
-from sim.processes.suppliers import SupplierNode
+from sim.processes.supply_network import SupplyNetwork
 from sim.scenario import Scenario
 
 
@@ -47,16 +46,14 @@ class SupplyChainModel:
         self.seed = sc.seed if seed is None else seed
         self.rep = rep
         self.ctx = ctx = Context(sc.horizon, sc.warmup, sc.period, self.seed, rep)
-        env = ctx.env
-        self.material_stores: dict[str, LotStore] = {}
-        for s in sc.suppliers:
-            self.material_stores[s.material] = LotStore(
-                env, f"material.{s.material}", s.material, watchers=[ctx.level_tracker(f"inventory.material.{s.material}")])
-        self.suppliers = [SupplierNode(ctx, s, self.material_stores[s.material]) for s in sc.suppliers]
         self.depot = DepotNode(ctx, sc.depot)
         self.packaging = PackagingNode(ctx, sc.packaging, self.depot.receive)
-        self.lines = [LINE_KINDS[l.kind](ctx, l, self.material_stores[l.material], self.packaging.receive)
-                      for l in sc.lines]
+        # suppliers -> raw materials -> lines (-> next stage) -> packaging; make-to-stock of a final
+        # product watches the units waiting at the depot as kits
+        self.supply = SupplyNetwork(ctx, sc, self.packaging.receive,
+                                    final_stock=lambda _p: self.depot.stock.qty * sc.packaging.units_per_kit)
+        self.material_stores: dict[str, LotStore] = self.supply.stores
+        self.suppliers, self.lines = self.supply.suppliers, self.supply.lines
         self.trials = [TrialNode(ctx, t, self.depot) for t in sc.trials]
         self.sites = [s for t in self.trials for s in t.sites]
         self.lanes = list({id(s.lane): s.lane for s in self.sites}.values())
@@ -66,8 +63,7 @@ class SupplyChainModel:
         self.ctx.env.run(until=self.scenario.horizon)
 
     def holders(self) -> list[Any]:
-        return [*self.material_stores.values(), *self.suppliers, *self.lines, self.packaging,
-                self.depot, *self.lanes, *self.sites]
+        return [*self.supply.holders(), self.packaging, self.depot, *self.lanes, *self.sites]
 
     def check_conservation(self) -> dict[str, dict[str, float]]:
         return conservation.check(self.ctx.ledger, self.holders())
@@ -100,6 +96,8 @@ class SupplyChainModel:
             m[f"trial.{n}.first_patient_in"] = tr.first_patient_in
             m[f"trial.{n}.last_patient_in"] = tr.last_patient_in
             m[f"trial.{n}.last_patient_last_visit"] = tr.last_visit
+        m.update(self.supply.metrics(T))  # OEE, OTIF, fill rates, time to first release, costs
+        m.update(ctx.scalars)
         series = {f"{name}": c.series() for name, c in ctx.counters.items()}
         series.update({name: lv.series(T) for name, lv in ctx.levels.items()})
         samples = {name: t.sample for name, t in ctx.tallies.items()}
