@@ -3,8 +3,9 @@
 A supplier fills the orders a :class:`~sim.processes.material_policy.MaterialNode`
 places.  Each order is quoted a lead time (a draw from ``lead_time``) and is due
 that long after it is placed.  Orders queue for the supplier's dispatch
-capacity and wait out outages; once dispatched an order arrives after its quoted
-lead time, plus ``late_delay`` if it turns out late, and possibly in two parts
+capacity and wait out outages; an order arrives at its due date or, if queueing
+and outages kept it past that, when dispatched; plus ``late_delay`` if it turns
+out late (probability ``1 - on_time_prob``), and possibly in two parts
 (``partial_fraction`` first, the rest ``backorder_delay`` later).  An order is
 on time in full (OTIF) if it arrives complete by its due date.
 """
@@ -83,7 +84,8 @@ class SupplierNode:
         qty, receive, ordered, quoted = order
         env = self.ctx.env
         extra = self._late_delay() if self._late() else 0.0
-        yield env.timeout(quoted + extra)
+        # the quote covers the supplier's own processing: only queueing and outages beyond it make an order late
+        yield env.timeout(max(0.0, ordered + quoted - env.now) + extra)
         in_full = not self._partial()
         if not in_full:
             first = qty * self.spec.partial_fraction

@@ -17,10 +17,11 @@ from sim.costs import cost_metrics
 from sim.lots import Lot, LotStore
 from sim.processes.manufacturing import LINE_KINDS
 from sim.processes.material_policy import MaterialNode, incoming_test
-from sim.processes.planning import Planner, forecast_batches
+from sim.processes.planning import Planner
 from sim.processes.qc_lab import QCLab
 from sim.processes.suppliers import SupplierNode
 from sim.processes.transfer import StageLane
+from sim.scenario.forecast import forecast_batches
 from sim.scenario.materials import Material, ReorderPoint
 from sim.scenario.supply import line_products
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from sim.scenario.forecast import PlanningError, forecast_batches
 from sim.scenario.supply import PRODUCT_FIELDS, line_products, short_form_fields
 
 
@@ -23,6 +24,11 @@ def supply_problems(sc) -> list[str]:
     for i, lab in enumerate(sc.qc_labs):
         out += _unique_names(f"qc_labs[{i}].tests", [t.name for t in lab.tests])
     out += _lines(sc, set(by_material), labs)
+    if not out and any(p.plan.policy == "make_to_forecast" for line in sc.lines for p in line_products(line)):
+        try:
+            forecast_batches(sc)
+        except PlanningError as err:
+            out.append(str(err))
     return out
 
 
@@ -98,6 +104,11 @@ def _lines(sc, supplied: set[str], labs) -> list[str]:
                            f"use release: end_of_run or drop qc_lab {line.qc_lab!r}")
         elif line.qc_tests:
             out.append(f"{where}.qc_tests: needs a qc_lab")
+        if line.kind == "continuous" and line.release == "end_of_run":
+            for p in resolved[i]:
+                if p.plan.policy == "fixed" and p.plan.batches is None and p.plan.campaign is None:
+                    out.append(f"{where}.release: end-of-run release needs runs of finite length; "
+                               f"give {p.product!r} a number of lots or a plan.campaign")
     known = sorted(supplied | set(made))
     trials = {t.name for t in sc.trials}
     for i, prods in resolved.items():
