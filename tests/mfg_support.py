@@ -52,3 +52,7 @@ def assert_close(values, theory: float, n_se: float = 4.0, rel: float | None = N
     assert abs(m - theory) <= n_se * se, (m, theory, se)
     if rel is not None:
         assert abs(m - theory) <= rel * abs(theory), (m, theory, rel)
+
+from pathlib import Path  # noqa: E402
+
+ROOT_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

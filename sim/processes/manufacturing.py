@@ -238,8 +238,11 @@ class _LineNode:
         nxt = next((a for a, _ in self.slots if a > now), None)
         yield self.ctx.env.timeout(nxt - now) if nxt is not None else self.ctx.env.event()
 
+    def _must_start(self) -> bool:
+        """Hook: a continuous line that is not running must start up before it produces."""
+        return False
+
     def _before_run(self, recipe: Recipe):
-        """Hook: a continuous line starts up here."""
         return
         yield
 
@@ -253,7 +256,9 @@ class _LineNode:
         while work > 1e-12:
             if slots and self.slots:
                 yield from self._await_slot()
-            yield from self._before_run(recipe)
+            if self._must_start():
+                yield from self._before_run(recipe)
+                continue  # the start-up may have run past the slot's end
             end = self._in_slot() if slots else math.inf
             dt = min(work, self._op_left, self._maint_left, end - env.now)
             self.clock.set("production", recipe.name)
@@ -434,9 +439,10 @@ class ContinuousLineNode(_LineNode):
         for qty, started, parent in held:
             env.process(self._release(r, qty, started, parent))
 
+    def _must_start(self) -> bool:
+        return not self.running
+
     def _before_run(self, recipe: Recipe):
-        if self.running:
-            return
         self.running = True
         d = self._startup()
         if d <= 0:
