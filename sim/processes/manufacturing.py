@@ -251,9 +251,16 @@ class _LineNode:
         yield
 
     def _operate(self, work: float, recipe: Recipe, slots: bool):
-        """Run for *work* days of operation; breakdowns and maintenance stop the clock."""
+        """Run for *work* days of operation; breakdowns and maintenance stop the clock.
+
+        A stop that falls due as the work ends is taken before the next work, so a
+        lot (batch) finishing at that instant is complete.
+        """
         env = self.ctx.env
-        while work > 1e-12:
+        while True:
+            yield from self._stop_if_due()
+            if work <= 1e-12:
+                return
             if slots and self.slots:
                 yield from self._await_slot()
             if self._must_start():
@@ -268,19 +275,24 @@ class _LineNode:
             work -= dt
             self._op_left -= dt
             self._maint_left -= dt
-            if self._op_left <= 1e-12:
-                self.clock.set("breakdown")
-                self.down.set(env.now, 1)
-                self._breakdowns.count(env.now)
-                yield env.timeout(self._ttr())
-                self.down.set(env.now, 0)
-                self._op_left = self._tbf()
-                self.running = self.running and not self.spec_restart
-            elif self._maint_left <= 1e-12:
-                self.clock.set("maintenance")
-                yield env.timeout(self._maint_time())
-                self._maint_left = self._maint.interval
-                self.running = self.running and not self.spec_restart
+            if work <= 1e-12:
+                return
+
+    def _stop_if_due(self):
+        env = self.ctx.env
+        if self._op_left <= 1e-12:
+            self.clock.set("breakdown")
+            self.down.set(env.now, 1)
+            self._breakdowns.count(env.now)
+            yield env.timeout(self._ttr())
+            self.down.set(env.now, 0)
+            self._op_left = self._tbf()
+            self.running = self.running and not self.spec_restart
+        elif self._maint_left <= 1e-12:
+            self.clock.set("maintenance")
+            yield env.timeout(self._maint_time())
+            self._maint_left = self._maint.interval
+            self.running = self.running and not self.spec_restart
 
     spec_restart = False
 
