@@ -126,6 +126,7 @@ class _LineNode:
         self.clock = StateClock(ctx)
         self.qc_log: list[tuple[float, float, str]] = []
         self.running = False
+        self._label = ""
         self.ideal = 0.0  # nominal time of the work done (for OEE performance)
         self.units = defaultdict(float)  # released, rejected, diverted, scrapped, yield_loss, rework_loss, made
         self.lost: dict[str, float] = defaultdict(float)  # product -> units made and then lost (cost of quality)
@@ -173,6 +174,7 @@ class _LineNode:
         while True:
             self.clock.set("idle")
             camp = yield self.queue.get()
+            self._label = camp.recipe.name if camp.purpose == "gmp" else f"{camp.recipe.name} ({camp.purpose})"
             if last is not None:
                 yield from self._change_over(camp.recipe is not last)
             yield from self._campaign(camp)
@@ -268,7 +270,7 @@ class _LineNode:
                 continue  # the start-up may have run past the slot's end
             end = self._in_slot() if slots else math.inf
             dt = min(work, self._op_left, self._maint_left, end - env.now)
-            self.clock.set("production", recipe.name)
+            self.clock.set("production", self._label)
             self.busy.set(env.now, 1)
             yield env.timeout(dt)
             self.busy.set(env.now, 0)

@@ -114,6 +114,8 @@ class SupplyNetwork:
             first_by_cdmo[cdmo] = min(first_by_cdmo.get(cdmo, math.inf), line.first_release if not
                                       math.isnan(line.first_release) else math.inf)
             for r in line.recipes:
+                if len(line.recipes) > 1:
+                    m[f"first_release.{n}.{r.name}"] = r.first_release
                 if r.spec.tech_transfer is not None:
                     m[f"tech_transfer.{n}.{r.name}.days"] = r.tech_transfer_done - r.tech_transfer_start
                     m[f"tech_transfer.{n}.{r.name}.attempts"] = r.tech_transfer_attempts
