@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import copy
 import math
+from pathlib import Path
 
 import numpy as np
 
 from sim.scenario import parse_scenario
+
+ROOT_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 # A trial whose sites open after any test horizon: the clinical side stays out of the way.
 QUIET_TRIAL = {"name": "t", "target_patients": 10, "visits": [0], "resupply": {"trigger": 1, "level": 2},
@@ -52,7 +55,3 @@ def assert_close(values, theory: float, n_se: float = 4.0, rel: float | None = N
     assert abs(m - theory) <= n_se * se, (m, theory, se)
     if rel is not None:
         assert abs(m - theory) <= rel * abs(theory), (m, theory, rel)
-
-from pathlib import Path  # noqa: E402
-
-ROOT_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -8,15 +8,14 @@ from __future__ import annotations
 import math
 
 import pytest
-from scipy import special, stats
+from scipy import stats
 
 from sim.context import Context
 from sim.lots import LotStore
 from sim.model import run_replication
 from sim.processes.material_policy import MaterialNode
-from sim.processes.qc_lab import QCLab
 from sim.processes.suppliers import SupplierNode
-from sim.scenario.materials import Material, QCLab as QCLabSpec
+from sim.scenario.materials import Material
 from sim.scenario.supply import Supplier
 from tests.mfg_support import assert_close, scenario
 
