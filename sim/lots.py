@@ -118,6 +118,11 @@ class LotStore:
         """What this store holds, for the conservation check."""
         yield self.material, "on_hand", sum(l.qty for l in self.lots)
 
+    @property
+    def backordered(self) -> float:
+        """Quantity requested by processes still waiting for it."""
+        return sum(q for q, _ in self._waiting)
+
     # -- blocking issue ----------------------------------------------------
     def get(self, qty: float) -> simpy.Event:
         ev = self.env.event()

@@ -18,10 +18,9 @@ import numpy as np
 from sim import conservation
 from sim.context import Context
 from sim.lots import LotStore
-from sim.processes.manufacturing import LINE_KINDS
 from sim.processes.network import ClinicalNetwork
 from sim.processes.packaging import PackagingNode
-from sim.processes.suppliers import SupplierNode
+from sim.processes.supply_network import SupplyNetwork
 from sim.scenario import Scenario
 
 
@@ -46,17 +45,18 @@ class SupplyChainModel:
         self.seed = sc.seed if seed is None else seed
         self.rep = rep
         self.ctx = ctx = Context(sc.horizon, sc.warmup, sc.period, self.seed, rep)
-        env = ctx.env
-        self.material_stores: dict[str, LotStore] = {}
-        for s in sc.suppliers:
-            self.material_stores[s.material] = LotStore(
-                env, f"material.{s.material}", s.material, watchers=[ctx.level_tracker(f"inventory.material.{s.material}")])
-        self.suppliers = [SupplierNode(ctx, s, self.material_stores[s.material]) for s in sc.suppliers]
+        # clinical side first (depots, lanes, sites), then packaging into it, then the supply side
+        # feeding packaging: suppliers -> materials -> lines (-> next stage) -> packaging.
         self.network = ClinicalNetwork(ctx, sc)
         self.depot = self.network.central
         self.packaging = PackagingNode(ctx, sc.packaging, self.depot.receive, self.network.kit_plans)
-        self.lines = [LINE_KINDS[l.kind](ctx, l, self.material_stores[l.material], self.packaging.receive)
-                      for l in sc.lines]
+        # make-to-stock of a final product watches the depot's kits of that product, in units
+        plans = self.network.kit_plans
+        self.supply = SupplyNetwork(ctx, sc, self.packaging.receive, final_stock=lambda product: sum(
+            self.depot.shelf.stocks[k.name].qty * k.units_per_kit
+            for k in plans if k.product in (None, product)))
+        self.material_stores: dict[str, LotStore] = self.supply.stores
+        self.suppliers, self.lines = self.supply.suppliers, self.supply.lines
         self.trials = self.network.trials
         self.sites = self.network.sites
         self.lanes = list(self.network.lanes.values())
@@ -66,8 +66,7 @@ class SupplyChainModel:
         self.ctx.env.run(until=self.scenario.horizon)
 
     def holders(self) -> list[Any]:
-        return [*self.material_stores.values(), *self.suppliers, *self.lines, self.packaging,
-                *self.network.holders()]
+        return [*self.supply.holders(), self.packaging, *self.network.holders()]
 
     def check_conservation(self) -> dict[str, dict[str, float]]:
         return conservation.check(self.ctx.ledger, self.holders())
@@ -95,6 +94,8 @@ class SupplyChainModel:
         m["service_level"] = (on_time.total / due) if due and on_time else math.nan
         m["dosed_fraction"] = (visits.total / due) if due and visits else math.nan
         m.update(self.network.metrics())
+        m.update(self.supply.metrics(T))  # OEE, OTIF, fill rates, time to first release, costs
+        m.update(ctx.scalars)
         series = {f"{name}": c.series() for name, c in ctx.counters.items()}
         series.update({name: lv.series(T) for name, lv in ctx.levels.items()})
         samples = {name: t.sample for name, t in ctx.tallies.items()}

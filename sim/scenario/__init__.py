@@ -15,13 +15,14 @@ from pydantic import ValidationError
 
 from sim.distributions import DIST_NAMES
 from sim.errors import ScenarioError
+from sim.scenario.materials import POLICY_TAGS
 from sim.scenario.schema import Scenario
 
 __all__ = ["Scenario", "load_scenario", "load_default", "parse_scenario", "dump_scenario",
            "DEFAULT_SOURCE", "format_errors"]
 
 DEFAULT_SOURCE = "<default scenario>"
-_UNION_TAGS = DIST_NAMES | {"batch", "continuous"}
+_UNION_TAGS = DIST_NAMES | {"batch", "continuous"} | POLICY_TAGS
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -70,7 +71,9 @@ def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(source, format_errors(err)) from None
+        # a cross-reference check reports several problems in one message, one per "\n  - "
+        problems = [q for p in format_errors(err) for q in p.split("\n  - ")]
+        raise ScenarioError(source, problems) from None
 
 
 def read_yaml(path: str | Path) -> Any:

@@ -5,7 +5,9 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import Model, Name, NonNegFloat, PositiveFloat
 from sim.scenario.clinical import KitType, Network, Trial, check_clinical
+from sim.scenario.materials import Material, QCLab
 from sim.scenario.supply import Depot, Line, Packaging, Supplier
+from sim.scenario.supply_check import supply_problems
 
 
 class Scenario(Model):
@@ -20,6 +22,8 @@ class Scenario(Model):
     replications: int = Field(10, ge=1)
     suppliers: list[Supplier] = Field(min_length=1)
     lines: list[Line] = Field(min_length=1)
+    materials: list[Material] = Field(default_factory=list, description="raw-material policies and sourcing")
+    qc_labs: list[QCLab] = Field(default_factory=list, description="shared QC laboratories")
     packaging: Packaging
     depot: Depot = Depot()
     trials: list[Trial] = Field(min_length=1)
@@ -33,12 +37,9 @@ class Scenario(Model):
         _unique("suppliers", [s.name for s in self.suppliers])
         _unique("lines", [l.name for l in self.lines])
         _unique("trials", [t.name for t in self.trials])
-        supplied = {s.material for s in self.suppliers}
-        _unique("suppliers (one supplier per material)", [s.material for s in self.suppliers])
-        for i, line in enumerate(self.lines):
-            if line.material not in supplied:
-                raise ValueError(
-                    f"lines[{i}].material: {line.material!r} has no supplier (supplied: {sorted(supplied)})")
+        problems = supply_problems(self)
+        if problems:
+            raise ValueError("\n  - ".join(problems))
         check_clinical(self)
         return self
 

@@ -1,0 +1,111 @@
+"""Scenario schema of raw materials: replenishment policies, sourcing, incoming QC, QC laboratories."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import Dist, Model, Name, NonNegFloat, PositiveFloat, Probability
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Disruption(Model):
+    """Random supplier outages: nothing is dispatched while one lasts."""
+
+    time_between: Dist = Field(description="days from the end of one outage to the start of the next")
+    duration: Dist = Field(description="days an outage lasts")
+
+
+class SupplierCapacity(Model):
+    """At most *quantity* kg dispatched per *period* days; orders queue first-come first-served."""
+
+    quantity: PositiveFloat = Field(description="kg per period")
+    period: PositiveFloat = Field(30.0, description="days")
+
+
+# -- raw-material replenishment policies (the ``kind`` tags must not be field names) --------
+class ReorderPoint(Model):
+    """Continuous review (s, Q), also written (R, Q): order Q whenever the position is at or below s."""
+
+    kind: Literal["sQ", "RQ"]
+    reorder_point: NonNegFloat = Field(description="kg of inventory position that triggers an order (s)")
+    order_quantity: PositiveFloat = Field(description="kg per order (Q)")
+
+
+class MinMax(Model):
+    """Continuous review (s, S): when the position is at or below s, order up to S."""
+
+    kind: Literal["sS"]
+    reorder_point: float = Field(description="kg of inventory position that triggers an order (s)")
+    order_up_to: PositiveFloat = Field(description="kg the order brings the position up to (S)")
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.order_up_to <= self.reorder_point:
+            raise ValueError(f"order_up_to ({self.order_up_to:g}) must exceed reorder_point ({self.reorder_point:g})")
+        return self
+
+
+class BaseStock(Model):
+    """Base stock (S - 1, S): every issue is re-ordered at once, keeping the position at S."""
+
+    kind: Literal["base_stock"]
+    level: NonNegFloat = Field(description="kg of target inventory position (S)")
+
+
+class PeriodicReview(Model):
+    """Periodic review (R, S) or (R, s, S): every R days, order up to S (only if at or below s, when given)."""
+
+    kind: Literal["periodic"]
+    review_period: PositiveFloat = Field(description="days between reviews (R)")
+    order_up_to: PositiveFloat = Field(description="kg the order brings the position up to (S)")
+    reorder_point: float | None = Field(None, description="order only when the position is at or below this (s)")
+    first_review: NonNegFloat = Field(0.0, description="day of the first review")
+
+
+Policy = Annotated[Union[ReorderPoint, MinMax, BaseStock, PeriodicReview], Field(discriminator="kind")]
+POLICY_TAGS = {"sQ", "RQ", "sS", "base_stock", "periodic"}
+
+
+class IncomingQC(Model):
+    """Testing of every delivered lot before use: in a QC lab, or a plain delay when no lab is named."""
+
+    time: Dist = Field(0.0, description="days of testing when no lab is named")
+    lab: Name | None = Field(None, description="QC lab that runs the test")
+    test: Name | None = Field(None, description="test type in that lab (default: its first)")
+    failure_prob: Probability = Field(0.0, description="probability a delivered lot is rejected (no lab)")
+    cost: NonNegFloat = Field(0.0, description="cost per test when no lab is named")
+
+
+class Material(Model):
+    """How a raw material is stocked at the CDMO that uses it, and from which suppliers."""
+
+    name: Name
+    policy: Policy
+    initial_stock: NonNegFloat | None = Field(None, description="kg at day 0 (default: the suppliers' initial_stock)")
+    sources: list[Name] | None = Field(None, min_length=1,
+                                       description="supplier names (default: every supplier of this material)")
+    allocation: Literal["primary_backup", "split"] = Field(
+        "primary_backup", description="primary_backup: first source not in an outage; split: by shares")
+    shares: dict[Name, PositiveFloat] | None = Field(None, description="split: relative share of each source")
+    incoming_qc: IncomingQC | None = None
+    holding_cost: NonNegFloat = Field(0.0, description="cost per kg per day on hand")
+
+
+class QCTest(Model):
+    """One kind of release test."""
+
+    name: Name
+    time: Dist = Field(description="days an analyst spends on one test")
+    failure_prob: Probability = Field(0.0, description="probability of an out-of-specification result")
+    confirm_prob: Fraction = Field(1.0, description="probability the retest after a failure confirms it")
+    cost: NonNegFloat = Field(0.0, description="cost per test run (retests too)")
+
+
+class QCLab(Model):
+    """A shared QC laboratory: *analysts* tests in parallel, the rest queue first-come first-served."""
+
+    name: Name
+    analysts: int = Field(ge=1, description="analysts (or instruments) working in parallel")
+    tests: list[QCTest] = Field(min_length=1)

@@ -1,0 +1,172 @@
+"""Cross-reference checks of the supply side, each problem named by its field path.
+
+Field types and ranges are checked by the pydantic models; what needs the whole
+scenario (a BOM naming a material nobody supplies or makes, a QC test the lab
+does not run, a product made from itself) is checked here.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sim.scenario.forecast import PlanningError, forecast_batches
+from sim.scenario.supply import PRODUCT_FIELDS, line_products, short_form_fields
+
+
+def supply_problems(sc) -> list[str]:
+    """Every cross-reference problem of the supply side of scenario *sc* (empty when consistent)."""
+    out: list[str] = []
+    by_material: dict[str, list[str]] = defaultdict(list)
+    for s in sc.suppliers:
+        by_material[s.material].append(s.name)
+    out += _materials(sc, by_material)
+    labs = {lab.name: lab for lab in sc.qc_labs}
+    out += _unique_names("qc_labs", [lab.name for lab in sc.qc_labs])
+    for i, lab in enumerate(sc.qc_labs):
+        out += _unique_names(f"qc_labs[{i}].tests", [t.name for t in lab.tests])
+    out += _lines(sc, set(by_material), labs)
+    if not out and any(p.plan.policy == "make_to_forecast" for line in sc.lines for p in line_products(line)):
+        try:
+            forecast_batches(sc)
+        except PlanningError as err:
+            out.append(str(err))
+    return out
+
+
+def _materials(sc, by_material: dict[str, list[str]]) -> list[str]:
+    out = _unique_names("materials", [m.name for m in sc.materials])
+    declared = {m.name for m in sc.materials}
+    for mat, names in by_material.items():
+        if mat in declared:
+            continue
+        if len(names) > 1:
+            out.append(f"suppliers: material {mat!r} has {len(names)} suppliers {names}; add a `materials` entry "
+                       "with its policy and allocation rule")
+        for i, s in enumerate(sc.suppliers):
+            if s.material == mat:
+                for f in ("order_quantity", "reorder_point"):
+                    if getattr(s, f) is None:
+                        out.append(f"suppliers[{i}].{f}: required field is missing "
+                                   f"(or give material {mat!r} a policy under `materials`)")
+    labs = {lab.name: lab for lab in sc.qc_labs}
+    for i, m in enumerate(sc.materials):
+        mine = by_material.get(m.name, [])
+        if not mine:
+            out.append(f"materials[{i}].name: {m.name!r} has no supplier (supplied: {sorted(by_material)})")
+            continue
+        sources = m.sources or mine
+        for j, s in enumerate(m.sources or []):
+            if s not in mine:
+                out.append(f"materials[{i}].sources[{j}]: {s!r} does not supply {m.name!r} (suppliers: {mine})")
+        if m.allocation == "split":
+            if not m.shares:
+                out.append(f"materials[{i}].shares: required for allocation 'split'")
+            else:
+                for s in m.shares:
+                    if s not in sources:
+                        out.append(f"materials[{i}].shares.{s}: {s!r} is not a source of {m.name!r} ({sources})")
+        qc = m.incoming_qc
+        if qc is not None and qc.lab is not None:
+            out += _lab_test(f"materials[{i}].incoming_qc", labs, qc.lab, [qc.test] if qc.test else [])
+    return out
+
+
+def _lines(sc, supplied: set[str], labs) -> list[str]:
+    out: list[str] = []
+    made: dict[str, list[str]] = defaultdict(list)
+    resolved = {}
+    for i, line in enumerate(sc.lines):
+        where = f"lines[{i}]"
+        if line.products is not None:
+            mixed = short_form_fields(line)
+            if mixed:
+                out.append(f"{where}: give product fields either on the line or in `products`, not both "
+                           f"(found {mixed} on the line)")
+            if not line.products:
+                out.append(f"{where}.products: a line must make at least one product; got []")
+                continue
+        else:
+            missing = [f for f in PRODUCT_FIELDS[line.kind] if getattr(line, f) is None]
+            if missing:
+                out += [f"{where}.{f}: required field is missing (or list the line's `products`)" for f in missing]
+                continue
+            if line.kind == "batch" and line.material is not None and line.material_per_batch is None:
+                out.append(f"{where}.material_per_batch: required field is missing (with `material`)")
+            if line.kind == "continuous" and line.material is not None and line.material_per_unit is None:
+                out.append(f"{where}.material_per_unit: required field is missing (with `material`)")
+        resolved[i] = line_products(line)
+        out += _unique_names(f"{where}.products", [p.product for p in resolved[i]])
+        for p in resolved[i]:
+            made[p.product].append(line.name)
+        if line.qc_lab is not None:
+            out += _lab_test(where, labs, line.qc_lab, line.qc_tests or [], field="qc_lab", tests_field="qc_tests")
+            if line.kind == "continuous" and line.release == "real_time":
+                out.append(f"{where}.release: real-time release does not use a QC lab; "
+                           f"use release: end_of_run or drop qc_lab {line.qc_lab!r}")
+        elif line.qc_tests:
+            out.append(f"{where}.qc_tests: needs a qc_lab")
+        if line.kind == "continuous" and line.release == "end_of_run":
+            for p in resolved[i]:
+                if p.plan.policy == "fixed" and p.plan.batches is None and p.plan.campaign is None:
+                    out.append(f"{where}.release: end-of-run release needs runs of finite length; "
+                               f"give {p.product!r} a number of lots or a plan.campaign")
+    known = sorted(supplied | set(made))
+    trials = {t.name for t in sc.trials}
+    for i, prods in resolved.items():
+        line = sc.lines[i]
+        for k, p in enumerate(prods):
+            where = f"lines[{i}]" if line.products is None else f"lines[{i}].products[{k}]"
+            if p.product in supplied:
+                out.append(f"{where}.product: {p.product!r} is also a supplied raw material")
+            for m in p.bom:
+                if m in supplied or m in made:
+                    if m == p.product:
+                        out.append(f"{where}.bom.{m}: a product cannot consume itself")
+                    continue
+                if line.products is None and m == line.material:
+                    out.append(f"{where}.material: {m!r} has no supplier and no line makes it (supplied: {sorted(supplied)})")
+                else:
+                    out.append(f"{where}.bom.{m}: unknown material {m!r}: no supplier supplies it and no line "
+                               f"makes it (known: {known})")
+            plan_at = f"{where}.plan" if line.products is not None or line.plan is not None else where
+            for j, t in enumerate(p.plan.trials or []):
+                if t not in trials:
+                    out.append(f"{plan_at}.trials[{j}]: unknown trial {t!r} (trials: {sorted(trials)})")
+    out += _cycles(resolved, sc)
+    return out
+
+
+def _cycles(resolved, sc) -> list[str]:
+    """A product may not (indirectly) be made from itself."""
+    uses: dict[str, set[str]] = defaultdict(set)
+    for prods in resolved.values():
+        for p in prods:
+            uses[p.product] |= set(p.bom)
+    out = []
+    for start in sorted(uses):
+        seen, stack = set(), list(uses[start])
+        while stack:
+            m = stack.pop()
+            if m == start:
+                out.append(f"lines: product {start!r} is made, through its bills of materials, from itself")
+                break
+            if m not in seen:
+                seen.add(m)
+                stack.extend(uses.get(m, ()))
+    return out
+
+
+def _lab_test(where, labs, lab, tests, field="lab", tests_field="test") -> list[str]:
+    if lab not in labs:
+        return [f"{where}.{field}: unknown QC lab {lab!r} (qc_labs: {sorted(labs)})"]
+    have = [t.name for t in labs[lab].tests]
+    return [f"{where}.{tests_field}: lab {lab!r} has no test {t!r} (tests: {have})" for t in tests if t not in have]
+
+
+def _unique_names(what: str, names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for n in names:
+        if n in seen:
+            out.append(f"{what}: name {n!r} is used twice")
+        seen.add(n)
+    return out

@@ -1,0 +1,171 @@
+"""Line behaviour computed by hand: products contending for a line, reserved slots, maintenance,
+end-of-run release through a QC lab, deviations and rework; and production planning."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sim.context import Context
+from sim.model import SupplyChainModel, run_replication
+from sim.processes.tech_transfer import transfer
+from sim.scenario import load_scenario
+from sim.scenario.forecast import forecast_batches
+from sim.scenario.supply import TechTransfer
+from tests.mfg_support import ROOT_SCENARIOS, assert_close, scenario
+
+ALMOST_SURE = 1 - 1e-12
+
+
+def release_times(model) -> list[float]:
+    return [round(b, 9) for a, b, what in model.lines[0].qc_log if what == "released"]
+
+
+def gantt(model, i: int = 0) -> list[tuple[float, float, str, str]]:
+    return [(a, b, s, lbl) for a, b, s, lbl in model.lines[i].clock.log if s != "idle"]
+
+
+def test_two_products_contend_for_one_line_first_come_first_served():
+    sc = scenario([{"name": "ml", "kind": "batch", "changeover": 1, "product_changeover": 4, "products": [
+        {"product": "a", "bom": {"api": 1}, "batch_size": 10, "cycle_time": 2, "plan": {"batches": 2, "campaign": 1}},
+        {"product": "b", "bom": {"api": 1}, "batch_size": 20, "cycle_time": 3, "plan": {"batches": 1}}]}],
+        horizon=20)
+    model = SupplyChainModel(sc, seed=1)
+    model.run()
+    # a 0-2 | clean 2-3 | a 3-5 | product changeover 5-9 | b 9-12
+    assert gantt(model) == [(0, 2, "production", "a"), (2, 3, "changeover", ""), (3, 5, "production", "a"),
+                            (5, 9, "changeover", ""), (9, 12, "production", "b")]
+    m = model.results().metrics
+    assert m["changeovers.ml"] == 2 and m["total.released.ml"] == 40
+
+
+def test_batches_start_only_inside_reserved_slots():
+    sc = scenario([{"name": "bl", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 10,
+                    "cycle_time": 10, "batches": 4, "slots": [{"start": 0, "end": 15}, {"start": 30, "end": 100}]}],
+                  horizon=100)
+    model = SupplyChainModel(sc, seed=1)
+    model.run()
+    assert release_times(model) == [10, 20, 40, 50]  # the third batch waits for the slot opening at 30
+    m = model.results().metrics
+    assert m["availability.bl"] == pytest.approx(1.0)  # closed time is not planned production time
+
+
+def test_continuous_line_pauses_at_slot_end_and_restarts():
+    sc = scenario([{"name": "cl", "kind": "continuous", "material": "api", "material_per_unit": 0.01, "rate": 10,
+                    "lot_size": 100, "lots": 3, "startup_time": 1,
+                    "slots": [{"start": 0, "end": 15}, {"start": 20, "end": 60}]}], horizon=60)
+    model = SupplyChainModel(sc, seed=1)
+    model.run()
+    # start-up 0-1, lot 1 1-11, lot 2 11-15 | closed 15-20 | start-up 20-21, lot 2 21-27, lot 3 27-37
+    assert release_times(model) == [11, 27, 37]
+    assert model.results().metrics["total.diverted.cl"] == 20
+
+
+def test_planned_maintenance_stops_the_line():
+    sc = scenario([{"name": "cl", "kind": "continuous", "material": "api", "material_per_unit": 0.01, "rate": 10,
+                    "lot_size": 10, "restart_after_stop": False, "maintenance": {"interval": 3, "duration": 2}}],
+                  horizon=20)
+    model = SupplyChainModel(sc, seed=1)
+    model.run()
+    assert release_times(model) == [1, 2, 3, 6, 7, 8, 11, 12, 13, 16, 17, 18]
+    assert model.results().metrics["availability.cl"] == pytest.approx(1.0)  # maintenance is a planned stop
+
+
+def test_end_of_run_release_waits_for_the_run_then_queues_in_the_lab():
+    sc = scenario([{"name": "cl", "kind": "continuous", "material": "api", "material_per_unit": 0.01, "rate": 10,
+                    "lot_size": 10, "lots": 3, "shutdown_time": 0.5, "release": "end_of_run", "qc_lab": "lab"}],
+                  qc_labs=[{"name": "lab", "analysts": 1, "tests": [{"name": "assay", "time": 1}]}], horizon=20)
+    model = SupplyChainModel(sc, seed=1)
+    model.run()
+    # lots made by 1, 2, 3; shut-down 3-3.5; tests one at a time 3.5-4.5, 4.5-5.5, 5.5-6.5
+    assert release_times(model) == [4.5, 5.5, 6.5]
+    m = model.results().metrics
+    assert m["delay.qc_wait.lab.mean"] == pytest.approx((0 + 1 + 2) / 3)
+    assert m["delay.cycle_time.cl.mean"] == pytest.approx(4.5)  # lots started at 0, 1, 2
+
+
+def test_deviation_and_rework_by_hand():
+    """Batch 0-10; QC 4 (fails) -> deviation investigation 3 -> rework 5 (80 % recovered) -> retest 4 -> fails."""
+    sc = scenario([{"name": "bl", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 100,
+                    "cycle_time": 10, "batches": 1, "qc_time": 4, "qc_failure_prob": ALMOST_SURE,
+                    "deviation_prob": ALMOST_SURE, "investigation_time": 3,
+                    "rework_prob": ALMOST_SURE, "rework_time": 5, "rework_yield": 0.8}], horizon=40)
+    model = SupplyChainModel(sc, seed=1)
+    model.run()
+    assert model.lines[0].qc_log == [(10, 26, "rejected")]
+    acc = model.check_conservation()["drug_product"]
+    assert acc["out:rework_loss"] == pytest.approx(20) and acc["out:rejected"] == pytest.approx(80)
+    m = model.results().metrics
+    assert m["reworked.bl"] == 1 and m["quality.bl"] == 0
+
+
+def test_make_to_forecast_batches_by_hand():
+    """10 patients x 3 visits x 28 units = 840, +20 % = 1008 units; DP 100/batch, 10 % QC failures -> 90
+    good per batch -> 12 batches (+1 engineering).  API: 13 x 5 kg = 65 kg; 20 kg batches at mean
+    yield 0.9 -> 4 batches."""
+    sc = scenario([
+        {"name": "api-line", "kind": "batch", "products": [
+            {"product": "ds", "bom": {"api": 1}, "batch_size": 20, "cycle_time": 1,
+             "yield_fraction": {"dist": "uniform", "low": 0.8, "high": 1.0}, "plan": {"policy": "make_to_forecast"}}]},
+        {"name": "dp-line", "kind": "batch", "qc_failure_prob": 0.1, "products": [
+            {"product": "dp", "bom": {"ds": 5}, "batch_size": 100, "cycle_time": 1,
+             "plan": {"policy": "make_to_forecast", "overage": 0.2},
+             "tech_transfer": {"duration": 1, "engineering_batches": 1}}]}],
+        trials=[{"name": "t", "target_patients": 10, "visits": [0, 28, 56], "resupply": {"trigger": 1, "level": 2},
+                 "regions": [{"name": "r", "sites": 1, "activation": 1e6, "enrollment_rate": 0.1,
+                              "transit_time": 1}]}],
+        packaging={"units_per_kit": 28, "time": 0, "shelf_life": 1e6}, horizon=200)
+    assert forecast_batches(sc) == {("api-line", "ds"): 4, ("dp-line", "dp"): 12}
+    m = run_replication(sc, seed=2).metrics
+    assert m["batches.api-line"] == 4 and m["batches.dp-line"] == 13  # every planned batch made by day 200
+    assert 4 * 20 * 0.8 <= m["total.released.api-line"] <= 4 * 20
+
+
+def test_make_to_stock_triggers_campaigns_on_the_downstream_position():
+    """API made to stock (reorder point 30 kg, campaigns of 2 x 40 kg) feeds a DP line using 10 kg a day."""
+    sc = scenario([
+        {"name": "api-line", "kind": "batch", "qc_time": 1, "changeover": 0.5, "products": [
+            {"product": "ds", "bom": {"api": 1}, "batch_size": 40, "cycle_time": 2,
+             "plan": {"policy": "make_to_stock", "reorder_point": 30, "campaign": 2, "review_period": 1}}]},
+        {"name": "dp-line", "kind": "batch", "products": [
+            {"product": "dp", "bom": {"ds": 10}, "batch_size": 100, "cycle_time": 1}]}], horizon=200)
+    model = SupplyChainModel(sc, seed=1)
+    model.run()
+    api, dp = model.lines
+    assert api.batches_made % 2 == 0 or api.clock.state == "production"  # whole campaigns
+    assert api.changeovers >= 5  # many campaigns, each triggered by the reorder point
+    # the API line can make 20 kg/day, the DP line needs 10: make-to-stock keeps it fed
+    assert dp.batches_made >= 150
+    assert model.supply.stores["ds"].qty <= 30 + 2 * 40
+
+
+def test_tech_transfer_attempts_are_geometric():
+    ctx = Context(horizon=1e9, warmup=0, period=1e9, seed=5, rep=0)
+    spec = TechTransfer(duration=10, failure_prob=0.4)
+    attempts = []
+
+    def many():
+        for _ in range(400):
+            attempts.append((yield from transfer(ctx, "tt", spec)))
+
+    ctx.env.process(many())
+    ctx.env.run()
+    assert ctx.now == pytest.approx(10 * sum(attempts))
+    groups = [attempts[i::4] for i in range(4)]
+    assert_close([sum(g) / len(g) for g in groups], 1 / (1 - 0.4), rel=0.08)
+
+
+def test_multistage_example_time_to_first_release_and_reproducibility():
+    sc = load_scenario(ROOT_SCENARIOS / "mfg_multistage.yaml")
+    a, b = run_replication(sc, seed=7, rep=1), run_replication(sc, seed=7, rep=1)
+    assert a.metrics.keys() == b.metrics.keys()
+    assert all(a.metrics[k] == b.metrics[k] or (math.isnan(a.metrics[k]) and math.isnan(b.metrics[k]))
+               for k in a.metrics)
+    m = a.metrics
+    # each CDMO's first release follows its tech transfer, qualification batches and QC
+    assert m["first_release.cdmo.cdmo-api"] > m["tech_transfer.api-reactor.api.days"] + 2 * 18
+    assert m["first_release.dp-tablets.tablets"] > m["first_release.cdmo.cdmo-api"]  # made from that API
+    assert m["first_release.cdmo.cdmo-dp"] == m["first_release.dp-tablets.tablets-low-dose"]  # bought-in API
+    assert 0 < m["oee.api-reactor"] < 1 and 0 <= m["otif.precursor-eu"] <= 1
+    assert m["cost.quality"] == pytest.approx(m["cost.testing"] + m["cost.scrap"] + m["cost.rework"]
+                                              + m["cost.rejected_incoming"])
