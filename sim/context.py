@@ -78,7 +78,7 @@ class Context:
 
     @property
     def now(self) -> float:
-        return self.env.now
+        return self.env._now  # hot: skip SimPy's own property
 
     def in_horizon(self, t: float) -> bool:
         return t <= self.horizon and not math.isinf(t)

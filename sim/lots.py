@@ -82,9 +82,13 @@ class LotStore:
 
     def available(self, min_expiry: float = -math.inf) -> float:
         """Quantity in lots expiring at or after *min_expiry*."""
-        if min_expiry == -math.inf:
-            return self.qty
-        return sum(l.qty for l in self.lots if l.expiry >= min_expiry)
+        # Lots are sorted by expiry, so the unusable ones are a (usually empty) prefix.
+        qty = self.qty
+        for lot in self.lots:
+            if lot.expiry >= min_expiry:
+                break
+            qty -= lot.qty
+        return qty
 
     def take(self, qty: float, min_expiry: float = -math.inf) -> list[Lot]:
         """Issue up to *qty* FEFO from lots expiring at or after *min_expiry*, splitting the last lot."""
