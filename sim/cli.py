@@ -218,21 +218,30 @@ def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout
 
 
 def _print_batch(res) -> None:
+    """One line per scenario: its factor values, replications, and three headline metrics."""
+    from sim.experiments.designs import short_names
     from sim.results import headline_metrics
-    names = res.plan.metrics or headline_metrics({s.metric for ss in res.summaries.values() for s in ss})
-    names = names[:3]
-    labels = {p.id: (p.label or p.id) for p in res.plan.points}
-    w = max(len(f"{pid} {labels[pid]}") for pid in labels) if labels else 10
-    w = min(w, 60)
-    click.echo("\n" + f"{'scenario':<{w}}  {'n':>4}  " + "  ".join(f"{m:>26}" for m in names))
-    for pid, ss in res.summaries.items():
-        by = {s.metric: s for s in ss}
-        cells = []
-        for m in names:
-            s = by.get(m)
-            cells.append(f"{_fmt(s.mean)} ± {_fmt(s.half_width)}" if s else "-")
-        name = pid if labels[pid] == pid else f"{pid} {labels[pid]}"
-        click.echo(f"{name[:w]:<{w}}  {len(res.outcome.reps[pid]):>4}  " + "  ".join(f"{c:>26}" for c in cells))
+    plan = res.plan
+    names = (plan.metrics or headline_metrics({s.metric for ss in res.summaries.values() for s in ss}))[:3]
+    factors = (plan.design or {}).get("factors", [])
+    short = short_names(factors)
+    cols = [("scenario", [p.id for p in plan.points])]
+    cols += [(short[f], [_cell(p.factors.get(f, (plan.design or {}).get("base_values", {}).get(f)))
+                         for p in plan.points]) for f in factors]
+    cols.append(("n", [str(len(res.outcome.reps[p.id])) for p in plan.points]))
+    for m in names:
+        by = [{s.metric: s for s in res.summaries[p.id]}.get(m) for p in plan.points]
+        cols.append((m, [f"{_fmt(s.mean)} ± {_fmt(s.half_width)}" if s else "-" for s in by]))
+    widths = [max(len(h), *(len(c) for c in cells)) for h, cells in cols]
+    click.echo("\n" + "  ".join(f"{h:>{w}}" for (h, _), w in zip(cols, widths)))
+    for i in range(len(plan.points)):
+        click.echo("  ".join(f"{cells[i]:>{w}}" for (_, cells), w in zip(cols, widths)))
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "-" if v is None else str(v) if not isinstance(v, (dict, list)) else "(set)"
 
 
 @cli.command()

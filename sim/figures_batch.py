@@ -18,6 +18,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sim.experiments.designs import short_label, short_names
 from sim.experiments.store import read_summary
 from sim.figures import _save
 from sim.results import headline_metrics, read_csv
@@ -53,11 +54,13 @@ def _chosen_metrics(plan: dict[str, Any], summary: dict[str, dict[str, Summary]]
 
 
 def _labels(results_dir: Path, plan: dict[str, Any]) -> dict[str, str]:
-    """Scenario id -> axis label: the design label when it is short, else the id."""
+    """Scenario id -> axis label: its factor values with short names when that fits, else the id."""
+    factors = (plan.get("design") or {}).get("factors") or []
+    names = short_names(factors)
     out = {}
     for p in plan["points"]:
-        label = p.get("label") or p["id"]
-        out[p["id"]] = label if len(label) <= 32 else p["id"]
+        label = short_label(p.get("factors") or {}, names) or p.get("label") or p["id"]
+        out[p["id"]] = label if len(label) <= 40 else p["id"]
     return out
 
 
@@ -122,7 +125,7 @@ def response_figure(summary, values, design: dict[str, Any], metrics: list[str],
                 ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="o", ms=3, capsize=1.5, lw=0.8,
                             color="#4c72b0")
             if row == len(metrics) - 1:
-                ax.set_xlabel(f, fontsize=7)
+                ax.set_xlabel(short_names(design["factors"])[f], fontsize=7)
             if col == 0:
                 ax.set_ylabel(m, fontsize=7)
     how = "mean with 95 % CI band" if grid else f"{design['kind']} design points, mean with 95 % CI"
@@ -182,7 +185,9 @@ def tornado_figure(summary, values, design: dict[str, Any], metrics: list[str], 
                 ax.barh(k, s.mean - base.mean, left=base.mean, color=color, height=0.6)
                 if not math.isnan(s.half_width):
                     ax.errorbar(s.mean, k, xerr=s.half_width, color="k", lw=0.8, capsize=2)
-        ax.set_yticks(range(len(bars)), [f"{b[1]}\n({_short(b[2])} / {_short(b[4])})" for b in bars], fontsize=6)
+        names = short_names(design["factors"])
+        ax.set_yticks(range(len(bars)), [f"{names[b[1]]}\n({_short(b[2])} / {_short(b[4])})" for b in bars],
+                      fontsize=6)
         ax.axvline(base.mean, color="k", lw=0.8)
         ax.set_title(m, fontsize=8)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ("#4c72b0", "#dd8452")]

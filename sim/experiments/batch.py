@@ -36,6 +36,21 @@ from sim.scenario import Scenario, format_errors, load_default, load_scenario, r
 from sim.scenario.base import Model, Name
 
 DEFAULT = "default"
+MAX_PROBLEMS = 20
+
+
+class BatchFileError(ScenarioError):
+    """A batch file is wrong: names the file and each problem's field path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        if len(problems) > MAX_PROBLEMS:
+            problems = problems[:MAX_PROBLEMS] + [f"... and {len(problems) - MAX_PROBLEMS} more"]
+        super().__init__(source, problems)
+        lines = [f"{source}: invalid batch file ({len(problems)} problem{'s' if len(problems) != 1 else ''})"]
+        self.args = ("\n".join(lines + [f"  - {p}" for p in problems]),)
+
+    def __str__(self) -> str:
+        return self.args[0]
 
 
 class FactorRange(Model):
@@ -110,11 +125,11 @@ def load_batch(path: str | Path, extra_set: Iterable[tuple[str, Any]] = (), reps
     path = Path(path)
     data = read_yaml(path)
     if not isinstance(data, dict):
-        raise ScenarioError(str(path), ["expected a mapping of batch fields at the top level"])
+        raise BatchFileError(str(path), ["expected a mapping of batch fields at the top level"])
     try:
         spec = BatchFile.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(str(path), format_errors(err)) from None
+        raise BatchFileError(str(path), format_errors(err)) from None
     return expand(spec, path, list(extra_set), reps, seed)
 
 
@@ -159,7 +174,7 @@ def _design(sweep: Sweep, base: Scenario, path: Path,
         except PathError as err:
             problems.append(f"sweep.factors.{p}: {err}")
     if problems:
-        raise ScenarioError(str(path), problems)
+        raise BatchFileError(str(path), problems)
     if sweep.design == "grid":
         return designs.full_grid(sweep.factors), base_values
     if sweep.design == "ofat":
@@ -173,7 +188,7 @@ def _design(sweep: Sweep, base: Scenario, path: Path,
                             f"{base_values[p]!r}")
         ranges[p] = designs.Range(s.low, s.high, s.integer if s.integer is not None else base_is_int)
     if problems:
-        raise ScenarioError(str(path), problems)
+        raise BatchFileError(str(path), problems)
     make = designs.latin_hypercube if sweep.design == "lhs" else designs.sobol
     return make(ranges, sweep.points, seed), base_values
 
@@ -188,5 +203,5 @@ def _sweep_points(design_points: list[designs.DesignPoint], base: Scenario, path
             continue
         out.append(Point(d.id, sc, d.role, dict(d.factors), d.label))
     if problems:
-        raise ScenarioError(str(path), problems)
+        raise BatchFileError(str(path), problems)
     return out

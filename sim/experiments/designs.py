@@ -106,3 +106,21 @@ def sobol(ranges: Mapping[str, Range], n: int, seed: int) -> list[DesignPoint]:
         raise ValueError(f"Sobol' designs need a power of 2 points; got {n}")
     unit = _qmc_engine(qmc.Sobol, len(ranges), seed).random_base2(m)
     return _scale(unit, ranges, "sobol")
+
+
+def short_names(paths: Sequence[str]) -> dict[str, str]:
+    """Each path's shortest dotted suffix that no other path ends with
+    (``lines.dp-batch.qc_failure_prob`` -> ``qc_failure_prob``), for labels."""
+    out = {}
+    for p in paths:
+        parts = p.split(".")
+        for k in range(1, len(parts) + 1):
+            tail = ".".join(parts[-k:])
+            if not any(q != p and (q == tail or q.endswith("." + tail)) for q in paths):
+                break
+        out[p] = tail
+    return out
+
+
+def short_label(factors: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    return ", ".join(f"{names.get(p, p)}={_show(v)}" for p, v in factors.items())
