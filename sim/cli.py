@@ -194,7 +194,7 @@ def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout
     """Run every scenario of BATCH_FILE (listed scenarios and/or a sweep design).
 
     Every scenario uses the same seed (common random numbers).  See
-    ``sim/experiments/batch.py`` and ``scenarios/*.batch.yaml`` for the format.
+    ``sim/experiments/batch.py`` and ``scenarios/batches/*.yaml`` for the format.
     """
     from sim.experiment import run_plan
     from sim.experiments.batch import load_batch

@@ -18,7 +18,7 @@ from sim.experiments.plan import Plan, Point, slug
 from sim.experiments.runner import RunOutcome, execute
 from sim.experiments.sequential import SequentialRule
 from sim.experiments.store import Store
-from sim.model import ReplicationResult, run_replication
+from sim.model import ReplicationResult
 from sim.results import summarize_metrics, write_csv, write_json, atomic_write_text, SUMMARY_HEADER, \
     summary_rows, write_replication_tables
 from sim.scenario import Scenario, dump_scenario
@@ -77,7 +77,7 @@ def summarize_reps(reps: list[ReplicationResult]) -> list[Summary]:
 
 def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend | None = None,
              workers: int | None = 1, scheduler: str | None = None, resume: bool = False,
-             progress: bool | None = None, figures: bool = True, work=run_replication,
+             progress: bool | None = None, figures: bool = True, work=None,
              keep: bool = False) -> BatchResult:
     """Run *plan* and, with *out_dir*, write its results folder (and figures).
 
@@ -130,7 +130,7 @@ def run_experiment(scenario: Scenario, reps: int | None = None, seed: int | None
                    out_dir: str | Path | None = None, progress: bool | None = None,
                    figures: bool = True, *, workers: int | None = 1, scheduler: str | None = None,
                    backend: Backend | None = None, sequential: SequentialRule | None = None,
-                   resume: bool = False, work=run_replication,
+                   resume: bool = False, work=None,
                    raise_on_failure: bool = True) -> ExperimentResult:
     """Run *reps* replications (default: the scenario's) with streams spawned from *seed*.
 

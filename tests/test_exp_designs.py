@@ -154,7 +154,7 @@ def test_batch_listed_scenarios_and_files(tmp_path):
      """, ["a grid needs a list of levels"]),
     ("""
      replications: 0
-     """, ["replications: expected input should be greater than or equal to 1; got 0"]),
+     """, ["replications: expected", "greater than or equal to 1; got 0"]),
     ("""
      scenarios: [{file: nowhere.yaml}]
      """, ["nowhere.yaml: invalid scenario", "cannot read file"]),
@@ -172,3 +172,15 @@ def test_bad_batch_files_name_file_field_and_value(tmp_path, text, expected):
     res = cli_run("batch", path, "--out", tmp_path / "never", "--workers", "1")
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert not (tmp_path / "never").exists()
+
+
+def test_example_batch_files_are_valid():
+    from test_exp_support import ROOT
+    files = sorted((ROOT / "scenarios" / "batches").glob("*.yaml"))
+    assert len(files) >= 4
+    kinds = set()
+    for f in files:
+        plan = load_batch(f)
+        assert plan.points and all(p.scenario for p in plan.points)
+        kinds.add(plan.design["kind"] if plan.design else "listed")
+    assert {"grid", "ofat", "lhs", "listed"} <= kinds

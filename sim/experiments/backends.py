@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Protocol, Sequence
 
-from sim.model import ReplicationResult, run_replication
+from sim.model import ReplicationResult
 from sim.scenario import Scenario
 
 Work = Callable[[Scenario, int, int], ReplicationResult]
@@ -59,8 +59,14 @@ class Outcome:
     failure: Failure | None = None
 
 
-def run_chunk(tasks: Sequence[Task], work: Work = run_replication, detail: bool = True) -> list[Outcome]:
-    """Run *tasks* one after the other (in a worker); errors are caught per task."""
+def run_chunk(tasks: Sequence[Task], work: Work | None = None, detail: bool = True) -> list[Outcome]:
+    """Run *tasks* one after the other (in a worker); errors are caught per task.
+
+    *work* defaults to :func:`sim.model.run_replication`, looked up when called.
+    """
+    if work is None:
+        from sim import model
+        work = model.run_replication
     out = []
     for t in tasks:
         try:
@@ -85,7 +91,7 @@ class Backend(Protocol):
     name: str
     workers: int
 
-    def run(self, tasks: Sequence[Task], work: Work = run_replication,
+    def run(self, tasks: Sequence[Task], work: Work | None = None,
             detail: bool = True) -> Iterator[Outcome]: ...
 
     def close(self) -> None: ...
@@ -97,7 +103,7 @@ class SerialBackend:
     name = "serial"
     workers = 1
 
-    def run(self, tasks, work=run_replication, detail=True):
+    def run(self, tasks, work=None, detail=True):
         for t in tasks:
             yield from run_chunk([t], work, detail)
 
@@ -125,7 +131,7 @@ class LocalBackend:
         self.workers = workers
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
 
-    def run(self, tasks, work=run_replication, detail=True):
+    def run(self, tasks, work=None, detail=True):
         pending = {self._pool.submit(run_chunk, c, work, detail) for c in chunks(tasks, self.workers)}
         try:
             while pending:
@@ -188,7 +194,7 @@ class DaskBackend:
             raise BackendError(f"Dask workers run pharmasim {sorted(versions)}, this is {__version__}")
         self.workers = sum(self._client.nthreads().values())
 
-    def run(self, tasks, work=run_replication, detail=True):
+    def run(self, tasks, work=None, detail=True):
         from distributed import as_completed
         futures = self._client.map(run_chunk, chunks(tasks, self.workers), work=work, detail=detail, pure=False)
         try:

@@ -16,7 +16,7 @@ from sim.experiments.backends import Backend, Failure, Task, Work
 from sim.experiments.plan import Plan
 from sim.experiments.sequential import Check, assess, next_reps
 from sim.experiments.store import Store
-from sim.model import ReplicationResult, run_replication
+from sim.model import ReplicationResult
 
 
 class MetricNameError(ValueError):
@@ -45,7 +45,7 @@ def progress_bar(total: int, desc: str, enabled: bool | None):
 
 
 def execute(plan: Plan, backend: Backend, store: Store | None = None, progress: bool | None = None,
-            work: Work = run_replication, keep: bool = False) -> RunOutcome:
+            work: Work | None = None, keep: bool = False) -> RunOutcome:
     """Run *plan*; with *keep*, the full results stay in memory as well (single runs)."""
     rule = plan.sequential
     first = min(plan.reps, rule.max_reps) if rule else plan.reps

@@ -126,6 +126,9 @@ class Store:
         if resume and plan_file.exists():
             self._check_same(json.loads(plan_file.read_text(encoding="utf-8")))
             self.resumed = True
+            for p in plan.points:  # temporary files of writes a crash cut short
+                for tmp in self.folder(p.id).reps_dir.glob(".*.tmp"):
+                    tmp.unlink(missing_ok=True)
         elif plan_file.exists():
             self._clear()  # a fresh start in a folder of ours: old records must not leak in
         elif resume and self.root.exists() and any(self.root.iterdir()):
