@@ -19,8 +19,7 @@ from sim.experiments.runner import RunOutcome, execute
 from sim.experiments.sequential import SequentialRule
 from sim.experiments.store import Store
 from sim.model import ReplicationResult
-from sim.results import summarize_metrics, write_csv, write_json, atomic_write_text, SUMMARY_HEADER, \
-    summary_rows, write_replication_tables
+from sim.results import atomic_write_text, summarize_metrics, write_json, write_replication_tables
 from sim.scenario import Scenario, dump_scenario
 from sim.stats import Summary
 

@@ -5,6 +5,7 @@ be byte-identical whichever backend, and however many workers, ran them.
 """
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -52,6 +53,19 @@ def test_in_memory_results_do_not_depend_on_workers():
         assert all((a.series[k] == b.series[k]).all() for k in a.series)
         assert a.samples == b.samples and a.accounting == b.accounting
     assert [s.mean for s in one.summaries if s.n] == [s.mean for s in two.summaries if s.n]
+
+
+def test_cli_on_a_running_dask_scheduler_matches_serial(tmp_path):
+    """`--scheduler tcp://HOST:PORT`: a cluster someone else started (here: this test)."""
+    from distributed import LocalCluster
+    args = ["run", "--set", "horizon=300", "--reps", "6", "--seed", "8", "--no-figures"]
+    assert cli_run(*args, "--workers", "1", "--out", tmp_path / "serial").exit_code == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        res = cli_run(*args, "--scheduler", cluster.scheduler_address, "--out", tmp_path / "dask")
+    assert res.exit_code == 0, res.output
+    meta = json.loads((tmp_path / "dask" / "metadata.json").read_text())
+    assert meta["backend"] == "dask" and meta["workers"] == 2
+    assert table_bytes(tmp_path / "dask") == table_bytes(tmp_path / "serial")
 
 
 def test_replications_are_independent_but_reproducible():

@@ -126,4 +126,5 @@ def test_cli_validate_and_run_with_set(tmp_path):
     assert res.exit_code == 0, res.output
     stored = yaml.safe_load((out / "scenario.yaml").read_text())
     assert stored["horizon"] == 300 and stored["trials"][0]["resupply"]["level"] == 9
-    assert small(**{"trials.P3-001.resupply.level": 9}).model_dump() == load_scenario(out / "scenario.yaml").model_dump()
+    expected = small(**{"trials.P3-001.resupply.level": 9})
+    assert expected.model_dump() == load_scenario(out / "scenario.yaml").model_dump()

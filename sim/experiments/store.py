@@ -34,8 +34,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from sim.experiments.backends import Failure, Outcome
-from sim.experiments.plan import Plan, Point
+from sim.experiments.backends import Outcome
+from sim.experiments.plan import Plan
 from sim.model import ReplicationResult
 from sim.results import (CsvTable, SUMMARY_HEADER, atomic_write_bytes, atomic_write_text, read_csv,
                          write_csv, write_json, write_replication_tables)
@@ -168,10 +168,6 @@ class Store:
     def done(self) -> dict[str, list[int]]:
         return {p.id: self.folder(p.id).done() for p in self.plan.points}
 
-    def load_metrics(self, pid: str, reps: Iterable[int]) -> dict[int, dict[str, float]]:
-        folder = self.folder(pid)
-        return {r: folder.load(r).metrics for r in reps}
-
     # -- tables ------------------------------------------------------------------
     def finalize(self, reps: dict[str, list[int]], metadata: dict[str, Any],
                  history: list[dict[str, Any]] | None = None) -> dict[str, list[Summary]]:
@@ -179,7 +175,8 @@ class Store:
         plan, root = self.plan, self.root
         summaries: dict[str, list[Summary]] = {}
         failures = []
-        table = nullcontext() if plan.single else CsvTable(root / "metrics.csv", ["scenario", "rep", "metric", "value"])
+        table = (nullcontext() if plan.single
+                 else CsvTable(root / "metrics.csv", ["scenario", "rep", "metric", "value"]))
         with table as top:
             for p in plan.points:
                 folder = self.folder(p.id)
