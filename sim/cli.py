@@ -132,7 +132,7 @@ def cli() -> None:
 def run(scenario, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, no_figures, progress,
         target_half_width, target_metric, max_reps) -> None:
     """Run SCENARIO (a YAML file; the embedded default if omitted) and write a results folder."""
-    from sim.experiment import run_experiment
+    from sim.experiment import run_plan, single_plan
     from sim.experiments.overrides import apply_overrides
 
     sc = _load(scenario)
@@ -142,16 +142,17 @@ def run(scenario, out, reps, seed, sets, workers, scheduler, connect_timeout, re
     backend = _backend(workers, scheduler, connect_timeout, resume, out)
     if out is None:
         out = Path("results") / f"{sc.name}-{_stamp()}"
+    plan = single_plan(sc, reps, seed, rule)
     try:
-        exp = run_experiment(sc, reps, seed, out, progress=progress, figures=not no_figures, backend=backend,
-                             sequential=rule, resume=resume, raise_on_failure=False)
+        res = run_plan(plan, out, backend=backend, resume=resume, progress=progress, figures=not no_figures)
     finally:
         backend.close()
-    print_summary(exp.summaries, len(exp.reps))
+    pid = plan.points[0].id
+    print_summary(res.summaries[pid], len(res.outcome.reps[pid]))
     if rule is not None:
-        _print_checks(exp.outcome)
+        _print_checks(res.outcome)
     click.echo(f"\nresults: {out}")
-    _report_failures(exp.outcome, out)
+    _report_failures(res.outcome, out)
 
 
 def _sequential_rule(target, metrics, max_reps):

@@ -125,6 +125,14 @@ def _metadata(plan: Plan, outcome: RunOutcome, started, seconds: float, backend:
     return meta
 
 
+def single_plan(scenario: Scenario, reps: int | None = None, seed: int | None = None,
+                sequential: SequentialRule | None = None) -> Plan:
+    """The plan of a plain run: one scenario, its own seed and replications unless given."""
+    return Plan("run", scenario.name, [Point(slug(scenario.name), scenario)],
+                seed=scenario.seed if seed is None else seed,
+                reps=scenario.replications if reps is None else reps, sequential=sequential, detail=True)
+
+
 def run_experiment(scenario: Scenario, reps: int | None = None, seed: int | None = None,
                    out_dir: str | Path | None = None, progress: bool | None = None,
                    figures: bool = True, *, workers: int | None = 1, scheduler: str | None = None,
@@ -138,9 +146,7 @@ def run_experiment(scenario: Scenario, reps: int | None = None, seed: int | None
     :class:`~sim.errors.ConservationError` (if that was the error) or
     :class:`ReplicationsFailed` is raised, unless *raise_on_failure* is off.
     """
-    plan = Plan("run", scenario.name, [Point(slug(scenario.name), scenario)],
-                seed=scenario.seed if seed is None else seed,
-                reps=scenario.replications if reps is None else reps, sequential=sequential, detail=True)
+    plan = single_plan(scenario, reps, seed, sequential)
     batch = run_plan(plan, out_dir, backend=backend, workers=workers, scheduler=scheduler, resume=resume,
                      progress=progress, figures=figures, work=work, keep=True)
     pid = plan.points[0].id
