@@ -37,7 +37,7 @@ def _no_simulation(monkeypatch):
      design: sobol
      points: 4
      factors:
-       trials.P3-001.resupply.do_not_ship: {low: 28, high: 90}
+       trials.P3-001.resupply.do_not_ship: {low: 30, high: 90}
      """, ["comparison", "response"]),
 ])
 def test_batch_figures_are_rebuilt_from_the_tables(tmp_path, monkeypatch, sweep, expected):
