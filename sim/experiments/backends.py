@@ -153,15 +153,6 @@ def _probe() -> str:
     return __version__
 
 
-# Dask's statistical profiler (a stack sample every 10 ms) and GIL monitor (every 1 ms)
-# slow pure-Python simulation code markedly (see bench/bench_parallel.py); the
-# local cluster started here turns them off.  For a cluster of your own, start
-# the workers with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False and
-# DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__GIL__ENABLED=False.
-QUIET_WORKERS = {"distributed.worker.profile.enabled": False,
-                 "distributed.admin.system-monitor.gil.enabled": False}
-
-
 class DaskBackend:
     """A Dask distributed cluster: a running one at *address*, or a local one started here.
 
@@ -180,11 +171,9 @@ class DaskBackend:
         self._cluster = None
         try:
             if address is None:
-                import dask
-                with dask.config.set(QUIET_WORKERS):
-                    self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                                 processes=True, dashboard_address=None,
-                                                 silence_logs=logging.ERROR)
+                self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                             processes=True, dashboard_address=None,
+                                             silence_logs=logging.ERROR)
                 self._client = Client(self._cluster, timeout=timeout)
             else:
                 self._client = Client(address, timeout=timeout)
