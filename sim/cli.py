@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from sim import __version__
 from sim.errors import ScenarioError
 
 
@@ -113,7 +114,7 @@ def _report_failures(outcome, out) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="pharmasim")
+@click.version_option(__version__, prog_name="pharmasim")
 def cli() -> None:
     """Discrete-event simulation of sponsor - CRO - CDMO pharmaceutical supply chains."""
 
@@ -122,8 +123,8 @@ def cli() -> None:
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @execution_options
 @click.option("--target-half-width", metavar="H|P%",
-              help="add replications until each --target-metric's 95 %% CI half-width is at most H "
-                   "(absolute) or P %% of its mean (relative)")
+              help="add replications until each --target-metric's 95 % CI half-width is at most H "
+                   "(absolute) or P % of its mean (relative)")
 @click.option("--target-metric", multiple=True, metavar="METRIC",
               help="metric for --target-half-width (repeatable; default: service_level)")
 @click.option("--max-reps", type=click.IntRange(min=2), default=1000, show_default=True,

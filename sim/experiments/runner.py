@@ -14,7 +14,7 @@ from typing import Any
 
 from sim.experiments.backends import Backend, Failure, Task, Work
 from sim.experiments.plan import Plan
-from sim.experiments.sequential import Check, assess, next_reps
+from sim.experiments.sequential import Check, SequentialRule, assess, next_reps
 from sim.experiments.store import Store
 from sim.model import ReplicationResult
 
@@ -63,10 +63,7 @@ def execute(plan: Plan, backend: Backend, store: Store | None = None, progress: 
                     if rep in out.metrics[p.id] or rep in failed[p.id]:
                         continue
                     if rep in stored.get(p.id, ()):
-                        res = store.folder(p.id).load(rep)
-                        out.metrics[p.id][rep] = res.metrics
-                        if keep:
-                            out.results[p.id][rep] = res
+                        _keep(out, p.id, store.folder(p.id).load(rep), keep)
                         out.reused += 1
                         bar.update(1)
                     else:
@@ -75,31 +72,13 @@ def execute(plan: Plan, backend: Backend, store: Store | None = None, progress: 
                 if store is not None:
                     store.save(o)
                 if o.result is not None:
-                    out.metrics[o.point][o.rep] = o.result.metrics
-                    if keep:
-                        out.results[o.point][o.rep] = o.result
+                    _keep(out, o.point, o.result, keep)
                 else:
                     failed[o.point].add(o.rep)
                     out.failures.append(o.failure)
                 out.ran += 1
                 bar.update(1)
-            if rule is None:
-                break
-            if round_no == 0:
-                _check_metric_names(rule.metrics, out.metrics)
-            grown = False
-            for p in plan.points:
-                values = {m: [r[m] for _, r in sorted(out.metrics[p.id].items()) if m in r] for m in rule.metrics}
-                checks = out.checks[p.id] = assess(rule, values)
-                out.history += [{"scenario": p.id, "round": round_no, "replications": targets[p.id],
-                                 "metric": c.metric, "mean": c.mean, "half_width": c.half_width,
-                                 "target": c.target, "met": c.met} for c in checks]
-                if not out.metrics[p.id]:
-                    continue  # every replication failed: more of them will not help
-                n = next_reps(rule, targets[p.id], checks)
-                if n > targets[p.id]:
-                    targets[p.id], grown = n, True
-            if not grown:
+            if rule is None or not _grow(out, rule, targets, round_no):
                 break
             bar.total = sum(targets.values())
             bar.refresh()
@@ -107,6 +86,32 @@ def execute(plan: Plan, backend: Backend, store: Store | None = None, progress: 
         bar.close()
     out.reps = {pid: sorted(m) for pid, m in out.metrics.items()}
     return out
+
+
+def _keep(out: RunOutcome, pid: str, res: ReplicationResult, keep: bool) -> None:
+    out.metrics[pid][res.rep] = res.metrics
+    if keep:
+        out.results[pid][res.rep] = res
+
+
+def _grow(out: RunOutcome, rule: SequentialRule, targets: dict[str, int], round_no: int) -> bool:
+    """After a round: record each scenario's state and raise the targets of those
+    that miss; False when no scenario needs more replications."""
+    if round_no == 0:
+        _check_metric_names(rule.metrics, out.metrics)
+    grown = False
+    for pid, per_rep in out.metrics.items():
+        values = {m: [r[m] for _, r in sorted(per_rep.items()) if m in r] for m in rule.metrics}
+        checks = out.checks[pid] = assess(rule, values)
+        out.history += [{"scenario": pid, "round": round_no, "replications": targets[pid],
+                         "metric": c.metric, "mean": c.mean, "half_width": c.half_width,
+                         "target": c.target, "met": c.met} for c in checks]
+        if not per_rep:
+            continue  # every replication failed: more of them will not help
+        n = next_reps(rule, targets[pid], checks)
+        if n > targets[pid]:
+            targets[pid], grown = n, True
+    return grown
 
 
 def _check_metric_names(wanted: list[str], metrics: dict[str, dict[int, dict[str, float]]]) -> None:
