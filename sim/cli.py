@@ -183,7 +183,7 @@ def _print_checks(outcome) -> None:
         for c in checks:
             state = "met" if c.met else "NOT met (cap reached)"
             prefix = f"{pid}: " if len(outcome.checks) > 1 else ""
-            click.echo(f"{prefix}{c.metric}: half-width {_fmt(c.half_width)} vs target {_fmt(c.target)} "
+            click.echo(f"{prefix}{c.metric}: half-width {c.half_width:.3g} vs target {c.target:.3g} "
                        f"after {n} replications: {state}")
 
 
