@@ -154,9 +154,11 @@ class Store:
                              f"({'; '.join(problems)}); use another --out or drop --resume")
 
     def _clear(self) -> None:
-        shutil.rmtree(self.root / "reps", ignore_errors=True)
-        shutil.rmtree(self.root / "scenarios", ignore_errors=True)
-        for name in ("failures.csv", "sequential.csv"):
+        """Remove what an earlier experiment in this folder wrote (tables are rewritten anyway)."""
+        for name in ("reps", "scenarios", "figures"):
+            shutil.rmtree(self.root / name, ignore_errors=True)
+        for name in ("failures.csv", "sequential.csv", "scenarios.csv", "design.csv", "comparison.csv",
+                     "series.csv", "delays.csv"):
             (self.root / name).unlink(missing_ok=True)
 
     def folder(self, pid: str) -> ScenarioFolder:
