@@ -184,3 +184,30 @@ def test_example_batch_files_are_valid():
         assert plan.points and all(p.scenario for p in plan.points)
         kinds.add(plan.design["kind"] if plan.design else "listed")
     assert {"grid", "ofat", "lhs", "listed"} <= kinds
+
+
+def test_sweep_response_recovers_a_known_input(tmp_path):
+    """Known answer: sweeping a deterministic supplier lead time, the measured mean lead time of every
+    design point is the swept value, with no spread, in summary.csv."""
+    import csv
+
+    from sim.experiment import run_plan
+    path = _batch(tmp_path, """
+        set: {horizon: 300}
+        replications: 3
+        sweep:
+          design: grid
+          factors:
+            suppliers.api-supplier.lead_time: [15, 25, 40]
+        """)
+    plan = load_batch(path)
+    run_plan(plan, tmp_path / "out", workers=1, figures=False)
+    with open(tmp_path / "out" / "summary.csv", newline="") as fh:
+        rows = {r["scenario"]: r for r in csv.DictReader(fh)
+                if r["metric"] == "delay.supplier_lead_time.api-supplier.mean"}
+    with open(tmp_path / "out" / "design.csv", newline="") as fh:
+        design = {r["scenario"]: float(r["value"]) for r in csv.DictReader(fh)}
+    assert sorted(design.values()) == [15.0, 25.0, 40.0]
+    for pid, value in design.items():
+        assert float(rows[pid]["mean"]) == pytest.approx(value, rel=1e-12)
+        assert float(rows[pid]["half_width"]) == pytest.approx(0.0, abs=1e-9)
