@@ -4,7 +4,8 @@
 Errors the user can fix (a bad scenario, override, batch file or scheduler)
 are reported before any work, without a traceback, with exit status 2.
 Replications that raise are recorded and reported at the end (exit status 3
-for a conservation error, 1 otherwise); Ctrl-C keeps what finished (130).
+for a conservation error, 1 otherwise); a lost worker (1) or Ctrl-C (130) keeps
+what finished, for ``--resume``.
 """
 from __future__ import annotations
 
@@ -53,13 +54,15 @@ def user_errors(fn):
     """Known, fixable errors -> a message and exit 2; Ctrl-C -> keep what finished."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from sim.experiments.backends import BackendError
+        from sim.experiments.backends import BackendError, WorkerLost
         from sim.experiments.runner import MetricNameError
         from sim.experiments.store import StoreError
         try:
             return fn(*args, **kwargs)
         except (ScenarioError, BackendError, StoreError, MetricNameError) as err:
             _fail(err)
+        except WorkerLost as err:
+            _fail(f"{err}; continue with --resume --out DIR", 1)
         except KeyboardInterrupt:
             _fail("interrupted: finished replications are stored; continue with --resume --out DIR", 130)
     return wrapper

@@ -18,7 +18,8 @@ from sim.experiments.plan import Plan, Point
 from sim.experiments.store import decode, encode
 from sim.model import run_replication
 
-from test_exp_support import PYTHON, ROOT, cli_run, fails_on_rep_2, small, subprocess_env, table_bytes
+from test_exp_support import (PYTHON, ROOT, cli_run, dies_on_rep_3, fails_on_rep_2, small, subprocess_env,
+                              table_bytes)
 
 RUN_LAYOUT = {"scenario.yaml", "metadata.json", "metrics.csv", "summary.csv", "series.csv", "delays.csv",
               "accounting.csv"}
@@ -148,3 +149,22 @@ def test_resume_refuses_a_different_experiment_and_a_fresh_run_starts_over(tmp_p
     assert res.exit_code == 0                                            # no --resume: start afresh
     assert sorted(p.name for p in (out / "reps").iterdir()) == ["rep-00000.json.gz"]
     assert cli_run("run", "--resume", "--reps", "1").exit_code == 2     # --resume needs --out
+
+
+def test_a_lost_worker_stops_the_run_and_resume_completes_it(tmp_path):
+    from sim.experiments.backends import WorkerLost
+    out = tmp_path / "lost"
+    backend = LocalBackend(2)
+    try:
+        with pytest.raises(WorkerLost, match="a worker process died"):
+            run_experiment(small(), reps=8, seed=6, out_dir=out, figures=False, backend=backend,
+                           work=dies_on_rep_3)
+    finally:
+        backend.close()
+    kept = sorted(p.name for p in (out / "reps").glob("*.json.gz"))
+    # rep 3 starts only once its worker finished an earlier one: what finished is kept
+    assert "rep-00003.json.gz" not in kept and len(kept) >= 2
+    exp = run_experiment(small(), reps=8, seed=6, out_dir=out, figures=False, resume=True)
+    assert exp.outcome.reused == len(kept) and exp.outcome.ran == 8 - len(kept)
+    fresh = run_experiment(small(), reps=8, seed=6, out_dir=tmp_path / "fresh", figures=False)
+    assert table_bytes(out) == table_bytes(fresh.out_dir)

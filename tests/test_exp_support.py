@@ -45,3 +45,10 @@ def subprocess_env() -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def dies_on_rep_3(scenario, seed, rep):
+    """A unit of work whose worker process dies (as if killed) on replication 3."""
+    if rep == 3:
+        os._exit(1)
+    return run_replication(scenario, seed, rep)

@@ -27,7 +27,11 @@ Work = Callable[[Scenario, int, int], ReplicationResult]
 
 
 class BackendError(RuntimeError):
-    """The execution backend cannot be used (unreachable scheduler, no workers, a crashed pool)."""
+    """The execution backend cannot be used (unreachable scheduler, no workers): bad input."""
+
+
+class WorkerLost(RuntimeError):
+    """A worker died mid-run (killed, out of memory); what finished is stored, resume for the rest."""
 
 
 @dataclass(frozen=True)
@@ -133,16 +137,20 @@ class LocalBackend:
 
     def run(self, tasks, work=None, detail=True):
         pending = {self._pool.submit(run_chunk, c, work, detail) for c in chunks(tasks, self.workers)}
+        lost = None
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield from fut.result()
-        except BrokenProcessPool as err:
-            raise BackendError(f"a worker process died ({err}); finished replications are stored") from None
+                for fut in done:  # hand over every finished chunk before reporting a lost worker
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        lost = lost or fut.exception()
+                    else:
+                        yield from fut.result()
         finally:
             for fut in pending:
                 fut.cancel()
+        if lost is not None:
+            raise WorkerLost(f"a worker process died ({lost}); finished replications are stored")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -197,16 +205,18 @@ class DaskBackend:
     def run(self, tasks, work=None, detail=True):
         from distributed import as_completed
         futures = self._client.map(run_chunk, chunks(tasks, self.workers), work=work, detail=detail, pure=False)
+        lost = None
         try:
             for fut in as_completed(futures):
-                try:
-                    outcomes = fut.result()
-                except Exception as err:  # noqa: BLE001 - a lost worker, not a model error
-                    raise BackendError(f"a Dask task failed ({type(err).__name__}: {err}); "
-                                       "finished replications are stored") from None
-                yield from outcomes
+                if fut.status == "error":  # a lost worker (model errors are caught in run_chunk)
+                    err = fut.exception()
+                    lost = lost or f"{type(err).__name__}: {err}"
+                    continue
+                yield from fut.result()
         finally:
             self._client.cancel([f for f in futures if not f.done()])
+        if lost is not None:
+            raise WorkerLost(f"a Dask task failed ({lost}); finished replications are stored")
 
     def close(self) -> None:
         client = getattr(self, "_client", None)
