@@ -1,38 +1,32 @@
 """Command-line interface: a thin layer over :mod:`sim.experiment` and friends.
 
 ``run_sim.py`` and the ``pharmasim`` console script both call :func:`main`.
+Errors the user can fix (a bad scenario, override, batch file or scheduler)
+are reported before any work, without a traceback, with exit status 2.
+Replications that raise are recorded and reported at the end (exit status 3
+for a conservation error, 1 otherwise); a lost worker (1) or Ctrl-C (130) keeps
+what finished, for ``--resume``.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import sys
 from pathlib import Path
 
 import click
 
+from sim import __version__
 from sim.errors import ScenarioError
-
-KEY_METRICS = [
-    ("service_level", "visits dosed on time (fraction)"),
-    ("dosed_fraction", "visits dosed within window (fraction)"),
-    ("total.visits.not_dosed", "visits not dosed"),
-    ("total.packaged.kits", "kits packaged"),
-    ("total.dispensed.kits", "kits dispensed"),
-    ("total.expired.", "kits expired at "),
-    ("trial.", ""),
-    ("delay.", ""),
-    ("utilisation.", "utilisation "),
-    ("inventory.depot.", "mean kits at "),
-]
 
 
 def _load(path: str | None):
     from sim.scenario import load_default, load_scenario
-    return load_default() if path is None else load_scenario(path)
+    return load_default() if path is None or path == "default" else load_scenario(path)
 
 
-def _fail(err: Exception, code: int = 2):
+def _fail(err: Exception | str, code: int = 2):
     click.echo(str(err), err=True)
     sys.exit(code)
 
@@ -45,14 +39,9 @@ def _fmt(x: float) -> str:
 
 def print_summary(summaries, reps: int) -> None:
     """A short table of the headline metrics (all of them are in summary.csv)."""
+    from sim.results import headline_metrics
     by_name = {s.metric: s for s in summaries}
-    chosen = []
-    for key, _ in KEY_METRICS:
-        for name in sorted(by_name):
-            if (name == key or (key.endswith(".") and name.startswith(key))) and name not in chosen:
-                if name.startswith("delay.") and not name.endswith(".mean"):
-                    continue
-                chosen.append(name)
+    chosen = headline_metrics(by_name)
     width = max(len(n) for n in chosen) if chosen else 10
     click.echo(f"\n{'metric':<{width}}  {'mean':>12}  {'95% CI':>25}   (n={reps})")
     for name in chosen:
@@ -61,48 +50,280 @@ def print_summary(summaries, reps: int) -> None:
         click.echo(f"{name:<{width}}  {_fmt(s.mean):>12}  {ci:>25}")
 
 
+def user_errors(fn):
+    """Known, fixable errors -> a message and exit 2; Ctrl-C -> keep what finished."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from sim.experiments.backends import BackendError, WorkerLost
+        from sim.experiments.runner import MetricNameError
+        from sim.experiments.store import StoreError
+        try:
+            return fn(*args, **kwargs)
+        except (ScenarioError, BackendError, StoreError, MetricNameError) as err:
+            _fail(err)
+        except WorkerLost as err:
+            _fail(f"{err}; continue with --resume --out DIR", 1)
+        except KeyboardInterrupt:
+            _fail("interrupted: finished replications are stored; continue with --resume --out DIR", 130)
+    return wrapper
+
+
+def _stamp() -> str:
+    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def execution_options(fn):
+    """Options shared by every command that runs replications."""
+    for opt in reversed([
+        click.option("--out", "-o", type=click.Path(file_okay=False),
+                     help="results folder (default: results/NAME-TIME)"),
+        click.option("--reps", "-n", type=click.IntRange(min=1), help="replications (default: the scenario's)"),
+        click.option("--seed", "-s", type=click.IntRange(min=0), help="experiment seed (default: the scenario's)"),
+        click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+                     help="override a field, e.g. --set lines.dp-batch.batch_size=60000 (repeatable)"),
+        click.option("--workers", "-j", type=click.IntRange(min=1),
+                     help="local worker processes, or Dask workers with --scheduler local (default: all cores)"),
+        click.option("--scheduler", metavar="tcp://HOST:PORT|local",
+                     help="run on a Dask cluster: a running scheduler's address, or 'local' to start one"),
+        click.option("--connect-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+                     help="seconds to wait for the Dask scheduler and its workers"),
+        click.option("--resume", is_flag=True, help="continue the interrupted experiment in --out"),
+        click.option("--no-figures", is_flag=True, help="skip the figures"),
+        click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)"),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+def _backend(workers, scheduler, timeout, resume, out):
+    from sim.experiments.backends import make_backend
+    if resume and out is None:
+        _fail("--resume needs --out DIR: the folder of the experiment to continue")
+    return make_backend(workers, scheduler, timeout)
+
+
+def _sets(sets, source: str):
+    from sim.experiments.overrides import parse_assignments
+    return parse_assignments(sets, f"{source} with --set")
+
+
+def _report_failures(outcome, out) -> None:
+    if not outcome.failures:
+        return
+    kinds = sorted({f.error_type for f in outcome.failures})
+    click.echo(f"\n{len(outcome.failures)} replication(s) raised ({', '.join(kinds)}); the others were kept. "
+               f"Details: {Path(out) / 'failures.csv'}", err=True)
+    sys.exit(3 if "ConservationError" in kinds else 1)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="pharmasim")
+@click.version_option(__version__, prog_name="pharmasim")
 def cli() -> None:
     """Discrete-event simulation of sponsor - CRO - CDMO pharmaceutical supply chains."""
 
 
 @cli.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option("--reps", "-n", type=click.IntRange(min=1), help="replications (default: the scenario's)")
-@click.option("--seed", "-s", type=click.IntRange(min=0), help="experiment seed (default: the scenario's)")
-@click.option("--out", "-o", type=click.Path(file_okay=False), help="results folder (default: results/NAME-TIME)")
-@click.option("--no-figures", is_flag=True, help="skip the figures")
-@click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)")
-def run(scenario, reps, seed, out, no_figures, progress) -> None:
+@execution_options
+@click.option("--target-half-width", metavar="H|P%",
+              help="add replications until each --target-metric's 95 % CI half-width is at most H "
+                   "(absolute) or P % of its mean (relative)")
+@click.option("--target-metric", multiple=True, metavar="METRIC",
+              help="metric for --target-half-width (repeatable; default: service_level)")
+@click.option("--max-reps", type=click.IntRange(min=2), default=1000, show_default=True,
+              help="cap on replications with --target-half-width")
+@user_errors
+def run(scenario, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, no_figures, progress,
+        target_half_width, target_metric, max_reps) -> None:
     """Run SCENARIO (a YAML file; the embedded default if omitted) and write a results folder."""
-    from sim.experiment import run_experiment
-    from sim.errors import ConservationError
+    from sim.experiment import run_plan, single_plan
+    from sim.experiments.overrides import apply_overrides
 
-    try:
-        sc = _load(scenario)
-    except ScenarioError as err:
-        _fail(err)
+    sc = _load(scenario)
+    source = scenario or "<default scenario>"
+    sc = apply_overrides(sc, _sets(sets, source), f"{source} with --set")
+    rule = _sequential_rule(target_half_width, target_metric, max_reps)
+    backend = _backend(workers, scheduler, connect_timeout, resume, out)
     if out is None:
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("results") / f"{sc.name}-{stamp}"
+        out = Path("results") / f"{sc.name}-{_stamp()}"
+    plan = single_plan(sc, reps, seed, rule)
     try:
-        exp = run_experiment(sc, reps, seed, out, progress=progress, figures=not no_figures)
-    except ConservationError as err:
-        _fail(err, 3)
-    print_summary(exp.summaries, len(exp.reps))
+        res = run_plan(plan, out, backend=backend, resume=resume, progress=progress, figures=not no_figures)
+    finally:
+        backend.close()
+    pid = plan.points[0].id
+    print_summary(res.summaries[pid], len(res.outcome.reps[pid]))
+    if rule is not None:
+        _print_checks(res.outcome)
     click.echo(f"\nresults: {out}")
+    _report_failures(res.outcome, out)
+
+
+def _sequential_rule(target, metrics, max_reps):
+    from pydantic import ValidationError
+    from sim.experiments.sequential import SequentialRule
+    if target is None:
+        if metrics:
+            _fail("--target-metric needs --target-half-width")
+        return None
+    text = target.strip()
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        _fail(f"--target-half-width {target!r}: expected a number (absolute) or a percentage like 5%")
+    kind = "relative" if text.endswith("%") else "absolute"
+    try:
+        return SequentialRule(metrics=list(metrics) or ["service_level"], max_reps=max_reps,
+                              **{kind: value / 100 if kind == "relative" else value})
+    except ValidationError as err:
+        from sim.scenario import format_errors
+        _fail(ScenarioError("--target-half-width", format_errors(err)))
+
+
+def _print_checks(outcome) -> None:
+    for pid, checks in outcome.checks.items():
+        n = len(outcome.reps[pid])
+        for c in checks:
+            state = "met" if c.met else "NOT met (cap reached)"
+            prefix = f"{pid}: " if len(outcome.checks) > 1 else ""
+            click.echo(f"{prefix}{c.metric}: half-width {c.half_width:.3g} vs target {c.target:.3g} "
+                       f"after {n} replications: {state}")
+
+
+@cli.command()
+@click.argument("batch_file", type=click.Path(dir_okay=False))
+@execution_options
+@user_errors
+def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, no_figures,
+          progress) -> None:
+    """Run every scenario of BATCH_FILE (listed scenarios and/or a sweep design).
+
+    Every scenario uses the same seed (common random numbers).  See
+    ``sim/experiments/batch.py`` and ``scenarios/batches/*.yaml`` for the format.
+    """
+    from sim.experiment import run_plan
+    from sim.experiments.batch import load_batch
+
+    plan = load_batch(batch_file, _sets(sets, batch_file), reps, seed)
+    backend = _backend(workers, scheduler, connect_timeout, resume, out)
+    if out is None:
+        out = Path("results") / f"{plan.name}-{_stamp()}"
+    click.echo(f"{plan.name}: {len(plan.points)} scenarios x {plan.reps} replications"
+               f"{' (sequential)' if plan.sequential else ''} on {backend.name} ({backend.workers} workers)",
+               err=True)
+    try:
+        res = run_plan(plan, out, backend=backend, resume=resume, progress=progress, figures=not no_figures)
+    finally:
+        backend.close()
+    _print_batch(res)
+    if plan.sequential is not None:
+        _print_checks(res.outcome)
+    click.echo(f"\nresults: {out}")
+    _report_failures(res.outcome, out)
+
+
+def _print_batch(res) -> None:
+    """One line per scenario: its factor values, replications, and three headline metrics."""
+    from sim.experiments.designs import short_names
+    from sim.results import headline_metrics
+    plan = res.plan
+    names = (plan.metrics or headline_metrics({s.metric for ss in res.summaries.values() for s in ss}))[:3]
+    factors = (plan.design or {}).get("factors", [])
+    short = short_names(factors)
+    cols = [("scenario", [p.id for p in plan.points])]
+    cols += [(short[f], [_cell(p.factors.get(f, (plan.design or {}).get("base_values", {}).get(f)))
+                         for p in plan.points]) for f in factors]
+    cols.append(("n", [str(len(res.outcome.reps[p.id])) for p in plan.points]))
+    for m in names:
+        by = [{s.metric: s for s in res.summaries[p.id]}.get(m) for p in plan.points]
+        cols.append((m, [f"{_fmt(s.mean)} ± {_fmt(s.half_width)}" if s else "-" for s in by]))
+    widths = [max(len(h), *(len(c) for c in cells)) for h, cells in cols]
+    click.echo("\n" + "  ".join(f"{h:>{w}}" for (h, _), w in zip(cols, widths)))
+    for i in range(len(plan.points)):
+        click.echo("  ".join(f"{cells[i]:>{w}}" for (_, cells), w in zip(cols, widths)))
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "-" if v is None else str(v) if not isinstance(v, (dict, list)) else "(set)"
+
+
+@cli.command()
+@click.argument("scenario_a", type=click.Path(dir_okay=False))
+@click.argument("scenario_b", type=click.Path(dir_okay=False))
+@execution_options
+@click.option("--set-a", "sets_a", multiple=True, metavar="PATH=VALUE", help="override a field of A only")
+@click.option("--set-b", "sets_b", multiple=True, metavar="PATH=VALUE", help="override a field of B only")
+@click.option("--all", "show_all", is_flag=True, help="print every metric, not only the headline ones")
+@user_errors
+def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, connect_timeout, resume,
+            no_figures, progress, sets_a, sets_b, show_all) -> None:
+    """Compare SCENARIO_A and SCENARIO_B ('default' = the embedded one) with common random numbers.
+
+    Both run replication r from the same seed; the paired differences B - A of
+    every metric are reported with 95 % CIs (comparison.csv), and a difference
+    whose CI covers 0 is called not distinguishable from noise.
+    """
+    from sim.experiment import run_plan
+    from sim.experiments.compare import compare_plan, paired_differences, write_comparison
+    from sim.experiments.overrides import apply_overrides
+
+    scs = []
+    for path, own in ((scenario_a, sets_a), (scenario_b, sets_b)):
+        sc = _load(path)
+        sc = apply_overrides(sc, [*_sets(sets, path), *_sets(own, path)], f"{path} with --set")
+        scs.append(sc)
+    a, b = scs
+    seed = a.seed if seed is None else seed
+    if b.seed != a.seed and seed == a.seed:
+        click.echo(f"note: both scenarios use seed {seed} (common random numbers); B's own seed is ignored",
+                   err=True)
+    labels = tuple(Path(p).stem if p != "default" else "default" for p in (scenario_a, scenario_b))
+    plan = compare_plan(a, b, labels, reps or a.replications, seed)
+    backend = _backend(workers, scheduler, connect_timeout, resume, out)
+    if out is None:
+        out = Path("results") / f"{plan.name}-{_stamp()}"
+    try:
+        res = run_plan(plan, out, backend=backend, resume=resume, progress=progress, figures=False)
+    finally:
+        backend.close()
+    pa, pb = (p.id for p in plan.points)
+    diffs = paired_differences(res.outcome.metrics[pa], res.outcome.metrics[pb], pb)
+    write_comparison(Path(out) / "comparison.csv", diffs)
+    if not no_figures:
+        from sim.figures import plot_results
+        plot_results(out)
+    _print_comparison(diffs, pa, pb, show_all, len(res.outcome.reps[pa]))
+    click.echo(f"\nresults: {out}")
+    _report_failures(res.outcome, out)
+
+
+def _print_comparison(diffs, pa, pb, show_all, n) -> None:
+    from sim.results import headline_metrics
+    by = {d.metric: d for d in diffs}
+    names = sorted(by) if show_all else headline_metrics(by)
+    w = max([len(m) for m in names] + [6])
+    click.echo(f"\nB - A with common random numbers, paired over {n} replications; A = {pa}, B = {pb}")
+    click.echo(f"{'metric':<{w}}  {'A':>10}  {'B':>10}  {'B - A':>10}  {'95% CI':>22}  verdict")
+    for m in names:
+        d = by[m]
+        ci = f"[{_fmt(d.diff.ci_low)}, {_fmt(d.diff.ci_high)}]"
+        click.echo(f"{m:<{w}}  {_fmt(d.mean_a):>10}  {_fmt(d.mean_b):>10}  {_fmt(d.diff.mean):>10}  {ci:>22}  "
+                   f"{d.verdict}")
+    real = sum(1 for d in diffs if d.verdict.startswith(pb))
+    click.echo(f"\n{real} of {len(diffs)} metrics differ beyond noise (all of them in comparison.csv)")
 
 
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-def validate(scenario) -> None:
-    """Check SCENARIO against the schema; exit status 2 if it is invalid."""
-    try:
-        sc = _load(scenario)
-    except ScenarioError as err:
-        _fail(err)
-    n_sites = sum(r.sites for t in sc.trials for r in t.regions)
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="override a field (repeatable)")
+@user_errors
+def validate(scenario, sets) -> None:
+    """Check SCENARIO (with any --set) against the schema; exit status 2 if it is invalid."""
+    from sim.experiments.overrides import apply_overrides
+    sc = apply_overrides(_load(scenario), _sets(sets, scenario), f"{scenario} with --set")
+    n_sites = sum(t.n_sites if hasattr(t, "n_sites") else sum(r.sites for r in t.regions) for t in sc.trials)
     click.echo(f"{scenario}: valid ({sc.name}: {len(sc.suppliers)} suppliers, {len(sc.lines)} lines, "
                f"{len(sc.trials)} trials, {n_sites} sites, horizon {sc.horizon:g} days)")
 
@@ -116,10 +337,12 @@ def default() -> None:
 
 @cli.command()
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
-def plot(results_dir) -> None:
+@click.option("--per-scenario/--no-per-scenario", default=None,
+              help="also each scenario's over-time figures (batches that kept details; default: compare only)")
+def plot(results_dir, per_scenario) -> None:
     """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating."""
-    from sim.figures import make_figures
-    for p in make_figures(results_dir):
+    from sim.figures import plot_results
+    for p in plot_results(results_dir, per_scenario):
         click.echo(p)
 
 

@@ -1,7 +1,12 @@
 """Figures built from a results folder (never from live objects), so that every
 figure can be rebuilt from stored results without re-simulating.
 
-Each figure is written as PNG (300 dpi) and SVG into ``<results>/figures``.
+A single run gets throughput, inventory and delay figures; a batch gets a
+scenario comparison (means with 95 % CIs), response curves with CI bands for
+sweeps, a tornado chart for one-factor-at-a-time designs, and, for a paired
+comparison, the differences with their CIs.  :func:`plot_results` picks what
+a folder supports.  Each figure is written as PNG (300 dpi) and SVG into
+``<results>/figures``.
 """
 from __future__ import annotations
 
@@ -130,10 +135,34 @@ def make_figures(results_dir: str | Path) -> list[Path]:
     """Build every figure of a single-scenario results folder; returns the files written."""
     results_dir = Path(results_dir)
     out = results_dir / "figures"
+    paths: list[Path] = []
     with plt.rc_context(STYLE):
-        series, t = load_series(results_dir)
-        period = float(t[1] - t[0]) if len(t) > 1 else 1.0
-        paths = throughput_figure(series, t, out, period)
-        paths += inventory_figure(series, t, out)
-        paths += delay_figure(results_dir, out)
+        if (results_dir / "series.csv").exists():
+            series, t = load_series(results_dir)
+            period = float(t[1] - t[0]) if len(t) > 1 else 1.0
+            paths += throughput_figure(series, t, out, period)
+            paths += inventory_figure(series, t, out)
+        if (results_dir / "delays.csv").exists():
+            paths += delay_figure(results_dir, out)
+    return paths
+
+
+def plot_results(results_dir: str | Path, per_scenario: bool | None = None) -> list[Path]:
+    """Rebuild every figure a results folder supports, from its tables only.
+
+    *per_scenario*: also the single-run figures of each scenario of a batch that
+    kept its series (default: for a paired comparison only).
+    """
+    from sim.experiments.store import read_plan
+    from sim.figures_batch import batch_figures
+
+    results_dir = Path(results_dir)
+    plan = read_plan(results_dir)
+    if plan is None or plan["kind"] == "run":
+        return make_figures(results_dir)
+    with plt.rc_context(STYLE):
+        paths = batch_figures(results_dir, plan)
+    if per_scenario if per_scenario is not None else plan["kind"] == "compare":
+        for p in plan["points"]:
+            paths += make_figures(results_dir / "scenarios" / p["id"])
     return paths

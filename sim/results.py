@@ -14,7 +14,6 @@ Layout (one folder per run)::
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import tempfile
@@ -26,29 +25,69 @@ import numpy as np
 from sim.stats import Summary
 
 
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write *data* to *path* so that readers see the old file or the new one, never half."""
+    with _AtomicFile(path, binary=True) as fh:
+        fh.write(data)
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write *text* to *path* so that readers see the old file or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _AtomicFile(path) as fh:
+        fh.write(text)
+
+
+class _AtomicFile:
+    """A temporary file beside *path*, fsynced and renamed over it on success,
+    removed on failure: a crash never leaves a half-written file behind."""
+
+    def __init__(self, path: str | Path, binary: bool = False) -> None:
+        self.path = Path(path)
+        self.binary = binary
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        self.fh = (os.fdopen(fd, "wb") if self.binary
+                   else os.fdopen(fd, "w", encoding="utf-8", newline=""))
+        return self.fh
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.fh.flush()
+                os.fsync(self.fh.fileno())
+            self.fh.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        finally:
+            Path(self.tmp).unlink(missing_ok=True)  # already renamed on success
+
+
+class CsvTable:
+    """A CSV file written row by row (memory flat in its length) and atomically:
+    ``with CsvTable(path, header) as t: t.row([...])``."""
+
+    def __init__(self, path: str | Path, header: Sequence[str]) -> None:
+        self._file = _AtomicFile(path)
+        self.header = header
+
+    def __enter__(self) -> "CsvTable":
+        self._writer = csv.writer(self._file.__enter__(), lineterminator="\n")
+        self._writer.writerow(self.header)
+        return self
+
+    def row(self, values: Sequence) -> None:
+        self._writer.writerow([_fmt(v) for v in values])
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._file.__exit__(exc_type, exc, tb)
 
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow([_fmt(v) for v in row])
-    atomic_write_text(path, buf.getvalue())
+    with CsvTable(path, header) as table:
+        for row in rows:
+            table.row(row)
 
 
 def _fmt(v):
@@ -72,3 +111,71 @@ SUMMARY_HEADER = ["metric", "n", "mean", "sd", "ci_low", "ci_high", "half_width"
 def summary_rows(summaries: Iterable[Summary]):
     for s in summaries:
         yield [s.metric, s.n, s.mean, s.sd, s.ci_low, s.ci_high, s.half_width]
+
+
+def summarize_metrics(rows: Sequence[dict[str, float]]) -> list[Summary]:
+    """Across-replication summaries of every metric in *rows* (one dict per replication);
+    a metric a replication lacks counts as missing (NaN), not as zero."""
+    from sim.stats import summarize
+    names = sorted({k for r in rows for k in r})
+    return [summarize(n, [r.get(n, np.nan) for r in rows]) for n in names]
+
+
+def write_replication_tables(out: str | Path, period: float, results: Iterable,
+                             on_result=None) -> list[Summary]:
+    """Write metrics, series, delays, accounting and summary tables of one scenario
+    from its replications (a ``ReplicationResult`` iterable, consumed once, in
+    order), streaming so that memory does not grow with the number of rows.
+
+    Tables of per-period series and delay samples are written only when the
+    replications carry them.  *on_result* sees each replication as it passes.
+    Returns the summaries written to ``summary.csv``.
+    """
+    out = Path(out)
+    rows: list[dict[str, float]] = []
+    with CsvTable(out / "metrics.csv", ["rep", "metric", "value"]) as metrics, \
+            CsvTable(out / "series.csv", ["rep", "series", "period_start", "value"]) as series, \
+            CsvTable(out / "delays.csv", ["rep", "delay", "value"]) as delays, \
+            CsvTable(out / "accounting.csv", ["rep", "material", "entry", "quantity"]) as accounting:
+        detail = False
+        for r in results:
+            rows.append(r.metrics)
+            for k, v in sorted(r.metrics.items()):
+                metrics.row([r.rep, k, v])
+            for name, arr in sorted(r.series.items()):
+                detail = True
+                for i, v in enumerate(arr):
+                    series.row([r.rep, name, i * period, float(v)])
+            for name, vals in sorted(r.samples.items()):
+                detail = True
+                for v in vals:
+                    delays.row([r.rep, name, v])
+            for m, entries in sorted(r.accounting.items()):
+                for k, v in sorted(entries.items()):
+                    accounting.row([r.rep, m, k, v])
+            if on_result is not None:
+                on_result(r)
+    if not detail:  # a batch that kept scalar metrics only: no empty tables to mislead
+        (out / "series.csv").unlink(missing_ok=True)
+        (out / "delays.csv").unlink(missing_ok=True)
+    summaries = summarize_metrics(rows)
+    write_csv(out / "summary.csv", SUMMARY_HEADER, summary_rows(summaries))
+    return summaries
+
+
+HEADLINE = ("service_level", "dosed_fraction", "total.visits.not_dosed", "total.packaged.kits",
+            "total.dispensed.kits", "total.expired.", "trial.", "delay.", "utilisation.", "inventory.depot.")
+
+
+def headline_metrics(names: Iterable[str]) -> list[str]:
+    """The metrics worth showing first, in a fixed order: service, volumes, expiry,
+    trial milestones, mean delays, utilisation, depot stock (all are in the tables)."""
+    names = sorted(set(names))
+    chosen: list[str] = []
+    for key in HEADLINE:
+        for n in names:
+            if (n == key or (key.endswith(".") and n.startswith(key))) and n not in chosen:
+                if n.startswith("delay.") and not n.endswith(".mean"):
+                    continue
+                chosen.append(n)
+    return chosen

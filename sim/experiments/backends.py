@@ -1,0 +1,243 @@
+"""Where replications run: in this process, in local worker processes, or on a Dask cluster.
+
+Every backend runs the same picklable unit of work — ``work(scenario, seed,
+rep)``, :func:`sim.model.run_replication` unless a test says otherwise — on
+:class:`Task` objects grouped in chunks (one round trip per chunk, not per
+replication), and yields an :class:`Outcome` per task as chunks finish, in
+whatever order they finish.  A replication that raises becomes a
+:class:`Failure` record and the others carry on.  Since the work is a pure
+function of its task, the results do not depend on the backend or the number
+of workers; the store puts them back in order.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator, Protocol, Sequence
+
+from sim.model import ReplicationResult
+from sim.scenario import Scenario
+
+Work = Callable[[Scenario, int, int], ReplicationResult]
+
+
+class BackendError(RuntimeError):
+    """The execution backend cannot be used (unreachable scheduler, no workers): bad input."""
+
+
+class WorkerLost(RuntimeError):
+    """A worker died mid-run (killed, out of memory); what finished is stored, resume for the rest."""
+
+
+@dataclass(frozen=True)
+class Task:
+    point: str
+    scenario: Scenario
+    seed: int
+    rep: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A replication that raised: enough to reproduce it (scenario, seed, rep) and the error."""
+
+    point: str
+    rep: int
+    seed: int
+    error_type: str
+    message: str
+    traceback: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    point: str
+    rep: int
+    seed: int
+    result: ReplicationResult | None = None
+    failure: Failure | None = None
+
+
+def run_chunk(tasks: Sequence[Task], work: Work | None = None, detail: bool = True) -> list[Outcome]:
+    """Run *tasks* one after the other (in a worker); errors are caught per task.
+
+    *work* defaults to :func:`sim.model.run_replication`, looked up when called.
+    """
+    if work is None:
+        from sim import model
+        work = model.run_replication
+    out = []
+    for t in tasks:
+        try:
+            res = work(t.scenario, t.seed, t.rep)
+            if not detail:  # do not ship what will not be stored
+                res = replace(res, series={}, samples={})
+            out.append(Outcome(t.point, t.rep, t.seed, result=res))
+        except Exception as err:  # noqa: BLE001 - recorded, reported, and the batch carries on
+            out.append(Outcome(t.point, t.rep, t.seed, failure=Failure(
+                t.point, t.rep, t.seed, type(err).__name__, str(err), traceback.format_exc())))
+    return out
+
+
+def chunks(tasks: Sequence[Task], workers: int, max_size: int = 8) -> list[list[Task]]:
+    """Consecutive groups: about four per worker (load balance), at most *max_size*
+    replications each (results are stored as soon as their chunk returns)."""
+    size = max(1, min(max_size, len(tasks) // (4 * max(1, workers))))
+    return [list(tasks[i:i + size]) for i in range(0, len(tasks), size)]
+
+
+class Backend(Protocol):
+    name: str
+    workers: int
+
+    def run(self, tasks: Sequence[Task], work: Work | None = None,
+            detail: bool = True) -> Iterator[Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialBackend:
+    """In this process, one replication after the other: no start-up cost."""
+
+    name = "serial"
+    workers = 1
+
+    def run(self, tasks, work=None, detail=True):
+        for t in tasks:
+            yield from run_chunk([t], work, detail)
+
+    def close(self) -> None:
+        pass
+
+
+def _mp_context():
+    # forkserver: workers fork from a clean server (no threads inherited, unlike
+    # plain fork) with the model already imported (cheaper than spawn).
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.model", "sim.experiments.backends"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class LocalBackend:
+    """A pool of local worker processes (the standard library's), fed in chunks."""
+
+    name = "local"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
+
+    def run(self, tasks, work=None, detail=True):
+        pending = {self._pool.submit(run_chunk, c, work, detail) for c in chunks(tasks, self.workers)}
+        lost = None
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:  # hand over every finished chunk before reporting a lost worker
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        lost = lost or fut.exception()
+                    else:
+                        yield from fut.result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+        if lost is not None:
+            raise WorkerLost(f"a worker process died ({lost}); finished replications are stored")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _probe() -> str:
+    from sim import __version__
+    return __version__
+
+
+class DaskBackend:
+    """A Dask distributed cluster: a running one at *address*, or a local one started here.
+
+    Workers must be able to import this package (same version); that is checked
+    before any work is sent.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, workers: int | None = None, timeout: float = 10.0) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as err:  # pragma: no cover - a declared dependency
+            raise BackendError(f"the Dask backend needs the 'distributed' package ({err})") from None
+        self.address = address
+        self._cluster = None
+        try:
+            if address is None:
+                self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                             processes=True, dashboard_address=None,
+                                             silence_logs=logging.ERROR)
+                self._client = Client(self._cluster, timeout=timeout)
+            else:
+                self._client = Client(address, timeout=timeout)
+        except (OSError, TimeoutError) as err:
+            self.close()
+            where = f"the Dask scheduler at {address}" if address else "a local Dask cluster"
+            raise BackendError(f"cannot connect to {where} within {timeout:g} s ({err})") from None
+        try:
+            self._client.wait_for_workers(1, timeout=timeout)
+            versions = set(self._client.run(_probe).values())
+        except Exception as err:  # noqa: BLE001 - any failure here means: do not start
+            self.close()
+            raise BackendError(f"the Dask cluster at {address or 'localhost'} has no usable worker "
+                               f"within {timeout:g} s: {type(err).__name__}: {err}") from None
+        from sim import __version__
+        if versions != {__version__}:
+            self.close()
+            raise BackendError(f"Dask workers run pharmasim {sorted(versions)}, this is {__version__}")
+        self.workers = sum(self._client.nthreads().values())
+
+    def run(self, tasks, work=None, detail=True):
+        from distributed import as_completed
+        futures = self._client.map(run_chunk, chunks(tasks, self.workers), work=work, detail=detail, pure=False)
+        lost = None
+        try:
+            for fut in as_completed(futures):
+                if fut.status == "error":  # a lost worker (model errors are caught in run_chunk)
+                    err = fut.exception()
+                    lost = lost or f"{type(err).__name__}: {err}"
+                    continue
+                yield from fut.result()
+        finally:
+            self._client.cancel([f for f in futures if not f.done()])
+        if lost is not None:
+            raise WorkerLost(f"a Dask task failed ({lost}); finished replications are stored")
+
+    def close(self) -> None:
+        client = getattr(self, "_client", None)
+        if client is not None:
+            client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_backend(workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0) -> Backend:
+    """The backend for ``--workers`` / ``--scheduler``; raises :class:`BackendError` before any work.
+
+    *scheduler* is ``tcp://HOST:PORT`` (a running Dask cluster), ``local`` (a
+    Dask cluster started here with *workers* workers) or None (local processes;
+    *workers* defaults to every core, and 1 runs in this process).
+    """
+    if scheduler is not None:
+        if scheduler == "local":
+            return DaskBackend(None, workers, timeout)
+        if "://" not in scheduler or not scheduler.split("://", 1)[1]:
+            raise BackendError(f"--scheduler {scheduler!r}: expected tcp://HOST:PORT or 'local'")
+        return DaskBackend(scheduler, None, timeout)
+    n = workers or os.cpu_count() or 1
+    return SerialBackend() if n == 1 else LocalBackend(n)

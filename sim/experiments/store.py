@@ -1,0 +1,237 @@
+"""Results that survive: one folder per experiment, one file per replication.
+
+Each replication is written atomically (``reps/rep-00042.json.gz``) the moment
+its result reaches the main process, and a replication that raised leaves
+``reps/rep-00042.failed.json`` (scenario, seed, error, traceback) instead.  So
+an interrupted experiment loses at most the replications in flight, and
+``--resume`` runs only what is missing.  The tables are rebuilt from these
+records at the end, in scenario and replication order, whatever order the
+replications finished in.
+
+Layout of a batch (a plain ``run`` uses the scenario-folder layout at the top,
+as described in ``results/README.md``)::
+
+    plan.json          what was asked: scenarios (with fingerprints), seed, reps, design
+    metadata.json      versions, timing, backend, counts
+    scenarios.csv      scenario, role, label, replications, failed
+    design.csv         scenario, factor, value (sweeps)
+    metrics.csv        tidy: scenario, rep, metric, value
+    summary.csv        scenario, metric, n, mean, sd, ci_low, ci_high, half_width
+    failures.csv       scenario, rep, seed, error_type, message
+    sequential.csv     scenario, round, replications, metric, mean, half_width, target, met
+    scenarios/<id>/    scenario.yaml, reps/, metrics.csv, summary.csv, accounting.csv
+                       (+ series.csv, delays.csv when details are kept)
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import shutil
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from sim.experiments.backends import Outcome
+from sim.experiments.plan import Plan
+from sim.model import ReplicationResult
+from sim.results import (CsvTable, SUMMARY_HEADER, atomic_write_bytes, atomic_write_text, read_csv,
+                         write_csv, write_json, write_replication_tables)
+from sim.scenario import dump_scenario
+from sim.stats import Summary
+
+PLAN = "plan.json"
+
+
+class StoreError(ValueError):
+    """The results folder cannot take this experiment (e.g. resuming a different one)."""
+
+
+def _json_default(obj: Any):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot store {type(obj).__name__}")
+
+
+def encode(res: ReplicationResult, point: str) -> bytes:
+    """A replication as gzipped JSON; floats round-trip exactly (NaN included)."""
+    rec = {"scenario": point, "rep": res.rep, "seed": res.seed, "metrics": res.metrics,
+           "series": res.series, "samples": res.samples, "accounting": res.accounting,
+           "events": res.events, "wall_seconds": res.wall_seconds}
+    return gzip.compress(json.dumps(rec, default=_json_default).encode("utf-8"), compresslevel=1, mtime=0)
+
+
+def decode(data: bytes) -> ReplicationResult:
+    rec = json.loads(gzip.decompress(data))
+    return ReplicationResult(rec["rep"], rec["seed"], rec["metrics"],
+                             {k: np.asarray(v, dtype=float) for k, v in rec["series"].items()},
+                             rec["samples"], rec["accounting"], rec["events"], rec["wall_seconds"])
+
+
+class ScenarioFolder:
+    """One scenario's replication records and tables."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.reps_dir = path / "reps"
+
+    def _record(self, rep: int) -> Path:
+        return self.reps_dir / f"rep-{rep:05d}.json.gz"
+
+    def _failed(self, rep: int) -> Path:
+        return self.reps_dir / f"rep-{rep:05d}.failed.json"
+
+    def save(self, outcome: Outcome) -> None:
+        if outcome.result is not None:
+            atomic_write_bytes(self._record(outcome.rep), encode(outcome.result, outcome.point))
+            self._failed(outcome.rep).unlink(missing_ok=True)  # a retried failure that now ran
+        else:
+            f = outcome.failure
+            write_json(self._failed(outcome.rep), {
+                "scenario": f.point, "rep": f.rep, "seed": f.seed, "error_type": f.error_type,
+                "message": f.message, "traceback": f.traceback})
+
+    def done(self) -> list[int]:
+        """Replications with a stored result, in order."""
+        if not self.reps_dir.is_dir():
+            return []
+        return sorted(int(p.name[4:9]) for p in self.reps_dir.glob("rep-?????.json.gz"))
+
+    def failures(self) -> list[dict[str, Any]]:
+        if not self.reps_dir.is_dir():
+            return []
+        return [json.loads(p.read_text(encoding="utf-8"))
+                for p in sorted(self.reps_dir.glob("rep-?????.failed.json"))]
+
+    def load(self, rep: int) -> ReplicationResult:
+        return decode(self._record(rep).read_bytes())
+
+    def results(self, reps: Iterable[int]) -> Iterator[ReplicationResult]:
+        for r in reps:
+            yield self.load(r)
+
+
+class Store:
+    """The folder of one experiment (see the module docstring for the layout)."""
+
+    def __init__(self, root: str | Path, plan: Plan, resume: bool = False) -> None:
+        self.root = Path(root)
+        self.plan = plan
+        self.resumed = False
+        plan_file = self.root / PLAN
+        if resume and plan_file.exists():
+            self._check_same(json.loads(plan_file.read_text(encoding="utf-8")))
+            self.resumed = True
+            for p in plan.points:  # temporary files of writes a crash cut short
+                for tmp in self.folder(p.id).reps_dir.glob(".*.tmp"):
+                    tmp.unlink(missing_ok=True)
+        elif plan_file.exists():
+            self._clear()  # a fresh start in a folder of ours: old records must not leak in
+        elif resume and self.root.exists() and any(self.root.iterdir()):
+            raise StoreError(f"{self.root}: nothing to resume (no {PLAN}); choose another --out")
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_json(plan_file, plan.describe())
+        for p in plan.points:
+            atomic_write_text(self.folder(p.id).path / "scenario.yaml", dump_scenario(p.scenario))
+
+    def _check_same(self, old: dict[str, Any]) -> None:
+        new = self.plan.describe()
+        problems = []
+        for key in ("kind", "seed", "detail"):
+            if old.get(key) != new[key]:
+                problems.append(f"{key} was {old.get(key)!r}, now {new[key]!r}")
+        before = {p["id"]: p["hash"] for p in old.get("points", [])}
+        after = {p["id"]: p["hash"] for p in new["points"]}
+        if before != after:
+            changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+            problems.append(f"scenarios differ: {', '.join(changed)}")
+        if problems:
+            raise StoreError(f"{self.root}: cannot resume, this is not the experiment stored there "
+                             f"({'; '.join(problems)}); use another --out or drop --resume")
+
+    def _clear(self) -> None:
+        """Remove what an earlier experiment in this folder wrote (tables are rewritten anyway)."""
+        for name in ("reps", "scenarios", "figures"):
+            shutil.rmtree(self.root / name, ignore_errors=True)
+        for name in ("failures.csv", "sequential.csv", "scenarios.csv", "design.csv", "comparison.csv",
+                     "series.csv", "delays.csv"):
+            (self.root / name).unlink(missing_ok=True)
+
+    def folder(self, pid: str) -> ScenarioFolder:
+        return ScenarioFolder(self.root if self.plan.single else self.root / "scenarios" / pid)
+
+    def save(self, outcome: Outcome) -> None:
+        self.folder(outcome.point).save(outcome)
+
+    def done(self) -> dict[str, list[int]]:
+        return {p.id: self.folder(p.id).done() for p in self.plan.points}
+
+    # -- tables ------------------------------------------------------------------
+    def finalize(self, reps: dict[str, list[int]], metadata: dict[str, Any],
+                 history: list[dict[str, Any]] | None = None) -> dict[str, list[Summary]]:
+        """Write every table from the stored records of replications *reps* (per scenario)."""
+        plan, root = self.plan, self.root
+        summaries: dict[str, list[Summary]] = {}
+        failures = []
+        table = (nullcontext() if plan.single
+                 else CsvTable(root / "metrics.csv", ["scenario", "rep", "metric", "value"]))
+        with table as top:
+            for p in plan.points:
+                folder = self.folder(p.id)
+                sink = None if top is None else (
+                    lambda r, pid=p.id: [top.row([pid, r.rep, k, v]) for k, v in sorted(r.metrics.items())])
+                summaries[p.id] = write_replication_tables(folder.path, p.scenario.period,
+                                                           folder.results(reps[p.id]), sink)
+                failures += folder.failures()
+        self._write_failures(failures)
+        if history:
+            write_csv(root / "sequential.csv",
+                      ["scenario", "round", "replications", "metric", "mean", "half_width", "target", "met"],
+                      ([h[k] for k in ("scenario", "round", "replications", "metric", "mean", "half_width",
+                                       "target", "met")] for h in history))
+        if not plan.single:
+            self._write_batch_tables(reps, summaries, failures)
+        write_json(root / "metadata.json", metadata)
+        return summaries
+
+    def _write_failures(self, failures: list[dict[str, Any]]) -> None:
+        path = self.root / "failures.csv"
+        if not failures:
+            path.unlink(missing_ok=True)
+            return
+        write_csv(path, ["scenario", "rep", "seed", "error_type", "message"],
+                  ([f["scenario"], f["rep"], f["seed"], f["error_type"], f["message"]] for f in failures))
+
+    def _write_batch_tables(self, reps, summaries, failures) -> None:
+        plan, root = self.plan, self.root
+        failed = {}
+        for f in failures:
+            failed[f["scenario"]] = failed.get(f["scenario"], 0) + 1
+        write_csv(root / "scenarios.csv", ["scenario", "role", "label", "replications", "failed"],
+                  ([p.id, p.role, p.label or p.id, len(reps[p.id]), failed.get(p.id, 0)] for p in plan.points))
+        write_csv(root / "summary.csv", ["scenario", *SUMMARY_HEADER],
+                  ([p.id, s.metric, s.n, s.mean, s.sd, s.ci_low, s.ci_high, s.half_width]
+                   for p in plan.points for s in summaries[p.id]))
+        if plan.design is not None:
+            write_csv(root / "design.csv", ["scenario", "factor", "value"],
+                      ([p.id, f, v] for p in plan.points for f, v in p.factors.items()))
+
+
+def read_plan(root: str | Path) -> dict[str, Any] | None:
+    """The stored plan of a results folder (None for folders written before plans existed)."""
+    path = Path(root) / PLAN
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def read_summary(root: str | Path) -> dict[str, dict[str, Summary]]:
+    """summary.csv of a batch folder: scenario -> metric -> Summary."""
+    out: dict[str, dict[str, Summary]] = {}
+    for r in read_csv(Path(root) / "summary.csv"):
+        s = Summary(r["metric"], int(r["n"]), *(float(r[k]) if r[k] != "" else math.nan
+                                                for k in ("mean", "sd", "ci_low", "ci_high")))
+        out.setdefault(r["scenario"], {})[s.metric] = s
+    return out

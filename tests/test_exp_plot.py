@@ -1,0 +1,74 @@
+"""Figures rebuilt from stored results (`run_sim.py plot DIR`) and the progress bar."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+import sim.model
+
+from test_exp_support import cli_run
+
+
+def _names(folder):
+    return sorted(p.name for p in (folder / "figures").iterdir())
+
+
+def _no_simulation(monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("plot must not simulate")
+    monkeypatch.setattr(sim.model, "run_replication", refuse)
+
+
+@pytest.mark.parametrize("sweep, expected", [
+    ("""
+     design: ofat
+     factors:
+       trials.P3-001.resupply.level: [4, 10]
+       packaging.shelf_life: [200, 900]
+     """, ["comparison", "tornado"]),
+    ("""
+     design: grid
+     factors:
+       trials.P3-001.resupply.trigger: [1, 3]
+       trials.P3-001.resupply.level: [6, 9]
+     """, ["comparison", "response"]),
+    ("""
+     design: sobol
+     points: 4
+     factors:
+       trials.P3-001.resupply.do_not_ship: {low: 30, high: 90}
+     """, ["comparison", "response"]),
+])
+def test_batch_figures_are_rebuilt_from_the_tables(tmp_path, monkeypatch, sweep, expected):
+    batch = tmp_path / "b.yaml"
+    batch.write_text("set: {horizon: 300}\nreplications: 3\nsweep:\n" + textwrap.indent(textwrap.dedent(sweep), "  "))
+    out = tmp_path / "out"
+    res = cli_run("batch", batch, "--out", out, "--workers", "1")
+    assert res.exit_code == 0, res.output
+    files = [f"{n}.{ext}" for n in expected for ext in ("png", "svg")]
+    assert _names(out) == files
+    for f in (out / "figures").iterdir():
+        f.unlink()
+    _no_simulation(monkeypatch)
+    res = cli_run("plot", out)
+    assert res.exit_code == 0, res.output
+    assert _names(out) == files and all((out / "figures" / f).stat().st_size > 1000 for f in files)
+
+
+def test_single_run_figures_still_rebuild(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    assert cli_run("run", "--set", "horizon=300", "--reps", "2", "--workers", "1", "--out", out,
+                   "--no-figures").exit_code == 0
+    _no_simulation(monkeypatch)
+    res = cli_run("plot", out)
+    assert res.exit_code == 0
+    assert _names(out) == sorted(f"{n}.{e}" for n in ("delays", "inventory", "throughput") for e in ("png", "svg"))
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path):
+    args = ["run", "--set", "horizon=300", "--reps", "4", "--workers", "1", "--no-figures"]
+    quiet = cli_run(*args, "--out", tmp_path / "q")          # CliRunner's stderr is not a terminal
+    assert quiet.exit_code == 0 and "rep/s" not in quiet.stderr and "4/4" not in quiet.stderr
+    shown = cli_run(*args, "--out", tmp_path / "p", "--progress")
+    assert shown.exit_code == 0 and "phase3-small-molecule:   0%| " in shown.stderr and "0/4 [" in shown.stderr
