@@ -323,7 +323,7 @@ def validate(scenario, sets) -> None:
     """Check SCENARIO (with any --set) against the schema; exit status 2 if it is invalid."""
     from sim.experiments.overrides import apply_overrides
     sc = apply_overrides(_load(scenario), _sets(sets, scenario), f"{scenario} with --set")
-    n_sites = sum(t.n_sites if hasattr(t, "n_sites") else sum(r.sites for r in t.regions) for t in sc.trials)
+    n_sites = sum(t.n_sites for t in sc.trials)
     click.echo(f"{scenario}: valid ({sc.name}: {len(sc.suppliers)} suppliers, {len(sc.lines)} lines, "
                f"{len(sc.trials)} trials, {n_sites} sites, horizon {sc.horizon:g} days)")
 
