@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from sim.scenario.base import Dist, Model, Name, NonNegFloat, PositiveFloat, Probability
+from sim.scenario.base import Dist, Model, Name, NonNegFloat, PositiveFloat, Probability, require_unique
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 TEMPERATURES = ("15-25C", "2-8C", "-20C", "-80C", "-140C")
@@ -299,7 +299,7 @@ def kit_type_names(sc) -> list[str]:
 def check_clinical(sc) -> None:
     """Cross-reference checks of the clinical sections; raises ValueError naming the field path."""
     kits = kit_type_names(sc)
-    _unique("kit_types", kits)
+    require_unique("kit_types", kits)
     products = {getattr(l, "product", None) for l in sc.lines} - {None}
     for i, k in enumerate(sc.kit_types):
         if k.product is not None and products and k.product not in products:
@@ -307,9 +307,9 @@ def check_clinical(sc) -> None:
     net = sc.network
     central = sc.depot.name
     depots = [central] + [d.name for d in net.depots]
-    _unique("depots (with the central depot)", depots)
+    require_unique("depots (with the central depot)", depots)
     countries = [c.name for c in net.countries]
-    _unique("network.countries", countries)
+    require_unique("network.countries", countries)
     for i, d in enumerate(net.depots):
         src = d.supplied_from or central
         if src not in depots[: i + 1]:
@@ -344,7 +344,7 @@ def _check_trial(p: str, t: Trial, kits: list[str], countries: list[str], net: N
         raise ValueError(f"{p}.sites: a trial needs at least one site group (sites or regions)")
     if not t.arms and len(kits) > 1:
         raise ValueError(f"{p}.arms: required when several kit types are declared ({kits})")
-    _unique(f"{p}.arms", [a.name for a in t.arms])
+    require_unique(f"{p}.arms", [a.name for a in t.arms])
     used: set[str] = set(kits) if not t.arms else set()
     for ai, a in enumerate(t.arms):
         if not a.kits and len(kits) > 1:
@@ -375,7 +375,7 @@ def _check_trial(p: str, t: Trial, kits: list[str], countries: list[str], net: N
     for field in ("trigger", "level", "buffer", "initial"):
         _known_kits(f"{p}.resupply.{field}", getattr(t.resupply, field), kits)
         _known_kits(f"{p}.home_resupply.{field}", getattr(t.home_resupply, field), kits)
-    _unique(f"{p}.regions", [r.name for r in t.regions])
+    require_unique(f"{p}.regions", [r.name for r in t.regions])
     for si, s in enumerate(t.sites):
         if s.country not in countries:
             raise ValueError(f"{p}.sites[{si}].country: {s.country!r} is not a declared country "
@@ -391,11 +391,3 @@ def _known_kits(path: str, value, kits: list[str]) -> None:
         for k in value:
             if k not in kits:
                 raise ValueError(f"{path}: {k!r} is not a declared kit type (declared: {kits})")
-
-
-def _unique(what: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            raise ValueError(f"{what}: name {n!r} is used twice")
-        seen.add(n)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from sim.scenario.base import Model, Name, NonNegFloat, PositiveFloat
+from sim.scenario.base import Model, Name, NonNegFloat, PositiveFloat, require_unique
 from sim.scenario.clinical import KitType, Network, Trial, check_clinical
 from sim.scenario.materials import Material, QCLab
 from sim.scenario.supply import Depot, Line, Packaging, Supplier
@@ -34,19 +34,11 @@ class Scenario(Model):
     def _cross_references(self):
         if self.warmup >= self.horizon:
             raise ValueError(f"warmup ({self.warmup}) must be shorter than horizon ({self.horizon})")
-        _unique("suppliers", [s.name for s in self.suppliers])
-        _unique("lines", [l.name for l in self.lines])
-        _unique("trials", [t.name for t in self.trials])
+        require_unique("suppliers", [s.name for s in self.suppliers])
+        require_unique("lines", [l.name for l in self.lines])
+        require_unique("trials", [t.name for t in self.trials])
         problems = supply_problems(self)
         if problems:
             raise ValueError("\n  - ".join(problems))
         check_clinical(self)
         return self
-
-
-def _unique(what: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            raise ValueError(f"{what}: name {n!r} is used twice")
-        seen.add(n)
