@@ -1,17 +1,21 @@
 """Figures built from a results folder (never from live objects), so that every
 figure can be rebuilt from stored results without re-simulating.
 
-A single run gets throughput, inventory and delay figures; a batch gets a
-scenario comparison (means with 95 % CIs), response curves with CI bands for
-sweeps, a tornado chart for one-factor-at-a-time designs, and, for a paired
-comparison, the differences with their CIs.  :func:`plot_results` picks what
+A single run gets throughput, inventory and delay figures, the clinical
+four-panel figure (when it has trials) and a Gantt chart of its lines (from
+``timeline.csv``); a batch gets a scenario comparison (means with 95 % CIs),
+response curves with CI bands for sweeps, a tornado chart for
+one-factor-at-a-time designs, and, for a paired comparison, the differences
+with their CIs.  :func:`plot_results` picks what
 a folder supports.  Each figure is written as PNG (300 dpi) and SVG into
 ``<results>/figures``.
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib
 
@@ -55,10 +59,17 @@ def _band(ax, t, arr, label, color=None):
         ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
 
 
-def _save(fig, out: Path, name: str) -> list[Path]:
+def scenario_name(results_dir: Path) -> str:
+    """The scenario a results folder holds (from ``metadata.json``), for figure titles."""
+    meta = results_dir / "metadata.json"
+    return json.loads(meta.read_text()).get("scenario", results_dir.name) if meta.exists() else results_dir.name
+
+
+def _save(fig, out: Path, name: str, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+    """Write *fig* as ``<out>/<name>.<ext>`` for each format, close it, return the paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for ext in ("png", "svg"):
+    for ext in formats:
         p = out / f"{name}.{ext}"
         fig.savefig(p)
         paths.append(p)
@@ -133,6 +144,9 @@ def delay_figure(results_dir: Path, out: Path) -> list[Path]:
 
 def make_figures(results_dir: str | Path) -> list[Path]:
     """Build every figure of a single-scenario results folder; returns the files written."""
+    from sim.figures_clinical import clinical_figure, has_clinical_series
+    from sim.figures_mfg import gantt_from_table
+
     results_dir = Path(results_dir)
     out = results_dir / "figures"
     paths: list[Path] = []
@@ -142,8 +156,12 @@ def make_figures(results_dir: str | Path) -> list[Path]:
             period = float(t[1] - t[0]) if len(t) > 1 else 1.0
             paths += throughput_figure(series, t, out, period)
             paths += inventory_figure(series, t, out)
+            if has_clinical_series(series) and (results_dir / "metrics.csv").exists():
+                paths += clinical_figure(results_dir, loaded=(series, t))
         if (results_dir / "delays.csv").exists():
             paths += delay_figure(results_dir, out)
+        if (results_dir / "timeline.csv").exists():
+            paths += gantt_from_table(results_dir)
     return paths
 
 

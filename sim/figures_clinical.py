@@ -1,14 +1,15 @@
 """Clinical-supply figures from a results folder: enrollment with a prediction band, kits at
 the depots and at a few sites, and visits not dosed over time split by cause.
 
-Built from the stored tables only (``series.csv``, ``metrics.csv``), like :mod:`sim.figures`::
+Built from the stored tables only (``series.csv``, ``metrics.csv``), like :mod:`sim.figures`,
+whose :func:`~sim.figures.make_figures` draws it for every run with trials; on its own (e.g. to
+put a copy in the docs)::
 
     python -m sim.figures_clinical RESULTS_DIR [--out docs/NAME.png]
 """
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,8 +19,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.figures import STYLE, _band, _save, load_series  # noqa: E402
+from sim.figures import STYLE, _band, _save, load_series, scenario_name  # noqa: E402
 from sim.results import read_csv  # noqa: E402
+
+
+def has_clinical_series(series: dict[str, np.ndarray]) -> bool:
+    """Whether a run's series can feed this figure: it needs patients enrolled over time."""
+    return any(n.startswith("enrolled.") for n in series)
 
 
 def _metrics(results_dir: Path) -> dict[str, list[float]]:
@@ -82,12 +88,14 @@ def not_dosed_panel(ax, series, t, metrics, period: float) -> None:
     ax.legend(frameon=False)
 
 
-def clinical_figure(results_dir: str | Path, out: str | Path | None = None) -> list[Path]:
+def clinical_figure(results_dir: str | Path, out: str | Path | None = None,
+                    loaded: tuple[dict[str, np.ndarray], np.ndarray] | None = None) -> list[Path]:
     """The four-panel clinical figure; written to ``<results>/figures/clinical.{png,svg}`` and, if
-    *out* is given, also to that PNG path."""
+    *out* is given, also to that PNG path.  *loaded*: the folder's :func:`~sim.figures.load_series`,
+    if the caller has it already (``series.csv`` can be large; read it once)."""
     results_dir = Path(results_dir)
     with plt.rc_context(STYLE):
-        series, t = load_series(results_dir)
+        series, t = loaded if loaded is not None else load_series(results_dir)
         metrics = _metrics(results_dir)
         period = float(t[1] - t[0]) if len(t) > 1 else 1.0
         fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex=True)
@@ -97,9 +105,7 @@ def clinical_figure(results_dir: str | Path, out: str | Path | None = None) -> l
         for ax in axes[1]:
             ax.set_xlabel("day")
         n = len(next(iter(metrics.values()), []))
-        meta = results_dir / "metadata.json"
-        name = json.loads(meta.read_text()).get("scenario", results_dir.name) if meta.exists() else results_dir.name
-        fig.suptitle(f"{name}: {n} replications")
+        fig.suptitle(f"{scenario_name(results_dir)}: {n} replications")
         fig.tight_layout()
         paths = []
         if out is not None:

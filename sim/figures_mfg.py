@@ -1,7 +1,9 @@
 """Manufacturing figures: a Gantt-style chart per line, and the batch-versus-continuous trade-off.
 
-Both run the simulation themselves (the line timelines are not part of the
-results folder), with the scenario's seed, so they are reproducible::
+The Gantt chart is drawn from timeline rows (:class:`~sim.processes.manufacturing.TimelineRow`):
+those a run stores in ``timeline.csv`` (so ``run_sim.py run`` and ``plot`` draw it, see
+:func:`gantt_from_table`), or those of one replication run here.  ``compare`` runs its own
+replications.  Both use the scenario's seed, so they are reproducible::
 
     python -m sim.figures_mfg gantt scenarios/mfg_multistage.yaml --out docs
     python -m sim.figures_mfg compare scenarios/mfg_batch_vs_continuous.yaml --out docs --reps 10
@@ -16,7 +18,9 @@ import argparse
 import copy
 import math
 import sys
+from collections import defaultdict
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib
 
@@ -25,64 +29,109 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.errors import ScenarioError  # noqa: E402
-from sim.model import SupplyChainModel, run_replication  # noqa: E402
-from sim.results import write_csv  # noqa: E402
+from sim.figures import STYLE as RESULTS_STYLE  # noqa: E402
+from sim.figures import _save, scenario_name  # noqa: E402
+from sim.model import run_replication  # noqa: E402
+from sim.processes.manufacturing import TimelineRow  # noqa: E402
+from sim.results import read_csv, write_csv  # noqa: E402
 from sim.scenario import load_scenario, parse_scenario  # noqa: E402
 from sim.scenario.supply import line_products  # noqa: E402
 from sim.stats import summarize  # noqa: E402
 
 STYLE = {"figure.dpi": 100, "savefig.dpi": 200, "font.size": 8, "axes.titlesize": 9, "legend.fontsize": 7,
+         "axes.labelsize": "medium", "axes.grid": False,  # matplotlib's defaults, over sim.figures.STYLE's
          "axes.spines.top": False, "axes.spines.right": False, "savefig.bbox": "tight"}
 STATE_COLOURS = {"changeover": "#f2b134", "startup": "#8fd175", "shutdown": "#b5b5b5", "breakdown": "#d1495b",
                  "maintenance": "#7a5195", "waiting_material": "#cfe3f5", "closed": "#eeeeee"}
 PRODUCT_COLOURS = ["#2e6fac", "#1b998b", "#5c4d7d", "#ed6a5a", "#3d5a80"]
+MAKING = ("production", "engineering", "ppq")
+"""Timeline kinds drawn as making a product (engineering and PPQ batches paler)."""
 
 
 # -- Gantt chart ---------------------------------------------------------------------------------
 def gantt_figure(scenario, out: Path, seed: int | None = None, rep: int = 0, name: str | None = None) -> Path:
+    """Run one replication and draw its timeline (the CLI's ``gantt``); returns the PNG."""
+    rows = run_replication(scenario, seed, rep).timeline
+    return gantt_chart(rows, _gantt_title(scenario.name, rep), Path(out), name or f"gantt_{scenario.name}")[0]
+
+
+def gantt_from_table(results_dir: str | Path) -> list[Path]:
+    """The Gantt chart of a results folder, from its ``timeline.csv`` alone (no simulation);
+    written to ``<results>/figures/gantt.{png,svg}`` at the other figures' resolution."""
+    results_dir = Path(results_dir)
+    rep, rows = read_timeline(results_dir / "timeline.csv")
+    with plt.rc_context({**STYLE, "savefig.dpi": RESULTS_STYLE["savefig.dpi"]}):
+        return gantt_chart(rows, _gantt_title(scenario_name(results_dir), rep), results_dir / "figures", "gantt",
+                           ("png", "svg"))
+
+
+def read_timeline(path: Path) -> tuple[int, list[TimelineRow]]:
+    """The replication a ``timeline.csv`` belongs to, and its rows."""
+    table = read_csv(path)
+    rows = [TimelineRow(r["line"], r["cdmo"], float(r["start"]), float(r["end"]), r["kind"], r["label"])
+            for r in table]
+    return (int(table[0]["rep"]) if table else 0), rows
+
+
+def _gantt_title(scenario: str, rep: int) -> str:
+    return f"{scenario}: line activity (replication {rep}); thin bars below each line: lots in QC hold"
+
+
+def gantt_chart(rows: Sequence[TimelineRow], title: str, out: Path, name: str,
+                formats: Sequence[str] = ("png",)) -> list[Path]:
     """One replication's timeline of every line: campaigns by product, changeovers, start-ups,
-    breakdowns, maintenance, waiting for material, tech transfer, and each lot's QC hold."""
-    model = SupplyChainModel(scenario, seed, rep)
-    model.run()
-    t_end = scenario.horizon
-    lines = model.lines
+    breakdowns, maintenance, waiting for material, tech transfer, and each lot's QC hold.
+
+    Lines are drawn top to bottom in the order they first appear in *rows* (the scenario's);
+    the x axis ends a little after the last activity (closed slots and idling do not count)."""
+    lines = list(dict.fromkeys((r.line, r.cdmo) for r in rows))
+    lane = {line: len(lines) - 1 - i for i, (line, _) in enumerate(lines)}
+    products = sorted({r.label for r in rows if r.kind in MAKING + ("startup", "tech_transfer")})
+    colours = {p: PRODUCT_COLOURS[i % len(PRODUCT_COLOURS)] for i, p in enumerate(products)}
     fig, ax = plt.subplots(figsize=(9, 0.9 + 0.75 * len(lines)))
-    products = sorted({r.name for line in lines for r in line.recipes})
-    pcol = {p: PRODUCT_COLOURS[i % len(PRODUCT_COLOURS)] for i, p in enumerate(products)}
-    used = {}
+    used: dict[str, object] = {}  # legend entry -> an artist, in order of first appearance
+    qc_seen: dict[str, int] = defaultdict(int)
     last = 0.0
-    for row, line in enumerate(lines):
-        line.clock.finish(t_end)
-        y = len(lines) - 1 - row
-        for a, b, state, label in line.clock.log:
-            if state == "production":
-                product, _, purpose = label.partition(" (")
-                key = f"making {product}" + (" (engineering / PPQ)" if purpose else "")
-                used[key] = ax.broken_barh([(a, b - a)], (y + 0.3, 0.5), color=pcol[product],
-                                           alpha=0.45 if purpose else 1.0)
-                last = max(last, b)
-            elif state in STATE_COLOURS:
-                used[state.replace("_", " ")] = ax.broken_barh([(a, b - a)], (y + 0.3, 0.5), color=STATE_COLOURS[state])
-                if state != "closed":
-                    last = max(last, b)
-        for r in line.recipes:
-            if not math.isnan(r.tech_transfer_start):
-                end = r.tech_transfer_done if not math.isnan(r.tech_transfer_done) else t_end
-                used["tech transfer"] = ax.broken_barh([(r.tech_transfer_start, end - r.tech_transfer_start)],
-                                                       (y + 0.82, 0.1), color="#444444")
-        for k, (a, b, outcome) in enumerate(line.qc_log):
-            lane = y + 0.05 + 0.2 * (k % 3) / 3
-            colour = "#9ab8d8" if outcome == "released" else "#d1495b"
-            used[f"QC hold ({outcome})"] = ax.broken_barh([(a, b - a)], (lane, 0.05), color=colour)
-            last = max(last, b)
+    for r in rows:
+        drawn = _gantt_bar(ax, r, lane[r.line], colours, qc_seen[r.line])
+        if r.kind == "qc_hold":
+            qc_seen[r.line] += 1
+        if drawn is not None:
+            key, artist, activity = drawn
+            used[key] = artist
+            if activity:
+                last = max(last, r.end)
+    t_end = max((r.end for r in rows), default=0.0)
     ax.set_yticks([len(lines) - 1 - i + 0.5 for i in range(len(lines))])
-    ax.set_yticklabels([f"{line.name}\n({line.spec.cdmo})" for line in lines])
-    ax.set_xlim(0, min(t_end, last * 1.05) if last > 0 else t_end)  # up to the last activity
+    ax.set_yticklabels([f"{line}\n({cdmo})" for line, cdmo in lines])
+    ax.set_xlim(0, min(t_end, last * 1.05) if last > 0 else t_end)
     ax.set_xlabel("day")
-    ax.set_title(f"{scenario.name}: line activity (replication {rep}); thin bars below each line: lots in QC hold")
+    ax.set_title(title)
     ax.legend(list(used.values()), list(used), ncol=4, frameon=False, loc="upper center",
               bbox_to_anchor=(0.5, -0.18 - 0.02 * len(lines)))
-    return _save(fig, Path(out), name or f"gantt_{scenario.name}")
+    return _save(fig, out, name, formats)
+
+
+def _gantt_bar(ax, r: TimelineRow, y: float, colours: dict[str, str],
+               qc_index: int) -> tuple[str, object, bool] | None:
+    """Draw one timeline row in the lane of its line (bottom at *y*): a state or campaign bar,
+    a thin tech-transfer bar on top, or a thin QC-hold bar in one of three sub-lanes below.
+    Returns (legend entry, artist, counts as activity), or None for rows not drawn (idling)."""
+    span = [(r.start, r.end - r.start)]
+    if r.kind in MAKING:
+        trial = r.kind != "production"
+        key = f"making {r.label}" + (" (engineering / PPQ)" if trial else "")
+        return key, ax.broken_barh(span, (y + 0.3, 0.5), color=colours[r.label], alpha=0.45 if trial else 1.0), True
+    if r.kind in STATE_COLOURS:
+        bar = ax.broken_barh(span, (y + 0.3, 0.5), color=STATE_COLOURS[r.kind])
+        return r.kind.replace("_", " "), bar, r.kind != "closed"
+    if r.kind == "tech_transfer":
+        return "tech transfer", ax.broken_barh(span, (y + 0.82, 0.1), color="#444444"), False
+    if r.kind == "qc_hold":
+        colour = "#9ab8d8" if r.label == "released" else "#d1495b"
+        bar = ax.broken_barh(span, (y + 0.05 + 0.2 * (qc_index % 3) / 3, 0.05), color=colour)
+        return f"QC hold ({r.label})", bar, True
+    return None
 
 
 # -- batch versus continuous ---------------------------------------------------------------------
@@ -226,15 +275,7 @@ def _compare_figure(rows, b, c, name, reps, out: Path) -> Path:
         ax.legend(frameon=False)
     fig.suptitle(f"{name}: batch vs continuous (mean and 95 % CI over {reps} replications)")
     fig.tight_layout()
-    return _save(fig, out, "batch_vs_continuous")
-
-
-def _save(fig, out: Path, name: str) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, out, "batch_vs_continuous", ("png",))[0]
 
 
 def main(argv: list[str] | None = None) -> None:

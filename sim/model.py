@@ -2,9 +2,10 @@
 
 :func:`run_replication` is the unit of work every experiment is made of: a
 scenario, an experiment seed and a replication index in; a
-:class:`ReplicationResult` of scalar metrics, per-period series and delay
-samples out.  It is a pure function of its arguments, so replications can run
-in any order, in any process, on any machine, with identical results.
+:class:`ReplicationResult` of scalar metrics, per-period series, delay
+samples and the lines' timeline out.  It is a pure function of its
+arguments, so replications can run in any order, in any process, on any
+machine, with identical results.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import numpy as np
 from sim import conservation
 from sim.context import Context
 from sim.lots import LotStore
+from sim.processes.manufacturing import TimelineRow
 from sim.processes.network import ClinicalNetwork
 from sim.processes.packaging import PackagingNode
 from sim.processes.supply_network import SupplyNetwork
@@ -34,6 +36,8 @@ class ReplicationResult:
     accounting: dict[str, dict[str, float]] = field(default_factory=dict)
     events: int = 0
     wall_seconds: float = 0.0
+    timeline: list[TimelineRow] = field(default_factory=list)
+    """What every line did when (a detail, like series): the Gantt chart's data."""
 
 
 class SupplyChainModel:
@@ -99,7 +103,7 @@ class SupplyChainModel:
         series = {f"{name}": c.series() for name, c in ctx.counters.items()}
         series.update({name: lv.series(T) for name, lv in ctx.levels.items()})
         samples = {name: t.sample for name, t in ctx.tallies.items()}
-        return ReplicationResult(self.rep, self.seed, m, series, samples)
+        return ReplicationResult(self.rep, self.seed, m, series, samples, timeline=self.supply.timeline(T))
 
 
 def run_replication(scenario: Scenario, seed: int | None = None, rep: int = 0,

@@ -9,6 +9,8 @@ Layout (one folder per run)::
     series.csv        tidy: rep, series, period_start, value (per-period throughput and levels)
     delays.csv        tidy: rep, delay, value (bounded sample of each delay, for distributions)
     accounting.csv    rep, material, entry, quantity (the conservation balance of each replication)
+    timeline.csv      rep, line, cdmo, start, end, kind, label: what each line did when, for the
+                      first stored replication only (the data of the Gantt chart)
     figures/          PNG and SVG figures
 """
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from sim.processes.manufacturing import TimelineRow
 from sim.stats import Summary
 
 
@@ -106,6 +109,7 @@ def write_json(path: str | Path, obj) -> None:
 
 
 SUMMARY_HEADER = ["metric", "n", "mean", "sd", "ci_low", "ci_high", "half_width"]
+TIMELINE_HEADER = ["rep", *TimelineRow._fields]
 
 
 def summary_rows(summaries: Iterable[Summary]):
@@ -123,33 +127,30 @@ def summarize_metrics(rows: Sequence[dict[str, float]]) -> list[Summary]:
 
 def write_replication_tables(out: str | Path, period: float, results: Iterable,
                              on_result=None) -> list[Summary]:
-    """Write metrics, series, delays, accounting and summary tables of one scenario
-    from its replications (a ``ReplicationResult`` iterable, consumed once, in
+    """Write metrics, series, delays, accounting, timeline and summary tables of one
+    scenario from its replications (a ``ReplicationResult`` iterable, consumed once, in
     order), streaming so that memory does not grow with the number of rows.
 
     Tables of per-period series and delay samples are written only when the
-    replications carry them.  *on_result* sees each replication as it passes.
-    Returns the summaries written to ``summary.csv``.
+    replications carry them; the timeline only of the first replication (one is
+    what a Gantt chart shows), and only if it has one.  *on_result* sees each
+    replication as it passes.  Returns the summaries written to ``summary.csv``.
     """
     out = Path(out)
     rows: list[dict[str, float]] = []
+    detail = timeline_kept = False
     with CsvTable(out / "metrics.csv", ["rep", "metric", "value"]) as metrics, \
             CsvTable(out / "series.csv", ["rep", "series", "period_start", "value"]) as series, \
             CsvTable(out / "delays.csv", ["rep", "delay", "value"]) as delays, \
-            CsvTable(out / "accounting.csv", ["rep", "material", "entry", "quantity"]) as accounting:
-        detail = False
+            CsvTable(out / "accounting.csv", ["rep", "material", "entry", "quantity"]) as accounting, \
+            CsvTable(out / "timeline.csv", TIMELINE_HEADER) as timeline:
         for r in results:
+            if not rows:
+                timeline_kept = _write_timeline(timeline, r)
             rows.append(r.metrics)
             for k, v in sorted(r.metrics.items()):
                 metrics.row([r.rep, k, v])
-            for name, arr in sorted(r.series.items()):
-                detail = True
-                for i, v in enumerate(arr):
-                    series.row([r.rep, name, i * period, float(v)])
-            for name, vals in sorted(r.samples.items()):
-                detail = True
-                for v in vals:
-                    delays.row([r.rep, name, v])
+            detail = _write_details(series, delays, r, period) or detail
             for m, entries in sorted(r.accounting.items()):
                 for k, v in sorted(entries.items()):
                     accounting.row([r.rep, m, k, v])
@@ -158,9 +159,30 @@ def write_replication_tables(out: str | Path, period: float, results: Iterable,
     if not detail:  # a batch that kept scalar metrics only: no empty tables to mislead
         (out / "series.csv").unlink(missing_ok=True)
         (out / "delays.csv").unlink(missing_ok=True)
+    if not timeline_kept:
+        (out / "timeline.csv").unlink(missing_ok=True)
     summaries = summarize_metrics(rows)
     write_csv(out / "summary.csv", SUMMARY_HEADER, summary_rows(summaries))
     return summaries
+
+
+def _write_details(series: CsvTable, delays: CsvTable, r, period: float) -> bool:
+    """Rows of one replication's per-period series and delay samples; False if it kept none."""
+    for name, arr in sorted(r.series.items()):
+        for i, v in enumerate(arr):
+            series.row([r.rep, name, i * period, float(v)])
+    for name, vals in sorted(r.samples.items()):
+        for v in vals:
+            delays.row([r.rep, name, v])
+    return bool(r.series or r.samples)
+
+
+def _write_timeline(table: CsvTable, r) -> bool:
+    """Rows of one replication's line timeline; False if it has none (details not kept, or a
+    record stored before timelines existed)."""
+    for row in r.timeline:
+        table.row([r.rep, *row])
+    return bool(r.timeline)
 
 
 HEADLINE = ("service_level", "dosed_fraction", "total.visits.not_dosed", "total.packaged.kits",

@@ -63,7 +63,8 @@ def test_single_run_figures_still_rebuild(tmp_path, monkeypatch):
     _no_simulation(monkeypatch)
     res = cli_run("plot", out)
     assert res.exit_code == 0
-    assert _names(out) == sorted(f"{n}.{e}" for n in ("delays", "inventory", "throughput") for e in ("png", "svg"))
+    assert _names(out) == sorted(f"{n}.{e}" for n in ("clinical", "delays", "gantt", "inventory", "throughput")
+                                 for e in ("png", "svg"))
 
 
 def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path):

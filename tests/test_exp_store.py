@@ -68,6 +68,7 @@ def test_batch_tidy_table_has_a_row_per_scenario_rep_metric(tmp_path):
         summary = list(csv.DictReader(fh))
     assert list(summary[0])[:3] == ["scenario", "metric", "n"] and {r["scenario"] for r in summary} == {"a", "b"}
     assert not (tmp_path / "b" / "scenarios" / "a" / "series.csv").exists()     # details not kept
+    assert not (tmp_path / "b" / "scenarios" / "a" / "timeline.csv").exists()
 
 
 def test_a_failing_replication_is_recorded_and_the_others_carry_on(tmp_path):

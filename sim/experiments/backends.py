@@ -76,7 +76,7 @@ def run_chunk(tasks: Sequence[Task], work: Work | None = None, detail: bool = Tr
         try:
             res = work(t.scenario, t.seed, t.rep)
             if not detail:  # do not ship what will not be stored
-                res = replace(res, series={}, samples={})
+                res = replace(res, series={}, samples={}, timeline=[])
             out.append(Outcome(t.point, t.rep, t.seed, result=res))
         except Exception as err:  # noqa: BLE001 - recorded, reported, and the batch carries on
             out.append(Outcome(t.point, t.rep, t.seed, failure=Failure(

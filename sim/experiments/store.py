@@ -20,7 +20,7 @@ as described in ``results/README.md``)::
     failures.csv       scenario, rep, seed, error_type, message
     sequential.csv     scenario, round, replications, metric, mean, half_width, target, met
     scenarios/<id>/    scenario.yaml, reps/, metrics.csv, summary.csv, accounting.csv
-                       (+ series.csv, delays.csv when details are kept)
+                       (+ series.csv, delays.csv, timeline.csv when details are kept)
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ import numpy as np
 from sim.experiments.backends import Outcome
 from sim.experiments.plan import Plan
 from sim.model import ReplicationResult
+from sim.processes.manufacturing import TimelineRow
 from sim.results import (CsvTable, SUMMARY_HEADER, atomic_write_bytes, atomic_write_text, read_csv,
                          write_csv, write_json, write_replication_tables)
 from sim.scenario import dump_scenario
@@ -61,15 +62,17 @@ def encode(res: ReplicationResult, point: str) -> bytes:
     """A replication as gzipped JSON; floats round-trip exactly (NaN included)."""
     rec = {"scenario": point, "rep": res.rep, "seed": res.seed, "metrics": res.metrics,
            "series": res.series, "samples": res.samples, "accounting": res.accounting,
-           "events": res.events, "wall_seconds": res.wall_seconds}
+           "events": res.events, "wall_seconds": res.wall_seconds, "timeline": res.timeline}
     return gzip.compress(json.dumps(rec, default=_json_default).encode("utf-8"), compresslevel=1, mtime=0)
 
 
 def decode(data: bytes) -> ReplicationResult:
+    """The replication :func:`encode` stored; records written before timelines existed get none."""
     rec = json.loads(gzip.decompress(data))
     return ReplicationResult(rec["rep"], rec["seed"], rec["metrics"],
                              {k: np.asarray(v, dtype=float) for k, v in rec["series"].items()},
-                             rec["samples"], rec["accounting"], rec["events"], rec["wall_seconds"])
+                             rec["samples"], rec["accounting"], rec["events"], rec["wall_seconds"],
+                             [TimelineRow(*row) for row in rec.get("timeline", [])])
 
 
 class ScenarioFolder:
@@ -158,7 +161,7 @@ class Store:
         for name in ("reps", "scenarios", "figures"):
             shutil.rmtree(self.root / name, ignore_errors=True)
         for name in ("failures.csv", "sequential.csv", "scenarios.csv", "design.csv", "comparison.csv",
-                     "series.csv", "delays.csv"):
+                     "series.csv", "delays.csv", "timeline.csv"):
             (self.root / name).unlink(missing_ok=True)
 
     def folder(self, pid: str) -> ScenarioFolder:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 import simpy
 
@@ -28,6 +28,25 @@ from sim.scenario.supply import BatchLine, ContinuousLine, line_products
 
 TIMELINE_CAP = 5000
 """Intervals kept per line for Gantt charts: bounded memory whatever the horizon."""
+
+
+class TimelineRow(NamedTuple):
+    """One interval of a line's activity, as stored with a replication's results, so that the
+    Gantt chart is drawn from data (``timeline.csv``) rather than from live line objects.
+
+    *kind* is a line state (``production``, ``engineering``, ``ppq``, ``changeover``, ``startup``,
+    ``shutdown``, ``breakdown``, ``maintenance``, ``waiting_material``, ``closed``, ``idle``,
+    ``before_start``), ``tech_transfer``, or ``qc_hold``.  *label* is the product for production,
+    engineering, PPQ, start-up and tech transfer, the outcome (``released`` / ``rejected``) for a
+    QC hold, and empty otherwise.
+    """
+    line: str
+    cdmo: str
+    start: float
+    end: float
+    kind: str
+    label: str
+
 
 PLANNED_STOPS = ("before_start", "idle", "closed", "maintenance")
 """States that are not planned production time (excluded from OEE availability)."""
@@ -127,6 +146,7 @@ class _LineNode:
         self.qc_log: list[tuple[float, float, str]] = []
         self.running = False
         self._label = ""
+        self._campaign_kinds: dict[str, tuple[str, str]] = {}  # clock label -> (timeline kind, product)
         self.ideal = 0.0  # nominal time of the work done (for OEE performance)
         self.units = defaultdict(float)  # released, rejected, diverted, scrapped, yield_loss, rework_loss, made
         self.lost: dict[str, float] = defaultdict(float)  # product -> units made and then lost (cost of quality)
@@ -174,13 +194,21 @@ class _LineNode:
         while True:
             self.clock.set("idle")
             camp = yield self.queue.get()
-            self._label = camp.recipe.name if camp.purpose == "gmp" else f"{camp.recipe.name} ({camp.purpose})"
+            self._label = self._campaign_label(camp)
             if last is not None:
                 yield from self._change_over(camp.recipe is not last)
             yield from self._campaign(camp)
             last = camp.recipe
             if camp.done is not None:
                 camp.done()
+
+    def _campaign_label(self, camp: Campaign) -> str:
+        """The clock label of a campaign ("api", "api (ppq)"), remembering what it stands for so
+        that the timeline need not parse it back."""
+        gmp = camp.purpose == "gmp"
+        label = camp.recipe.name if gmp else f"{camp.recipe.name} ({camp.purpose})"
+        self._campaign_kinds[label] = ("production" if gmp else camp.purpose, camp.recipe.name)
+        return label
 
     def _campaign(self, camp: Campaign):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -368,6 +396,22 @@ class _LineNode:
             yield r.name, "in_process", self.in_process[r.name]
             yield r.name, "qc_hold", self.in_qc[r.name]
             yield r.name, "rework", self.in_rework[r.name]
+
+    def timeline(self, t_end: float) -> list[TimelineRow]:
+        """The line's states (the capped clock log), its products' tech transfers (one still running
+        ends at *t_end*) and each lot's QC hold (capped) with its outcome, in that order."""
+        self.clock.finish(t_end)
+        spans = [(a, b, *self._timeline_kind(state, label)) for a, b, state, label in self.clock.log]
+        spans += [(r.tech_transfer_start, t_end if math.isnan(r.tech_transfer_done) else r.tech_transfer_done,
+                   "tech_transfer", r.name) for r in self.recipes if not math.isnan(r.tech_transfer_start)]
+        spans += [(a, b, "qc_hold", outcome) for a, b, outcome in self.qc_log]
+        return [TimelineRow(self.name, self.spec.cdmo, float(a), float(b), kind, label)
+                for a, b, kind, label in spans]
+
+    def _timeline_kind(self, state: str, label: str) -> tuple[str, str]:
+        """A clock state as a timeline (kind, label): production becomes production, engineering
+        or PPQ of its product."""
+        return self._campaign_kinds[label] if state == "production" else (state, label)
 
     @property
     def first_release(self) -> float:

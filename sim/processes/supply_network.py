@@ -15,7 +15,7 @@ from typing import Any, Callable
 from sim.context import Context
 from sim.costs import cost_metrics
 from sim.lots import Lot, LotStore
-from sim.processes.manufacturing import LINE_KINDS
+from sim.processes.manufacturing import LINE_KINDS, TimelineRow
 from sim.processes.material_policy import MaterialNode, incoming_test
 from sim.processes.planning import Planner
 from sim.processes.qc_lab import QCLab
@@ -99,6 +99,10 @@ class SupplyNetwork:
 
     def holders(self) -> list[Any]:
         return [*self.stores.values(), *self.materials.values(), *self.suppliers, *self.lines, *self.lanes]
+
+    def timeline(self, t_end: float) -> list[TimelineRow]:
+        """Every line's timeline, line after line in scenario order (bounded: see TIMELINE_CAP)."""
+        return [row for line in self.lines for row in line.timeline(t_end)]
 
     def metrics(self, t_end: float) -> dict[str, float]:
         """Per-line OEE and milestones, supplier OTIF, material fill rates, and the cost model."""
