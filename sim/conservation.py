@@ -34,15 +34,6 @@ class Ledger:
     def outflow(self, material: str, reason: str, qty: float) -> None:
         self.outflows[material, reason] += qty
 
-    def total_in(self, material: str) -> float:
-        return sum(q for (m, _), q in self.inflows.items() if m == material)
-
-    def total_out(self, material: str, reason: str | None = None) -> float:
-        return sum(q for (m, r), q in self.outflows.items() if m == material and (reason is None or r == reason))
-
-    def materials(self) -> set[str]:
-        return {m for m, _ in self.inflows} | {m for m, _ in self.outflows}
-
 
 def account(ledger: Ledger, holders: Iterable[Holder]) -> dict[str, dict[str, float]]:
     """Per material: every inflow, outflow and holding state, for reports and the check."""

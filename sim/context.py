@@ -80,5 +80,11 @@ class Context:
     def now(self) -> float:
         return self.env._now  # hot: skip SimPy's own property
 
+    @property
+    def observing(self) -> bool:
+        """Whether plain counts kept by components (OEE, costs, OTIF, fill rates) include what happens
+        now: from the warm-up on, like :class:`Tally`, :class:`Level` and :class:`PeriodCounter`."""
+        return self.env._now >= self.warmup
+
     def in_horizon(self, t: float) -> bool:
         return t <= self.horizon and not math.isinf(t)

@@ -61,7 +61,7 @@ class LotStore:
 
     # -- bookkeeping -------------------------------------------------------
     def _changed(self) -> None:
-        t, q = self.env.now, self.qty
+        t, q = self.env._now, self.qty  # hot: skip SimPy's property
         for watch in self.watchers:
             watch(t, q)
 

@@ -73,7 +73,7 @@ class Tally:
         if n == 0:
             return out
         d = other.mean - self.mean
-        out.n = n
+        out.n = out._seen = n
         out.mean = self.mean + d * other.n / n
         out._m2 = self._m2 + other._m2 + d * d * self.n * other.n / n
         out.min = min(self.min, other.min)
@@ -165,7 +165,7 @@ class Level:
 class PeriodCounter:
     """Counts of something (units produced, kits shipped) per reporting period."""
 
-    __slots__ = ("name", "warmup", "period", "total", "_bins")
+    __slots__ = ("name", "warmup", "period", "total", "_bins", "_last")
 
     def __init__(self, name: str, horizon: float, period: float, warmup: float = 0.0) -> None:
         self.name = name
@@ -173,10 +173,11 @@ class PeriodCounter:
         self.period = period
         self.total = 0.0
         self._bins = [0.0] * max(1, math.ceil(horizon / period))
+        self._last = len(self._bins) - 1
 
     def count(self, t: float, amount: float = 1.0) -> None:
-        k = min(int(t // self.period), len(self._bins) - 1)
-        self._bins[k] += amount
+        k = int(t // self.period)
+        self._bins[k if k < self._last else self._last] += amount
         if t >= self.warmup:
             self.total += amount
 

@@ -196,6 +196,15 @@ def test_regional_depot_replenishment_and_conservation():
     assert m["inventory.depot.eu.mean"] > 0
 
 
+def test_a_country_named_like_a_depot_does_not_ship_over_the_depot_lane():
+    """Both lanes would be called central->eu; sharing one would mix their times, costs and streams."""
+    tr = trial_dict(regions=[], sites=[{"country": "eu", "count": 1, "startup": 20, "recruitment_rate": 0.1}])
+    net = {"countries": [{"name": "eu"}],
+           "depots": [{"name": "eu", "lane": {"transit_time": 10}, "trigger": 30, "level": 60}]}
+    with pytest.raises(ValueError, match="central->eu"):
+        model(base_dict(trials=[tr], network=net))
+
+
 def test_two_trials_share_one_depot_and_the_shortage():
     t1 = trial_dict(name="A", target_patients=30)
     t2 = trial_dict(name="B", target_patients=30, regions=[

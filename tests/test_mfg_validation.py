@@ -167,6 +167,25 @@ def test_deterministic_batch_line_with_campaigns_and_tech_transfer_by_hand():
     assert m["cost.production.bl"] == 5 * 1000 + 5 * 90 + 3 * 50
 
 
+def test_line_counts_behind_oee_and_costs_start_at_the_warm_up():
+    """The line above with a 50-day warm-up: only what happens from day 50 on counts, as for the
+    clock's totals.  Batches end at 56, 66, 79 (the one from 46 to 56 straddles the warm-up),
+    releases at 60, 70, 83; one cleaning starts after day 50 (at 66); yield loss of 10 for each
+    batch started after it (56, 69)."""
+    sc = scenario([{"name": "bl", "kind": "batch", "material": "api", "material_per_batch": 2,
+                    "batch_size": 100, "cycle_time": 10, "yield_fraction": 0.9, "qc_time": 4,
+                    "changeover": 3, "plan": {"batches": 3, "campaign": 2},
+                    "tech_transfer": {"duration": 20, "engineering_batches": 1, "ppq_batches": 1},
+                    "costs": {"batch": 1000, "unit": 1, "changeover": 50}}],
+                  horizon=100, period=10, warmup=50)
+    m = run_replication(sc, seed=1).metrics
+    assert m["batches.bl"] == 3 and m["changeovers.bl"] == 1
+    assert m["availability.bl"] == pytest.approx(26 / 29)  # 50-79 planned, 26 of it running
+    assert m["performance.bl"] == pytest.approx(1.0)  # 6 + 10 + 10 nominal days in 26 days run
+    assert m["quality.bl"] == pytest.approx(270 / 290)
+    assert m["cost.production.bl"] == 3 * 1000 + 3 * 90 + 1 * 50
+
+
 def test_deterministic_continuous_line_by_hand():
     """Rate 10/d, lots of 20 (2 d), 5 lots; start-up 1 d (10 units off-spec, diverted), shut-down 1 d;
     breakdowns after 3.5 d of operation, 1 d repair, then a new start-up; real-time release 0.5 d.

@@ -72,12 +72,14 @@ class DispensingPoint:
 
     # -- supply ------------------------------------------------------------------------
     def _usable_after(self) -> float:
-        return self.ctx.now + self.resupply.do_not_dispense
+        return self.ctx.env._now + self.resupply.do_not_dispense
 
     def position(self, kit: str) -> float:
-        """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed."""
+        """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed.
+
+        Called at every review (after every visit): straight to the kit stock, as *kit* is one of ours."""
         after = self._usable_after() + self.policy.expiry_lookahead
-        return self.shelf.usable(kit, after) + self.expected[kit] - self.owed[kit]
+        return self.shelf.stocks[kit].available(after) + self.expected[kit] - self.owed[kit]
 
     def forecast(self, kit: str, until: float) -> float:
         """Kits of *kit* the enrolled patients' visits due up to *until* need (not yet attempted)."""
@@ -158,15 +160,17 @@ class DispensingPoint:
 
     # -- dosing ------------------------------------------------------------------------
     def _has(self, kits: dict[str, int], reserve: bool) -> bool:
-        after = self._usable_after()
-        return all(self.shelf.usable(k, after) - (self.owed[k] if reserve else 0) >= n - 1e-9
-                   for k, n in kits.items() if n)
+        after, stocks, owed = self._usable_after(), self.shelf.stocks, self.owed
+        for k, n in kits.items():  # a patient's kits are among the point's kit types
+            if n and stocks[k].available(after) - (owed[k] if reserve else 0) < n - 1e-9:
+                return False
+        return True
 
     def _dispense(self, kits: dict[str, int]) -> None:
-        after, ledger, now = self._usable_after(), self.ctx.ledger, self.ctx.now
+        after, ledger, now, stocks = self._usable_after(), self.ctx.ledger, self.ctx.env._now, self.shelf.stocks
         for k, n in kits.items():
             if n:
-                for lot in self.shelf.take(k, n, after):
+                for lot in stocks[k].take(n, after):
                     ledger.outflow(lot.material, "dispensed", lot.qty)
                 self._dispensed.count(now, n)
 

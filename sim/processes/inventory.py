@@ -81,8 +81,7 @@ class KitStock(LotStore):
         self.ctx.ledger.outflow(self.material, "expired", qty)
         self._expired.count(self.ctx.now, qty)
 
-    def usable(self, min_expiry: float) -> float:
-        return self.available(min_expiry)
+    usable = LotStore.available
 
 
 def _expire_where_it_lies(lot: Lot) -> None:
@@ -121,10 +120,6 @@ class KitShelf:
     def take(self, kit: str, qty: float, min_expiry: float) -> list[Lot]:
         return self.stocks[kit].take(qty, min_expiry=min_expiry)
 
-    @property
-    def total(self) -> float:
-        return sum(s.qty for s in self.stocks.values())
-
     def destroy(self, lots: list[Lot] | None = None) -> float:
         """Book *lots* (arrived but not shelved), or all kits on the shelf, as returned and destroyed."""
         if lots is None:
@@ -151,7 +146,7 @@ def delta_tracker(level) -> Callable[[float, float], None]:
     last = [0.0]
 
     def watch(t: float, qty: float) -> None:
-        level.add(t, qty - last[0])
+        level.set(t, level.value + (qty - last[0]))  # Level.add, one call fewer on a hot path
         last[0] = qty
 
     return watch

@@ -22,12 +22,11 @@ from sim.scenario.clinical import LaneSpec
 class Shipment:
     """Kit lots travelling together; ``sent`` is what left, ``lots`` what is still on board."""
 
-    __slots__ = ("lots", "sent", "ordered", "dispatched", "lost")
+    __slots__ = ("lots", "sent", "ordered", "lost")
 
     def __init__(self, lots: list[Lot], ordered: float) -> None:
         self.lots = lots
         self.ordered = ordered
-        self.dispatched = math.nan
         self.lost: list[Lot] = []
         self.sent: dict[str, float] = defaultdict(float)
         for lot in lots:
@@ -66,6 +65,7 @@ class Lane:
         self._customs = None if no_customs else ctx.sampler(f"lane.{name}.customs", customs)
         self._excursion = ctx.coin(f"lane.{name}.excursion", spec.excursion_prob)
         self._cold = cold_chain
+        self.to_depot = to_depot
         self.held: dict[tuple[str, str], float] = defaultdict(float)  # (material, state) -> kits
         kind = "kits_to_depots" if to_depot else "kits"
         self._shipped = ctx.counter(f"shipped.{kind}")
@@ -101,7 +101,6 @@ class Lane:
         leave = next_dispatch(env.now, spec.dispatch_days)
         if leave > env.now:
             yield env.timeout(leave - env.now)
-        shipment.dispatched = env.now
         self._move(shipment, state, "in_transit")
         state = "in_transit"
         self._shipped.count(env.now, qty)

@@ -130,7 +130,6 @@ class _LineNode:
         self.name = name = spec.name
         self.issuers = issuers
         self.ship = ship
-        self.deliver = ship  # the foundation's name
         self.lab = lab
         self.qc_tests = (spec.qc_tests or lab.test_names) if lab is not None else []
         products = line_products(spec)
@@ -147,6 +146,7 @@ class _LineNode:
         self.running = False
         self._label = ""
         self._campaign_kinds: dict[str, tuple[str, str]] = {}  # clock label -> (timeline kind, product)
+        # Counts for OEE and costs, from the warm-up on (like the clock's totals): see _book.
         self.ideal = 0.0  # nominal time of the work done (for OEE performance)
         self.units = defaultdict(float)  # released, rejected, diverted, scrapped, yield_loss, rework_loss, made
         self.lost: dict[str, float] = defaultdict(float)  # product -> units made and then lost (cost of quality)
@@ -217,7 +217,8 @@ class _LineNode:
     def _change_over(self, new_product: bool):
         d = (self._product_changeover if new_product else self._changeover)()
         if d > 0:
-            self.changeovers += 1
+            if self.ctx.observing:
+                self.changeovers += 1
             self.clock.set("changeover")
             yield self.ctx.env.timeout(d)
 
@@ -236,9 +237,11 @@ class _LineNode:
             lots = yield ev
             self.staged[m] += per * scale
             ids.extend(l.id for l in lots)
+        observing = self.ctx.observing
         for m, per in recipe.bom:
             self.staged[m] -= per * scale
-            self.consumed[m] += per * scale
+            if observing:
+                self.consumed[m] += per * scale
             self.ctx.ledger.outflow(m, "consumed", per * scale)
         return "+".join(ids) or "none"
 
@@ -327,17 +330,36 @@ class _LineNode:
     spec_restart = False
 
     # -- QC release -------------------------------------------------------------
-    def _finish(self, recipe: Recipe, qty: float, started: float, parent: str, purpose: str) -> None:
+    def _book(self, what: str, qty: float, lost: str | None = None) -> None:
+        """Count *qty* units as *what* in ``units`` (and, given *lost*, as value lost of that product).
+
+        Only from the warm-up on: OEE divides these by the clock's totals, which start there too,
+        and the cost model sets them against holding costs of the same window.
+        """
+        if self.ctx.observing:
+            self.units[what] += qty
+            if lost is not None:
+                self.lost[lost] += qty
+
+    def _after_warmup(self, since: float) -> float:
+        """Share of the interval [since, now] after the warm-up (1 when all of it is): the part of the
+        nominal time of a batch straddling the warm-up that OEE performance counts."""
+        w, now = self.ctx.warmup, self.ctx.now
+        if since >= w:
+            return 1.0
+        return (now - w) / (now - since) if now > w else 0.0
+
+    def _finish(self, recipe: Recipe, qty: float, purpose: str) -> None:
         """A batch (lot) left the line: scrap it (engineering) or move it to QC hold."""
         name, now = recipe.name, self.ctx.now
         self.in_process[name] -= qty
-        self.batches_made += 1
-        self.units["made"] += qty
+        if self.ctx.observing:
+            self.batches_made += 1
+        self._book("made", qty)
         if purpose == "engineering":
             self.wip.add(now, -qty)
             self.ctx.ledger.outflow(name, "engineering_scrapped", qty)
-            self.units["scrapped"] += qty
-            self.lost[name] += qty
+            self._book("scrapped", qty, lost=name)
             return
         self.in_qc[name] += qty
 
@@ -349,7 +371,8 @@ class _LineNode:
         if self._deviation():
             yield env.timeout(self._investigation())
         if not passed and self._rework():
-            self.reworks += 1
+            if ctx.observing:
+                self.reworks += 1
             self.in_qc[name] -= qty
             self.in_rework[name] += qty
             yield env.timeout(self._rework_time())
@@ -357,8 +380,7 @@ class _LineNode:
             self.in_rework[name] -= qty
             if qty - good > 0:
                 ctx.ledger.outflow(name, "rework_loss", qty - good)
-                self.units["rework_loss"] += qty - good
-                self.lost[name] += qty - good
+                self._book("rework_loss", qty - good, lost=name)
                 self.wip.add(env.now, good - qty)
             qty = good
             self.in_qc[name] += qty
@@ -371,13 +393,12 @@ class _LineNode:
         if not passed:
             ctx.ledger.outflow(name, "rejected", qty)
             self._rejected.count(now, qty)
-            self.units["rejected"] += qty
-            self.lost[name] += qty
+            self._book("rejected", qty, lost=name)
             return
         self._cycle.observe(now - started, now)
         self._qc_release.observe(now - held, now)
         self._output.count(now, qty)
-        self.units["released"] += qty
+        self._book("released", qty)
         if math.isnan(recipe.first_release):
             recipe.first_release = now
         self.ship(Lot(ctx.new_id(self.spec.name), name, qty, parent, math.inf, now))
@@ -446,10 +467,10 @@ class BatchLineNode(_LineNode):
             started = env.now
             qty = r.size * r.yield_()
             self._start(r, qty)
-            self.units["yield_loss"] += r.size - qty
+            self._book("yield_loss", r.size - qty)
             yield from self._operate(r.cycle(), r, slots=False)
-            self.ideal += r.ideal_time
-            self._finish(r, qty, started, parent, camp.purpose)
+            self.ideal += r.ideal_time * self._after_warmup(started)
+            self._finish(r, qty, camp.purpose)
             if camp.purpose != "engineering":
                 env.process(self._release(r, qty, started, parent))
             made += 1
@@ -483,14 +504,13 @@ class ContinuousLineNode(_LineNode):
             started = env.now
             self._start(r, r.size)
             yield from self._operate(r.size / r.rate, r, slots=True)
-            self.ideal += r.ideal_time
-            self._finish(r, r.size, started, parent, camp.purpose)
-            if camp.purpose == "engineering":
-                pass
-            elif self.spec.release == "end_of_run":
-                held.append((r.size, started, parent))
-            else:
-                env.process(self._release(r, r.size, started, parent))
+            self.ideal += r.ideal_time * self._after_warmup(started)
+            self._finish(r, r.size, camp.purpose)
+            if camp.purpose != "engineering":
+                if self.spec.release == "end_of_run":
+                    held.append((r.size, started, parent))
+                else:
+                    env.process(self._release(r, r.size, started, parent))
             made += 1
         if self.running:
             yield from self._shut_down()
@@ -509,18 +529,18 @@ class ContinuousLineNode(_LineNode):
         yield from self._intake(recipe, off)
         self._start(recipe, off)
         self.clock.set("startup", recipe.name)
-        self.busy.set(self.ctx.now, 1)
+        began = self.ctx.now
+        self.busy.set(began, 1)
         yield self.ctx.env.timeout(d)
         self.busy.set(self.ctx.now, 0)
-        self.ideal += d
+        self.ideal += d * self._after_warmup(began)
         now = self.ctx.now
         self.in_process[recipe.name] -= off
         self.wip.add(now, -off)
         self.ctx.ledger.outflow(recipe.name, "diverted_offspec", off)
         self._diverted.count(now, off)
-        self.units["diverted"] += off
-        self.lost[recipe.name] += off
-        self.units["made"] += off
+        self._book("diverted", off, lost=recipe.name)
+        self._book("made", off)
 
     def _shut_down(self):
         self.running = False

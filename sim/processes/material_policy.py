@@ -67,9 +67,10 @@ class MaterialNode:
     # -- demand ------------------------------------------------------------------
     def issue(self, qty: float) -> simpy.Event:
         """Request *qty*; the event fires with the lots once it is on hand (FIFO backorders)."""
-        self.demands += 1
-        if self.store.backordered <= 0 and self.store.qty >= qty - EPS:
-            self.filled_at_once += 1
+        if self.ctx.observing:  # the fill rate counts from the warm-up on
+            self.demands += 1
+            if self.store.backordered <= 0 and self.store.qty >= qty - EPS:
+                self.filled_at_once += 1
         ev = self.store.get(qty)
         self.review()
         return ev

@@ -83,9 +83,14 @@ class ClinicalNetwork:
 
     # -- building ------------------------------------------------------------------------
     def _lane(self, name: str, spec: LaneSpec, customs: _Spec | None, to_depot: bool = False) -> Lane:
+        """The lane called *name*, shared by every site group it serves.  A depot's supply lane is never
+        shared: a country named like a depot (``central->X`` both ways) would silently ship over the
+        depot's lane, with its times, costs and random streams, so it is refused."""
         lane = self.lanes.get(name)
         if lane is None:
             lane = self.lanes[name] = Lane(self.ctx, name, spec, customs, self._cold.__contains__, to_depot)
+        elif to_depot or lane.to_depot:
+            raise ValueError(f"lane {name!r} would serve both a depot and sites: rename the depot or the country")
         return lane
 
     def _customs(self, source: DepotNode, country: str | None) -> _Spec | None:

@@ -60,7 +60,8 @@ class SupplierNode:
         """Place an order (raised to the MOQ); ``receive(lot)`` is called per delivery. Returns the quantity."""
         qty = max(qty, self.spec.min_order_quantity)
         self.on_order += qty
-        self.orders += 1
+        if self.ctx.observing:
+            self.orders += 1
         self.ctx.ledger.inflow(self.material, "ordered", qty)
         order = (qty, receive, self.ctx.now, self._lead())
         if self._queue is None:
@@ -94,17 +95,19 @@ class SupplierNode:
             qty -= first
         self._arrive(qty, receive)
         now = env.now
-        self.completed += 1
         self._lead_tally.observe(now - ordered, now)
-        if in_full and now <= ordered + quoted + 1e-9:
-            self.otif += 1
+        if self.ctx.observing:  # OTIF from the warm-up on, like the lead-time tally
+            self.completed += 1
+            if in_full and now <= ordered + quoted + 1e-9:
+                self.otif += 1
 
     def _arrive(self, qty: float, receive: Receive) -> None:
         if qty <= 0:
             return
         ctx = self.ctx
         self.on_order -= qty
-        self.delivered_qty += qty
+        if ctx.observing:  # purchases from the warm-up on, like every other cost
+            self.delivered_qty += qty
         self._delivered.count(ctx.now, qty)
         receive(Lot(ctx.new_id(self.material), self.material, qty, f"PO:{self.name}", math.inf, ctx.now))
 
