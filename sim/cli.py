@@ -57,9 +57,10 @@ def user_errors(fn):
         from sim.experiments.backends import BackendError, WorkerLost
         from sim.experiments.runner import MetricNameError
         from sim.experiments.store import StoreError
+        from sim.results import ResultsFolderError
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, BackendError, StoreError, MetricNameError) as err:
+        except (ScenarioError, BackendError, StoreError, MetricNameError, ResultsFolderError) as err:
             _fail(err)
         except WorkerLost as err:
             _fail(f"{err}; continue with --resume --out DIR", 1)
@@ -95,11 +96,24 @@ def execution_options(fn):
     return fn
 
 
-def _backend(workers, scheduler, timeout, resume, out):
+def _execute(plan, out, workers, scheduler, timeout, resume, progress, figures, announce=False):
+    """Run *plan* on the backend the options ask for (closed at the end) into *out*
+    (default ``results/NAME-TIME``); returns the result and the folder."""
+    from sim.experiment import run_plan
     from sim.experiments.backends import make_backend
     if resume and out is None:
         _fail("--resume needs --out DIR: the folder of the experiment to continue")
-    return make_backend(workers, scheduler, timeout)
+    backend = make_backend(workers, scheduler, timeout)
+    if out is None:
+        out = Path("results") / f"{plan.name}-{_stamp()}"
+    if announce:
+        click.echo(f"{plan.name}: {len(plan.points)} scenarios x {plan.reps} replications"
+                   f"{' (sequential)' if plan.sequential else ''} on {backend.name} ({backend.workers} workers)",
+                   err=True)
+    try:
+        return run_plan(plan, out, backend=backend, resume=resume, progress=progress, figures=figures), out
+    finally:
+        backend.close()
 
 
 def _sets(sets, source: str):
@@ -136,21 +150,15 @@ def cli() -> None:
 def run(scenario, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, no_figures, progress,
         target_half_width, target_metric, max_reps) -> None:
     """Run SCENARIO (a YAML file; the embedded default if omitted) and write a results folder."""
-    from sim.experiment import run_plan, single_plan
+    from sim.experiment import single_plan
     from sim.experiments.overrides import apply_overrides
 
     sc = _load(scenario)
     source = scenario or "<default scenario>"
     sc = apply_overrides(sc, _sets(sets, source), f"{source} with --set")
     rule = _sequential_rule(target_half_width, target_metric, max_reps)
-    backend = _backend(workers, scheduler, connect_timeout, resume, out)
-    if out is None:
-        out = Path("results") / f"{sc.name}-{_stamp()}"
     plan = single_plan(sc, reps, seed, rule)
-    try:
-        res = run_plan(plan, out, backend=backend, resume=resume, progress=progress, figures=not no_figures)
-    finally:
-        backend.close()
+    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, progress, not no_figures)
     pid = plan.points[0].id
     print_summary(res.summaries[pid], len(res.outcome.reps[pid]))
     if rule is not None:
@@ -201,21 +209,13 @@ def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout
     Every scenario uses the same seed (common random numbers).  See
     ``sim/experiments/batch.py`` and ``scenarios/batches/*.yaml`` for the format.
     """
-    from sim.experiment import run_plan
     from sim.experiments.batch import load_batch
 
     plan = load_batch(batch_file, _sets(sets, batch_file), reps, seed)
-    backend = _backend(workers, scheduler, connect_timeout, resume, out)
-    if out is None:
-        out = Path("results") / f"{plan.name}-{_stamp()}"
-    click.echo(f"{plan.name}: {len(plan.points)} scenarios x {plan.reps} replications"
-               f"{' (sequential)' if plan.sequential else ''} on {backend.name} ({backend.workers} workers)",
-               err=True)
-    try:
-        res = run_plan(plan, out, backend=backend, resume=resume, progress=progress, figures=not no_figures)
-    finally:
-        backend.close()
+    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, progress, not no_figures,
+                        announce=True)
     _print_batch(res)
+    _note_unknown_metrics(plan.metrics, {s.metric for ss in res.summaries.values() for s in ss}, batch_file)
     if plan.sequential is not None:
         _print_checks(res.outcome)
     click.echo(f"\nresults: {out}")
@@ -243,6 +243,16 @@ def _print_batch(res) -> None:
         click.echo("  ".join(f"{cells[i]:>{w}}" for (_, cells), w in zip(cols, widths)))
 
 
+def _note_unknown_metrics(wanted, known, source) -> None:
+    """The batch file's ``metrics`` that the model does not report (shown as '-', left out of figures)."""
+    import difflib
+    for m in wanted:
+        if known and m not in known:
+            close = difflib.get_close_matches(m, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            click.echo(f"note: {source}: metrics: the model reports no metric {m!r}{hint}", err=True)
+
+
 def _cell(v) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
@@ -265,7 +275,6 @@ def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, c
     every metric are reported with 95 % CIs (comparison.csv), and a difference
     whose CI covers 0 is called not distinguishable from noise.
     """
-    from sim.experiment import run_plan
     from sim.experiments.compare import compare_plan, paired_differences, write_comparison
     from sim.experiments.overrides import apply_overrides
 
@@ -281,13 +290,7 @@ def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, c
                    err=True)
     labels = tuple(Path(p).stem if p != "default" else "default" for p in (scenario_a, scenario_b))
     plan = compare_plan(a, b, labels, reps or a.replications, seed)
-    backend = _backend(workers, scheduler, connect_timeout, resume, out)
-    if out is None:
-        out = Path("results") / f"{plan.name}-{_stamp()}"
-    try:
-        res = run_plan(plan, out, backend=backend, resume=resume, progress=progress, figures=False)
-    finally:
-        backend.close()
+    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, progress, False)
     pa, pb = (p.id for p in plan.points)
     diffs = paired_differences(res.outcome.metrics[pa], res.outcome.metrics[pb], pb)
     write_comparison(Path(out) / "comparison.csv", diffs)
@@ -339,6 +342,7 @@ def default() -> None:
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--per-scenario/--no-per-scenario", default=None,
               help="also each scenario's over-time figures (batches that kept details; default: compare only)")
+@user_errors
 def plot(results_dir, per_scenario) -> None:
     """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating."""
     from sim.figures import plot_results

@@ -19,8 +19,8 @@ from sim.experiments.runner import RunOutcome, execute
 from sim.experiments.sequential import SequentialRule
 from sim.experiments.store import Store
 from sim.model import ReplicationResult
-from sim.results import atomic_write_text, summarize_metrics, write_json, write_replication_tables
-from sim.scenario import Scenario, dump_scenario
+from sim.results import summarize_metrics
+from sim.scenario import Scenario
 from sim.stats import Summary
 
 PACKAGES = ("simpy", "numpy", "scipy", "matplotlib", "pydantic", "PyYAML", "click", "tqdm", "dask",
@@ -68,10 +68,6 @@ def package_versions() -> dict[str, str]:
         except _md.PackageNotFoundError:
             out[p] = "not installed"
     return out
-
-
-def summarize_reps(reps: list[ReplicationResult]) -> list[Summary]:
-    return summarize_metrics([r.metrics for r in reps])
 
 
 def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend | None = None,
@@ -160,18 +156,3 @@ def run_experiment(scenario: Scenario, reps: int | None = None, seed: int | None
             raise ConservationError(f"rep {f.rep} (seed {f.seed}): {f.message}")
         raise ReplicationsFailed(exp.failures)
     return exp
-
-
-def write_results(exp: ExperimentResult, started: _dt.datetime, seconds: float) -> None:
-    """Write the single-scenario results folder of an in-memory experiment."""
-    out = exp.out_dir
-    assert out is not None
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "scenario.yaml", dump_scenario(exp.scenario))
-    write_json(out / "metadata.json", {
-        "tool": "pharmasim", "version": __version__, "scenario": exp.scenario.name,
-        "seed": exp.seed, "replications": len(exp.reps), "started_utc": started.isoformat(),
-        "wall_seconds": round(seconds, 3), "packages": package_versions(),
-        "platform": platform.platform(),
-    })
-    write_replication_tables(out, exp.scenario.period, exp.reps)

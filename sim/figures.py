@@ -12,6 +12,7 @@ a folder supports.  Each figure is written as PNG (300 dpi) and SVG into
 """
 from __future__ import annotations
 
+import io
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -23,13 +24,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.results import read_csv  # noqa: E402
+from sim.results import ResultsFolderError, atomic_write_bytes, read_csv  # noqa: E402
 
 STYLE = {
     "figure.dpi": 100, "savefig.dpi": 300, "font.size": 9, "axes.titlesize": 10,
     "axes.labelsize": 9, "legend.fontsize": 8, "axes.spines.top": False, "axes.spines.right": False,
     "axes.grid": True, "grid.alpha": 0.3, "savefig.bbox": "tight",
 }
+
+DELAY_COLUMNS = 4
+"""Delay histograms per row (more wrap onto further rows, so the figure keeps a page's width)."""
 
 THROUGHPUT = [("released.", "drug product released (units)"), ("packaged.kits", "kits packaged"),
               ("shipped.kits", "kits shipped to sites"), ("dispensed.kits", "kits dispensed"),
@@ -65,14 +69,17 @@ def scenario_name(results_dir: Path) -> str:
     return json.loads(meta.read_text()).get("scenario", results_dir.name) if meta.exists() else results_dir.name
 
 
+def save_figure(fig, path: Path, **kwargs) -> Path:
+    """Write *fig* to *path* (format from the suffix) atomically, like every table."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lstrip("."), **kwargs)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
 def _save(fig, out: Path, name: str, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
     """Write *fig* as ``<out>/<name>.<ext>`` for each format, close it, return the paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for ext in formats:
-        p = out / f"{name}.{ext}"
-        fig.savefig(p)
-        paths.append(p)
+    paths = [save_figure(fig, out / f"{name}.{ext}") for ext in formats]
     plt.close(fig)
     return paths
 
@@ -129,14 +136,19 @@ def delay_figure(results_dir: Path, out: Path) -> list[Path]:
     names = [n for n in sorted(data) if data[n]]
     if not names:
         return []
-    fig, axes = plt.subplots(1, len(names), figsize=(1.9 * len(names) + 1, 2.8), squeeze=False)
-    for ax, n in zip(axes[0], names):
+    ncol = min(len(names), DELAY_COLUMNS)
+    nrow = -(-len(names) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(1.9 * ncol + 1, 2.4 * nrow + 0.4), squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax, n in zip(axes.flat, names):
         vals = np.asarray(data[n])
         ax.hist(vals, bins=30, color="#4c72b0", alpha=0.85)
         ax.axvline(vals.mean(), color="k", lw=1, ls="--")
         ax.set_title(n.replace("_", " "), fontsize=8)
         ax.set_xlabel("days")
-    axes[0][0].set_ylabel("observations")
+    for row in axes:
+        row[0].set_ylabel("observations")
     fig.suptitle("Delay distributions (dashed: mean)")
     fig.tight_layout()
     return _save(fig, out, "delays")
@@ -165,17 +177,29 @@ def make_figures(results_dir: str | Path) -> list[Path]:
     return paths
 
 
+def _check_tables(results_dir: Path, table: str) -> None:
+    if (results_dir / table).is_file():
+        return
+    if (results_dir / "plan.json").is_file():
+        raise ResultsFolderError(f"{results_dir}: no {table} yet: the experiment stored there did not finish; "
+                                 f"finish it with the same command plus --resume --out {results_dir}")
+    raise ResultsFolderError(f"{results_dir}: not a results folder (no {table}); give the folder a "
+                             f"run, batch or compare command wrote")
+
+
 def plot_results(results_dir: str | Path, per_scenario: bool | None = None) -> list[Path]:
     """Rebuild every figure a results folder supports, from its tables only.
 
     *per_scenario*: also the single-run figures of each scenario of a batch that
-    kept its series (default: for a paired comparison only).
+    kept its series (default: for a paired comparison only).  Raises
+    :class:`ResultsFolderError` for a folder without tables.
     """
     from sim.experiments.store import read_plan
     from sim.figures_batch import batch_figures
 
     results_dir = Path(results_dir)
     plan = read_plan(results_dir)
+    _check_tables(results_dir, "metrics.csv" if plan is None or plan["kind"] == "run" else "summary.csv")
     if plan is None or plan["kind"] == "run":
         return make_figures(results_dir)
     with plt.rc_context(STYLE):

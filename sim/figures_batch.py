@@ -59,7 +59,9 @@ def _labels(results_dir: Path, plan: dict[str, Any]) -> dict[str, str]:
     names = short_names(factors)
     out = {}
     for p in plan["points"]:
-        label = short_label(p.get("factors") or {}, names) or p.get("label") or p["id"]
+        given = p.get("factors") or {}  # plan.json sorts keys: put them back in the design's order
+        ordered = {f: given[f] for f in factors if f in given} | given
+        label = short_label(ordered, names) or p.get("label") or p["id"]
         out[p["id"]] = label if len(label) <= 40 else p["id"]
     return out
 
@@ -199,7 +201,9 @@ def tornado_figure(summary, values, design: dict[str, Any], metrics: list[str], 
 
 def difference_figure(rows: list[dict[str, str]], metrics: list[str], plan: dict[str, Any], out: Path) -> list[Path]:
     by = {r["metric"]: r for r in rows}
-    names = [m for m in headline_metrics(by) if by[m]["mean_a"] not in ("", "0.0", "nan")][:12] or metrics
+    # metrics equal in every replication (a constant difference of 0) carry no information: left out
+    names = [m for m in headline_metrics(by) if by[m]["mean_a"] not in ("", "0.0", "nan")
+             and not by[m]["verdict"].startswith("identical")][:12] or metrics
     names = [m for m in names if m in by]
     if not names:
         return []

@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.figures import STYLE, _band, _save, load_series, scenario_name  # noqa: E402
+from sim.figures import STYLE, _band, _save, load_series, save_figure, scenario_name  # noqa: E402
 from sim.results import read_csv  # noqa: E402
 
 
@@ -109,10 +109,7 @@ def clinical_figure(results_dir: str | Path, out: str | Path | None = None,
         fig.tight_layout()
         paths = []
         if out is not None:
-            out = Path(out)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(out, dpi=150)
-            paths.append(out)
+            paths.append(save_figure(fig, Path(out), dpi=150))
         paths += _save(fig, results_dir / "figures", "clinical")
     return paths
 

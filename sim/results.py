@@ -28,6 +28,10 @@ from sim.processes.manufacturing import TimelineRow
 from sim.stats import Summary
 
 
+class ResultsFolderError(ValueError):
+    """A folder without the tables figures are drawn from (not a results folder, or an unfinished run)."""
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write *data* to *path* so that readers see the old file or the new one, never half."""
     with _AtomicFile(path, binary=True) as fh:
@@ -38,6 +42,16 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     """Write *text* to *path* so that readers see the old file or the new one, never half."""
     with _AtomicFile(path) as fh:
         fh.write(text)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()
+"""Permissions of the files written: what ``open()`` would give (mkstemp's own are owner-only)."""
 
 
 class _AtomicFile:
@@ -51,6 +65,7 @@ class _AtomicFile:
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        os.fchmod(fd, _MODE)
         self.fh = (os.fdopen(fd, "wb") if self.binary
                    else os.fdopen(fd, "w", encoding="utf-8", newline=""))
         return self.fh

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from pathlib import Path
 
@@ -43,6 +44,11 @@ def test_run_writes_a_complete_results_folder(tmp_path):
     released = [float(r["value"]) for r in metrics if r["metric"] == "total.released.line"]
     assert float(summary["total.released.line"]["mean"]) == sum(released) / 3
     assert not list(out.glob(".*.tmp"))  # atomic writes leave no temporaries
+    # ... and give their files the permissions any other file gets (not mkstemp's owner-only 0600)
+    umask = os.umask(0)
+    os.umask(umask)
+    for f in ("metrics.csv", "metadata.json", "reps/rep-00000.json.gz", "figures/throughput.png"):
+        assert (out / f).stat().st_mode & 0o777 == 0o666 & ~umask, f
     # figures are rebuilt from the tables alone
     for p in (out / "figures").iterdir():
         p.unlink()

@@ -145,19 +145,39 @@ def test_batch_listed_scenarios_and_files(tmp_path):
      """, ["sweep.factors.trials.P3-001.resuply.trigger", "no field 'resuply'", "did you mean 'resupply'"]),
     ("""
      sweep: {design: sobol, points: 10, factors: {horizon: {low: 300, high: 400}}}
-     """, ["sweep", "power of 2 points; got 10", "try 8 or 16"]),
+     """, ["sweep.points: Sobol' designs need a power of 2 points; got 10 (try 8 or 16)"]),
+    ("""
+     sweep: {design: lhs, factors: {horizon: {low: 300, high: 400}}}
+     """, ["sweep.points: required: lhs needs the number of design points"]),
     ("""
      sweep: {design: lhs, points: 4, factors: {trials.P3-001.name: {low: 1, high: 2}}}
      """, ["sweep.factors.trials.P3-001.name: a range needs a numeric field", "'P3-001'"]),
     ("""
      sweep: {design: grid, factors: {horizon: {low: 1, high: 2}}}
-     """, ["a grid needs a list of levels"]),
+     """, ["sweep.factors.horizon: a grid needs a list of levels"]),
+    # a mapping is a range, and only a range: one problem, not one per kind of factor it is not
+    ("""
+     sweep: {design: ofat, factors: {horizon: {low: 900, high: 300}}}
+     """, ["(1 problem)", "sweep.factors.horizon.high: expected more than low (900); got 300"]),
+    ("""
+     sweep: {design: ofat, factors: {horizon: 900}}
+     """, ["sweep.factors.horizon: expected a list of levels [a, b, ...] or a range {low: .., high: ..}; got 900"]),
     ("""
      replications: 0
      """, ["replications: expected", "greater than or equal to 1; got 0"]),
     ("""
-     scenarios: [{file: nowhere.yaml}]
-     """, ["nowhere.yaml: invalid scenario", "cannot read file"]),
+     scenarios: [{file: default}, {file: nowhere.yaml}]
+     """, ["b.yaml: invalid batch file", "scenarios[1].file: no scenario file", "nowhere.yaml",
+           "relative to the batch file"]),
+    ("""
+     base: nowhere.yaml
+     """, ["b.yaml: invalid batch file", "base: no scenario file"]),
+    ("""
+     scenarios: [default]
+     """, ["scenarios[0]: expected a valid dictionary; got 'default'"]),
+    ("""
+     # nothing but a comment
+     """, ["b.yaml: invalid batch file", "the file is empty"]),
     ("""
      sweeps: {}
      """, ["sweeps: unknown field"]),
@@ -211,3 +231,14 @@ def test_sweep_response_recovers_a_known_input(tmp_path):
     for pid, value in design.items():
         assert float(rows[pid]["mean"]) == pytest.approx(value, rel=1e-12)
         assert float(rows[pid]["half_width"]) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_headline_metric_the_model_does_not_report_is_pointed_out(tmp_path):
+    path = _batch(tmp_path, """
+        set: {horizon: 300}
+        replications: 2
+        metrics: [service_levl]
+        """)
+    res = cli_run("batch", path, "--out", tmp_path / "out", "--workers", "1", "--no-figures")
+    assert res.exit_code == 0, res.output
+    assert "metrics: the model reports no metric 'service_levl'; did you mean 'service_level'?" in res.stderr

@@ -72,6 +72,10 @@ def test_override_equals_editing_the_file(tmp_path, base):
     ("horizon.days=3", ["horizon is a single value (1095.0)"]),
     ("lines.dp-batch.cycle_time.mean=3", ["lines[0].cycle_time has no field 'mean'", "low, mode, high"]),
     ("horizn=3", ["has no field 'horizn'", "did you mean 'horizon'"]),
+    # a section that is not set: the hint is about that section, not a distribution
+    ("lines.dp-batch.plan.policy=make_to_stock",
+     ["lines[0].plan is not set, so it has no field 'policy' yet",
+      "set it as a whole, e.g. lines[0].plan={policy: ...} with every field it needs"]),
 ])
 def test_paths_that_do_not_exist(base, text, expected):
     with pytest.raises(ScenarioError) as err:

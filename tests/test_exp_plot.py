@@ -73,3 +73,56 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path):
     assert quiet.exit_code == 0 and "rep/s" not in quiet.stderr and "4/4" not in quiet.stderr
     shown = cli_run(*args, "--out", tmp_path / "p", "--progress")
     assert shown.exit_code == 0 and "phase3-small-molecule:   0%| " in shown.stderr and "0/4 [" in shown.stderr
+
+
+def test_plot_on_a_folder_without_tables_says_why_and_exits_2(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = cli_run("plot", empty)
+    assert res.exit_code == 2 and "not a results folder (no metrics.csv)" in res.stderr
+    # an interrupted experiment: its plan and some records are stored, its tables are not yet
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    (killed / "plan.json").write_text('{"kind": "batch", "points": []}')
+    res = cli_run("plot", killed)
+    assert res.exit_code == 2
+    assert "no summary.csv yet: the experiment stored there did not finish" in res.stderr
+    assert f"--resume --out {killed}" in res.stderr
+    assert not (killed / "figures").exists()
+
+
+def test_a_figure_is_written_atomically(tmp_path):
+    """A failure while drawing leaves the previous figure whole, and no temporary file behind."""
+    import matplotlib.pyplot as plt
+
+    from sim.figures import save_figure
+    target = tmp_path / "f.png"
+    target.write_bytes(b"previous figure")
+    fig = plt.figure()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+    fig.savefig = broken
+    with pytest.raises(RuntimeError):
+        save_figure(fig, target)
+    assert target.read_bytes() == b"previous figure" and [p.name for p in tmp_path.iterdir()] == ["f.png"]
+    fig = plt.figure()
+    save_figure(fig, target)
+    assert target.read_bytes().startswith(b"\x89PNG") and [p.name for p in tmp_path.iterdir()] == ["f.png"]
+    plt.close("all")
+
+
+def test_batch_labels_keep_the_design_order_and_differences_skip_identical_metrics(tmp_path, monkeypatch):
+    import sim.figures_batch as fb
+    plan = {"kind": "batch", "design": {"kind": "grid", "factors": ["lines.x.trigger", "lines.x.qc_failure_prob"]},
+            "points": [{"id": "p000", "factors": {"lines.x.qc_failure_prob": 0.1, "lines.x.trigger": 2}}]}
+    assert fb._labels(tmp_path, plan) == {"p000": "trigger=2, qc_failure_prob=0.1"}
+    drawn = {}
+    monkeypatch.setattr(fb, "_save", lambda fig, out, name: drawn.setdefault(
+        name, [t.get_text() for t in fig.axes[0].get_yticklabels()]))
+    row = {"mean_a": "10.0", "difference": "1.0", "ci_low": "0.5", "ci_high": "1.5"}
+    rows = [dict(row, metric="service_level", verdict="b higher"),
+            dict(row, metric="total.dispensed.kits", verdict="identical in every replication", difference="0.0",
+                 ci_low="0.0", ci_high="0.0")]
+    fb.difference_figure(rows, [], {"points": [{"id": "a"}, {"id": "b"}]}, tmp_path)
+    assert drawn["differences"] == ["service_level"]

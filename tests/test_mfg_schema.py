@@ -59,11 +59,12 @@ def with_line(line: dict, **top) -> dict:
     (with_line(dict(CONT, release="end_of_run")), "lines[0].release: end-of-run release needs runs of finite length"),
     (with_line(dict(BATCH, product="api")), "lines[0].product: 'api' is also a supplied raw material"),
     (with_line(dict(BATCH, rework_yield=1.5)), ("lines[0].rework_yield: expected", "less than or equal to 1; got 1.5")),
-    (with_line(dict(BATCH, slots=[{"start": 10, "end": 5}])), ("lines[0].slots[0]: ", "end (5) must be after start (10)")),
-    (with_line(dict(BATCH, plan={"policy": "make_to_stock"})), "make_to_stock needs reorder_point and campaign"),
+    (with_line(dict(BATCH, slots=[{"start": 10, "end": 5}])), "lines[0].slots[0].end: expected after start (10); got 5"),
+    (with_line(dict(BATCH, plan={"policy": "make_to_stock"})), "lines[0].plan.reorder_point: required by policy make_to_stock"),
     (with_line(dict(BATCH, plan={"policy": "make_to_forecast", "trials": ["P9"]})),
      "lines[0].plan.trials[0]: unknown trial 'P9'"),
-    (with_line(dict(BATCH, time_to_repair=1)), "give both time_between_failures and time_to_repair"),
+    (with_line(dict(BATCH, time_to_repair=1)),
+     "lines[0].time_between_failures: required with time_to_repair (give both, or neither)"),
 ])
 def test_each_supply_problem_is_named(d, expected):
     found = problems(d)
@@ -95,7 +96,7 @@ def test_products_made_from_each_other_are_refused():
     (lambda d: d["suppliers"][0].pop("order_quantity"),
      "suppliers[0].order_quantity: required field is missing (or give material 'api' a policy under `materials`)"),
     (lambda d: d.update(materials=[{"name": "api", "policy": {"kind": "sS", "reorder_point": 5, "order_up_to": 3}}]),
-     ("materials[0].policy: ", "order_up_to (3) must exceed reorder_point (5)")),
+     "materials[0].policy.order_up_to: expected more than reorder_point (5); got 3"),
     (lambda d: d.update(materials=[{"name": "api", "policy": {"kind": "Ss", "level": 3}}]),
      ("materials[0].policy", "'Ss'", "'base_stock'")),
     (lambda d: d.update(materials=[{"name": "api", "policy": {"kind": "base_stock", "level": -3}}]),

@@ -34,12 +34,12 @@ def test_nested_path_value_and_expectation():
     (lambda d: d.pop("horizon"), "horizon: required field is missing"),
     (lambda d: d["packaging"].update(colour="blue"), "packaging.colour: unknown field"),
     (lambda d: d["trials"][0].update(visits=[0, 28, 14]), "trials[0].visits[2].day: 14 must come after the previous visit's day 28"),
-    (lambda d: d["trials"][0]["resupply"].update(level=1, trigger=3), "trials[0].resupply: expected a level above the trigger (level 1, trigger 3)"),
+    (lambda d: d["trials"][0]["resupply"].update(level=1, trigger=3), "trials[0].resupply.level: expected more than the trigger (3); got 1"),
     (lambda d: d["lines"][0].update(kind="semi"), "lines[0].kind: unknown value 'semi'; expected one of 'batch', 'continuous'"),
     (lambda d: d["lines"][0].update(material="excipient"), "lines[0].material: 'excipient' has no supplier"),
     (lambda d: d["lines"][0].update(qc_failure_prob=1.5), "lines[0].qc_failure_prob: expected less than 1; got 1.5"),
     (lambda d: d["suppliers"][0].update(lead_time={"dist": "weibull"}), "suppliers[0].lead_time.dist: unknown value 'weibull'"),
-    (lambda d: d.update(warmup=60), "warmup (60.0) must be shorter than horizon (50.0)"),
+    (lambda d: d.update(warmup=60), "warmup: expected shorter than horizon (50); got 60"),
 ])
 def test_each_problem_is_named(mutate, expected):
     d = scenario_dict()
@@ -101,3 +101,44 @@ def test_default_and_examples_validate_and_round_trip():
     assert parse_scenario(yaml.safe_load(dump_scenario(sc))) == sc  # resolved scenario reproduces itself
     for f in sorted((ROOT / "scenarios").glob("*.yaml")):
         load_scenario(f)
+
+
+def test_a_file_that_is_not_utf8_or_is_empty_is_named_without_a_traceback(tmp_path):
+    latin = tmp_path / "latin1.yaml"
+    latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(latin)
+    assert err.value.problems == ["not a UTF-8 text file (byte 9: b'\\xe9'); save it as UTF-8 YAML"]
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# only a comment\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(empty)
+    assert err.value.problems == ["the file is empty; expected the scenario's fields (name: value, one a line)"]
+    res = CliRunner().invoke(cli, ["validate", str(latin)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert f"{latin}: invalid scenario (1 problem)" in res.output
+
+
+@pytest.mark.parametrize("mutate,expected", [
+    # a name with a space: the rule in words, not pydantic's regular expression
+    (lambda d: d.update(name="my run"),
+     "name: expected a name of letters, digits, '_', '.' and '-' (no spaces); got 'my run'"),
+    # a number where a section belongs: no "or instance of Region" (a class name the user never wrote)
+    (lambda d: d["trials"][0].update(regions=[5]), "trials[0].regions[0]: expected a valid dictionary; got 5"),
+    # a model's own checks name the field that is wrong, not the whole section with its mapping
+    (lambda d: d["trials"][0]["resupply"].update(level=1, trigger=3),
+     "trials[0].resupply.level: expected more than the trigger (3); got 1"),
+    (lambda d: d["trials"][0]["resupply"].update(policy="predictive", short_window=20, prediction_window=10),
+     "trials[0].resupply.prediction_window: expected at least the short_window (20); got 10"),
+    (lambda d: d["trials"][0]["resupply"].pop("level"), "trials[0].resupply.level: required by the trigger policy"),
+    (lambda d: d.update(warmup=60), "warmup: expected shorter than horizon (50); got 60"),
+    (lambda d: d["lines"][0].update(slots=[{"start": 10, "end": 5}]), "lines[0].slots[0].end: expected after start (10); got 5"),
+    (lambda d: d["lines"][0].update(time_to_repair=1),
+     "lines[0].time_between_failures: required with time_to_repair (give both, or neither)"),
+    (lambda d: d["lines"][0].update(plan={"policy": "make_to_stock", "campaign": 2}),
+     "lines[0].plan.reorder_point: required by policy make_to_stock"),
+])
+def test_problems_name_the_exact_field_in_plain_words(mutate, expected):
+    d = scenario_dict()
+    mutate(d)
+    assert problems_of(d) == [expected]

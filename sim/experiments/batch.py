@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Iterable, Literal, Union
+from typing import Annotated, Any, Iterable, Literal, Union
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
 
 from sim.errors import ScenarioError
 from sim.experiments import designs
 from sim.experiments.overrides import PathError, apply_overrides, get_path
 from sim.experiments.plan import Plan, Point, unique_ids
 from sim.experiments.sequential import SequentialRule
-from sim.scenario import Scenario, format_errors, load_default, load_scenario, read_yaml
-from sim.scenario.base import Model, Name
+from sim.scenario import Scenario, format_errors, load_default, load_scenario, read_yaml, top_level_problem
+from sim.scenario.base import FieldError, Model, Name
 
 DEFAULT = "default"
 MAX_PROBLEMS = 20
@@ -63,13 +63,23 @@ class FactorRange(Model):
     @model_validator(mode="after")
     def _ordered(self):
         if not self.high > self.low:
-            raise ValueError(f"high ({self.high}) must exceed low ({self.low})")
+            raise FieldError("high", f"expected more than low ({self.low:g}); got {self.high:g}")
         return self
+
+
+def _levels_or_range(v: Any) -> str | None:
+    return "<levels>" if isinstance(v, list) else "<range>" if isinstance(v, dict) else None
+
+
+Factor = Annotated[Union[Annotated[list[Any], Tag("<levels>")], Annotated[FactorRange, Tag("<range>")]],
+                   Discriminator(_levels_or_range, custom_error_type="factor_spec",
+                                 custom_error_message="a list of levels [a, b, ...] or a range {low: .., high: ..}")]
+"""A swept factor: levels, or a range; a mapping is only ever checked as a range (one error, not two)."""
 
 
 class Sweep(Model):
     design: Literal["grid", "ofat", "lhs", "sobol"]
-    factors: dict[str, Union[list[Any], FactorRange]] = Field(min_length=1)
+    factors: dict[str, Factor] = Field(min_length=1)
     points: int | None = Field(None, ge=1, description="design points (lhs, sobol)")
     seed: int | None = Field(None, ge=0, description="design seed (default: the batch seed)")
 
@@ -77,18 +87,18 @@ class Sweep(Model):
     def _fits_design(self):
         for path, spec in self.factors.items():
             if self.design == "grid" and not isinstance(spec, list):
-                raise ValueError(f"factors.{path}: a grid needs a list of levels")
+                raise FieldError(f"factors.{path}", "a grid needs a list of levels")
             if self.design in ("lhs", "sobol") and not isinstance(spec, FactorRange):
-                raise ValueError(f"factors.{path}: {self.design} needs a range {{low: .., high: ..}}")
+                raise FieldError(f"factors.{path}", f"{self.design} needs a range {{low: .., high: ..}}")
             if isinstance(spec, list) and not spec:
-                raise ValueError(f"factors.{path}: give at least one level")
+                raise FieldError(f"factors.{path}", "give at least one level")
         if self.design in ("lhs", "sobol") and self.points is None:
-            raise ValueError(f"points: {self.design} needs the number of design points")
+            raise FieldError("points", f"required: {self.design} needs the number of design points")
         if self.design == "sobol" and self.points & (self.points - 1):
-            raise ValueError(f"points: Sobol' designs need a power of 2 points; got {self.points} "
+            raise FieldError("points", f"Sobol' designs need a power of 2 points; got {self.points} "
                              f"(try {1 << (self.points.bit_length() - 1)} or {1 << self.points.bit_length()})")
         if self.design in ("grid", "ofat") and self.points is not None:
-            raise ValueError(f"points: not used by a {self.design} design (its levels set the points)")
+            raise FieldError("points", f"not used by a {self.design} design (its levels set the points)")
         return self
 
 
@@ -112,11 +122,17 @@ class BatchFile(Model):
     metrics: list[str] = Field(default_factory=list)
 
 
-def _load(ref: str, here: Path) -> Scenario:
+def _load(ref: str, batch_path: Path, field: str) -> Scenario:
+    """The scenario *ref* names (relative to the batch file); a file that is not there is a
+    problem of the batch file's *field*, a file that is there but wrong one of that file."""
     if ref == DEFAULT:
         return load_default()
     path = Path(ref)
-    return load_scenario(path if path.is_absolute() else here / path)
+    path = path if path.is_absolute() else batch_path.parent / path
+    if not path.is_file():
+        raise BatchFileError(str(batch_path), [f"{field}: no scenario file {str(path)!r} (paths are relative to "
+                                               f"the batch file; {DEFAULT!r} is the embedded scenario)"])
+    return load_scenario(path)
 
 
 def load_batch(path: str | Path, extra_set: Iterable[tuple[str, Any]] = (), reps: int | None = None,
@@ -125,7 +141,7 @@ def load_batch(path: str | Path, extra_set: Iterable[tuple[str, Any]] = (), reps
     path = Path(path)
     data = read_yaml(path)
     if not isinstance(data, dict):
-        raise BatchFileError(str(path), ["expected a mapping of batch fields at the top level"])
+        raise BatchFileError(str(path), [top_level_problem(data, "batch")])
     try:
         spec = BatchFile.model_validate(data)
     except ValidationError as err:
@@ -135,12 +151,11 @@ def load_batch(path: str | Path, extra_set: Iterable[tuple[str, Any]] = (), reps
 
 def expand(spec: BatchFile, path: Path, extra_set: list[tuple[str, Any]], reps: int | None,
            seed: int | None) -> Plan:
-    here = path.parent
     common = [*spec.set.items(), *extra_set]
-    base = apply_overrides(_load(spec.base, here), common, f"{path}: base {spec.base} with set")
+    base = apply_overrides(_load(spec.base, path, "base"), common, f"{path}: base {spec.base} with set")
     points: list[Point] = []
     for i, entry in enumerate(spec.scenarios):
-        sc = apply_overrides(_load(entry.file, here), [*common, *entry.set.items()],
+        sc = apply_overrides(_load(entry.file, path, f"scenarios[{i}].file"), [*common, *entry.set.items()],
                              f"{path}: scenarios[{i}] ({entry.file}) with set")
         points.append(Point(entry.name or sc.name, sc, "scenario"))
     design = None

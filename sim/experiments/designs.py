@@ -21,9 +21,6 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from scipy.stats import qmc
 
-DESIGNS = ("grid", "ofat", "lhs", "sobol")
-
-
 @dataclass(frozen=True)
 class Range:
     """A factor's interval for space-filling designs; *integer* draws whole numbers."""

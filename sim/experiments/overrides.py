@@ -103,8 +103,8 @@ def _resolve(data: Any, path: str) -> tuple[Any, Any]:
             key, used = _list_item(node, tokens, i, where)
             here = f"{where}[{key}]"
         elif node is None:
-            raise PathError(f"{where} is not set, so it has no field {text!r}; "
-                            f"set it as a whole, e.g. {where}={{dist: exponential, mean: 10}}")
+            raise PathError(f"{where} is not set, so it has no field {text!r} yet; set it as a whole, "
+                            f"e.g. {where}={{{text}: ...}} with every field it needs")
         else:
             raise PathError(f"{where} is a single value ({node!r}); it has no field {text!r}")
         i += used

@@ -78,9 +78,6 @@ class Plan:
         """A plain ``run``: the results folder is the scenario's own folder."""
         return self.kind == "run"
 
-    def point(self, pid: str) -> Point:
-        return next(p for p in self.points if p.id == pid)
-
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "seed": self.seed, "replications": self.reps,
                 "sequential": self.sequential.model_dump() if self.sequential else None,

@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 
 from pydantic import Field, model_validator
 
-from sim.scenario.base import Model
+from sim.scenario.base import FieldError, Model
 from sim.stats import summarize
 
 
@@ -33,7 +33,7 @@ class SequentialRule(Model):
     @model_validator(mode="after")
     def _some_target(self):
         if self.relative is None and self.absolute is None:
-            raise ValueError("give a relative or an absolute target half-width (or both)")
+            raise FieldError("relative", "give a relative or an absolute target half-width (or both)")
         return self
 
     def target(self, mean: float) -> float:

@@ -6,6 +6,7 @@ user may write, the runtime says how it behaves.
 """
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from sim.distributions import DIST_NAMES
 from sim.errors import ScenarioError
+from sim.scenario.base import NAME_PATTERN, NAME_RULE, FieldError
 from sim.scenario.materials import POLICY_TAGS
 from sim.scenario.schema import Scenario
 
@@ -30,11 +32,16 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _UNION_TAGS or str(part).startswith("function-"):
-            continue  # pydantic's name for the union member, not a field the user wrote
+        elif part in _UNION_TAGS or str(part).startswith(("function-", "<")):
+            continue  # pydantic's name for the union member (or a "<tag>"), not a field the user wrote
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def format_errors(err: ValidationError) -> list[str]:
@@ -43,7 +50,10 @@ def format_errors(err: ValidationError) -> list[str]:
     for e in err.errors(include_url=False):
         path = _format_loc(tuple(e["loc"]))
         msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "missing":
+        cause = e.get("ctx", {}).get("error")
+        if isinstance(cause, FieldError):  # a model's check that knows which of its fields is wrong
+            line = f"{path}.{cause.field}: {cause.message}" if path else f"{cause.field}: {cause.message}"
+        elif e["type"] == "missing":
             line = f"{path}: required field is missing"
         elif e["type"] == "extra_forbidden":
             line = f"{path}: unknown field (value {e['input']!r}); check the spelling"
@@ -53,21 +63,28 @@ def format_errors(err: ValidationError) -> list[str]:
                     f"{ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}")
         elif e["type"] == "union_tag_not_found":
             line = f"{path}: {msg}"
+        elif e["type"] == "string_pattern_mismatch" and e.get("ctx", {}).get("pattern") == NAME_PATTERN:
+            line = f"{path}: expected {NAME_RULE}; got {_shown(e['input'])}"
         else:
-            shown = repr(e["input"])
-            if len(shown) > 60:
-                shown = shown[:57] + "..."
             # pydantic says "Input should be X"; our validators state the expectation itself
             msg = msg.removeprefix("Input should be ")
-            line = f"{path}: expected {msg[0].lower() + msg[1:]}; got {shown}" if path else msg
+            msg = re.sub(r" or instance of \w+$", "", msg)  # "a valid dictionary or instance of Region"
+            line = f"{path}: expected {msg[0].lower() + msg[1:]}; got {_shown(e['input'])}" if path else msg
         problems.append(line)
     return problems
+
+
+def top_level_problem(data: Any, what: str) -> str:
+    """The problem with a YAML document that is not a mapping of fields."""
+    if data is None:
+        return f"the file is empty; expected the {what}'s fields (name: value, one a line)"
+    return f"expected a mapping of {what} fields at the top level (name: value, one a line); got a {type(data).__name__}"
 
 
 def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate a mapping (as read from YAML) into a :class:`Scenario`."""
     if not isinstance(data, dict):
-        raise ScenarioError(source, [f"expected a mapping of fields at the top level; got {type(data).__name__}"])
+        raise ScenarioError(source, [top_level_problem(data, "scenario")])
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
@@ -83,6 +100,9 @@ def read_yaml(path: str | Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ScenarioError(str(path), [f"cannot read file: {err.strerror}"]) from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(str(path), [f"not a UTF-8 text file (byte {err.start}: {err.object[err.start:err.start + 1]!r}); "
+                                        "save it as UTF-8 YAML"]) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:

@@ -17,16 +17,40 @@ class Model(BaseModel):
 Dist = Annotated[Distribution, BeforeValidator(coerce_number)]
 """A distribution field; a bare number means ``{dist: deterministic, value: number}``."""
 
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+Name = Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
 Probability = Annotated[float, Field(ge=0.0, lt=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
 
 
-def require_unique(what: str, names: list[str]) -> None:
-    """Names are how scenarios refer to things (and how random streams are keyed): no repeats."""
+NAME_RULE = "a name of letters, digits, '_', '.' and '-' (no spaces)"
+"""What :data:`Name` accepts, in words (error messages)."""
+
+
+class FieldError(ValueError):
+    """A model validator's problem with one of the model's fields: the error names
+    ``<model path>.<field>`` rather than the model, and *message* is shown as it is."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+def duplicate_names(what: str, names: list[str]) -> list[str]:
+    """One problem per name used more than once (each repeat reported once)."""
     seen: set[str] = set()
+    out = []
     for n in names:
         if n in seen:
-            raise ValueError(f"{what}: name {n!r} is used twice")
+            out.append(f"{what}: name {n!r} is used twice")
         seen.add(n)
+    return list(dict.fromkeys(out))
+
+
+def require_unique(what: str, names: list[str]) -> None:
+    """Names are how scenarios refer to things (and how random streams are keyed): no repeats."""
+    problems = duplicate_names(what, names)
+    if problems:
+        raise ValueError(problems[0])

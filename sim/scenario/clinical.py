@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from sim.scenario.base import Dist, Model, Name, NonNegFloat, PositiveFloat, Probability, require_unique
+from sim.scenario.base import (Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability,
+                               require_unique)
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 TEMPERATURES = ("15-25C", "2-8C", "-20C", "-80C", "-140C")
@@ -149,21 +150,23 @@ class Resupply(Model):
     @model_validator(mode="after")
     def _complete(self):
         if self.policy == "trigger":
-            if self.trigger is None or self.level is None:
-                raise ValueError("both trigger and level for the trigger policy")
+            for f in ("trigger", "level"):
+                if getattr(self, f) is None:
+                    raise FieldError(f, "required by the trigger policy")
             for k, trig in _per_kit_items(self.trigger):
                 lev = _per_kit_value(self.level, k)
                 if lev is not None and lev <= trig:
-                    raise ValueError(f"a level above the trigger (level {lev}, trigger {trig}{_kit_note(k)})")
+                    raise FieldError("level", f"expected more than the trigger ({trig}{_kit_note(k)}); got {lev}")
         else:
-            if self.short_window is None or self.prediction_window is None:
-                raise ValueError(f"short_window and prediction_window for the {self.policy} policy")
+            for f in ("short_window", "prediction_window"):
+                if getattr(self, f) is None:
+                    raise FieldError(f, f"required by the {self.policy} policy")
             if self.prediction_window < self.short_window:
-                raise ValueError(f"a prediction_window ({self.prediction_window:g}) at least as long as "
-                                 f"the short_window ({self.short_window:g})")
+                raise FieldError("prediction_window", f"expected at least the short_window "
+                                 f"({self.short_window:g}); got {self.prediction_window:g}")
         if self.do_not_dispense > self.do_not_ship:
-            raise ValueError(f"do_not_ship ({self.do_not_ship:g}) at least do_not_dispense "
-                             f"({self.do_not_dispense:g}), or shipped kits could never be dispensed")
+            raise FieldError("do_not_ship", f"expected at least do_not_dispense ({self.do_not_dispense:g}), or "
+                             f"shipped kits could never be dispensed; got {self.do_not_ship:g}")
         return self
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from sim.scenario.base import Dist, Model, Name, NonNegFloat, PositiveFloat, Probability
+from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -43,7 +43,8 @@ class MinMax(Model):
     @model_validator(mode="after")
     def _order(self):
         if self.order_up_to <= self.reorder_point:
-            raise ValueError(f"order_up_to ({self.order_up_to:g}) must exceed reorder_point ({self.reorder_point:g})")
+            raise FieldError("order_up_to", f"expected more than reorder_point ({self.reorder_point:g}); "
+                                            f"got {self.order_up_to:g}")
         return self
 
 

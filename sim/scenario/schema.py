@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from sim.scenario.base import Model, Name, NonNegFloat, PositiveFloat, require_unique
+from sim.scenario.base import FieldError, Model, Name, NonNegFloat, PositiveFloat, require_unique
 from sim.scenario.clinical import KitType, Network, Trial, check_clinical
 from sim.scenario.materials import Material, QCLab
 from sim.scenario.supply import Depot, Line, Packaging, Supplier
@@ -33,7 +33,7 @@ class Scenario(Model):
     @model_validator(mode="after")
     def _cross_references(self):
         if self.warmup >= self.horizon:
-            raise ValueError(f"warmup ({self.warmup}) must be shorter than horizon ({self.horizon})")
+            raise FieldError("warmup", f"expected shorter than horizon ({self.horizon:g}); got {self.warmup:g}")
         require_unique("suppliers", [s.name for s in self.suppliers])
         require_unique("lines", [l.name for l in self.lines])
         require_unique("trials", [t.name for t in self.trials])

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from sim.scenario.base import Dist, Model, Name, NonNegFloat, PositiveFloat, Probability
+from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
 from sim.scenario.materials import Disruption, Fraction, SupplierCapacity
 
 
@@ -63,8 +63,10 @@ class Plan(Model):
 
     @model_validator(mode="after")
     def _needs(self):
-        if self.policy == "make_to_stock" and (self.reorder_point is None or self.campaign is None):
-            raise ValueError("make_to_stock needs reorder_point and campaign")
+        if self.policy == "make_to_stock":
+            for f in ("reorder_point", "campaign"):
+                if getattr(self, f) is None:
+                    raise FieldError(f, "required by policy make_to_stock")
         return self
 
 
@@ -84,7 +86,7 @@ class Slot(Model):
     @model_validator(mode="after")
     def _order(self):
         if self.end <= self.start:
-            raise ValueError(f"end ({self.end:g}) must be after start ({self.start:g})")
+            raise FieldError("end", f"expected after start ({self.start:g}); got {self.end:g}")
         return self
 
 
@@ -149,8 +151,10 @@ class _Line(Model):
 
     @model_validator(mode="after")
     def _failures_paired(self):
-        if (self.time_between_failures is None) != (self.time_to_repair is None):
-            raise ValueError("give both time_between_failures and time_to_repair, or neither")
+        pair = ("time_between_failures", "time_to_repair")
+        for given, missing in (pair, pair[::-1]):
+            if getattr(self, given) is not None and getattr(self, missing) is None:
+                raise FieldError(missing, f"required with {given} (give both, or neither)")
         return self
 
 

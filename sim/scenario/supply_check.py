@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from sim.scenario.base import duplicate_names
 from sim.scenario.forecast import PlanningError, forecast_batches
 from sim.scenario.supply import PRODUCT_FIELDS, line_products, short_form_fields
 
@@ -20,9 +21,9 @@ def supply_problems(sc) -> list[str]:
         by_material[s.material].append(s.name)
     out += _materials(sc, by_material)
     labs = {lab.name: lab for lab in sc.qc_labs}
-    out += _unique_names("qc_labs", [lab.name for lab in sc.qc_labs])
+    out += duplicate_names("qc_labs", [lab.name for lab in sc.qc_labs])
     for i, lab in enumerate(sc.qc_labs):
-        out += _unique_names(f"qc_labs[{i}].tests", [t.name for t in lab.tests])
+        out += duplicate_names(f"qc_labs[{i}].tests", [t.name for t in lab.tests])
     out += _lines(sc, set(by_material), labs)
     if not out and any(p.plan.policy == "make_to_forecast" for line in sc.lines for p in line_products(line)):
         try:
@@ -33,7 +34,7 @@ def supply_problems(sc) -> list[str]:
 
 
 def _materials(sc, by_material: dict[str, list[str]]) -> list[str]:
-    out = _unique_names("materials", [m.name for m in sc.materials])
+    out = duplicate_names("materials", [m.name for m in sc.materials])
     declared = {m.name for m in sc.materials}
     for mat, names in by_material.items():
         if mat in declared:
@@ -94,7 +95,7 @@ def _lines(sc, supplied: set[str], labs) -> list[str]:
             if line.kind == "continuous" and line.material is not None and line.material_per_unit is None:
                 out.append(f"{where}.material_per_unit: required field is missing (with `material`)")
         resolved[i] = line_products(line)
-        out += _unique_names(f"{where}.products", [p.product for p in resolved[i]])
+        out += duplicate_names(f"{where}.products", [p.product for p in resolved[i]])
         for p in resolved[i]:
             made[p.product].append(line.name)
         if line.qc_lab is not None:
@@ -160,13 +161,3 @@ def _lab_test(where, labs, lab, tests, field="lab", tests_field="test") -> list[
         return [f"{where}.{field}: unknown QC lab {lab!r} (qc_labs: {sorted(labs)})"]
     have = [t.name for t in labs[lab].tests]
     return [f"{where}.{tests_field}: lab {lab!r} has no test {t!r} (tests: {have})" for t in tests if t not in have]
-
-
-def _unique_names(what: str, names: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for n in names:
-        if n in seen:
-            out.append(f"{what}: name {n!r} is used twice")
-        seen.add(n)
-    return out
