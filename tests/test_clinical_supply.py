@@ -5,6 +5,8 @@ import math
 
 import pytest
 
+from sim.errors import ScenarioError
+
 from sim.model import run_replication
 from sim.processes.logistics import next_dispatch
 from test_clinical_base import base_dict, model, scenario, trial_dict
@@ -201,8 +203,8 @@ def test_a_country_named_like_a_depot_does_not_ship_over_the_depot_lane():
     tr = trial_dict(regions=[], sites=[{"country": "eu", "count": 1, "startup": 20, "recruitment_rate": 0.1}])
     net = {"countries": [{"name": "eu"}],
            "depots": [{"name": "eu", "lane": {"transit_time": 10}, "trigger": 30, "level": 60}]}
-    with pytest.raises(ValueError, match="central->eu"):
-        model(base_dict(trials=[tr], network=net))
+    with pytest.raises(ScenarioError, match=r"network.countries\[0\].name: 'eu' is also the name of a depot"):
+        model(base_dict(trials=[tr], network=net))  # refused when the scenario is read, before any run
 
 
 def test_two_trials_share_one_depot_and_the_shortage():

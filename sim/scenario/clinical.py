@@ -327,6 +327,14 @@ def check_clinical(sc) -> None:
             if per_kit(d.level, k) <= per_kit(d.trigger, k):
                 raise ValueError(f"network.depots[{i}].level: {per_kit(d.level, k)} for kit type {k!r} must "
                                  f"exceed the trigger {per_kit(d.trigger, k)}")
+    # Lanes are named source->destination: a country named like a depot and served from that depot's
+    # own source would share the depot's lane (its times, costs and random streams).
+    depot_lanes = {(d.supplied_from or central, d.name) for d in net.depots}
+    for i, c in enumerate(net.countries):
+        if ((c.depot or central), c.name) in depot_lanes:
+            raise ValueError(f"network.countries[{i}].name: {c.name!r} is also the name of a depot supplied from "
+                             f"{c.depot or central!r}, so both lanes would be {(c.depot or central) + '->' + c.name!r}; "
+                             "rename the country or the depot")
     if net.central_country is not None and net.central_country not in countries:
         raise ValueError(f"network.central_country: {net.central_country!r} is not a declared country "
                          f"(declared: {countries})")
