@@ -183,11 +183,14 @@ def compare(scenario, out: Path, reps: int = 10, seed: int | None = None,
                     line["time_between_failures"] = _scaled(tbf, f)
         return change
 
-    for f in mtbf_factors:
-        runs = _run(_variant(scenario, scale_mtbf(f)), reps, seed)
-        for line in (b, c):
+    def sensitivity(kind, value, runs, lines, shown=None):
+        """Rows of throughput and cycle time of *lines* in one sensitivity run."""
+        for line in lines:
             for label, key in metrics[:2]:
-                rows.append(["mtbf", label, line, f, *_stat(runs, key.format(line))])
+                rows.append([kind, label, shown or line, value, *_stat(runs, key.format(line))])
+
+    for f in mtbf_factors:
+        sensitivity("mtbf", f, _run(_variant(scenario, scale_mtbf(f)), reps, seed), (b, c))
 
     lab_of_b = next(line.qc_lab for line in scenario.lines if line.name == b)
     batch_size = next(p.batch_size for line in scenario.lines if line.name == b for p in line_products(line))
@@ -204,14 +207,10 @@ def compare(scenario, out: Path, reps: int = 10, seed: int | None = None,
         return change
 
     for n in analysts:
-        runs = _run(_variant(scenario, with_analysts(n)), reps, seed)
-        for line in (b, c):
-            for label, key in metrics[:2]:
-                rows.append(["analysts", label, line, n, *_stat(runs, key.format(line))])
+        sensitivity("analysts", n, _run(_variant(scenario, with_analysts(n)), reps, seed), (b, c))
         if lab_of_b is not None:
-            runs = _run(_variant(scenario, with_analysts(n, True)), reps, seed)
-            for label, key in metrics[:2]:
-                rows.append(["analysts", label, f"{c} (end-of-run QC)", n, *_stat(runs, key.format(c))])
+            sensitivity("analysts", n, _run(_variant(scenario, with_analysts(n, True)), reps, seed), (c,),
+                        shown=f"{c} (end-of-run QC)")
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "batch_vs_continuous.csv", ["study", "metric", "line", "setting", "mean", "ci_half_width"], rows)
     return [_compare_figure(rows, b, c, scenario.name, reps, out)]
