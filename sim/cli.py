@@ -1,4 +1,4 @@
-"""Command-line interface: a thin layer over :mod:`sim.experiment` and friends.
+"""Command-line interface: a thin layer over :mod:`sim.experiments.run` and friends.
 
 ``run_sim.py`` and the ``pharmasim`` console script both call :func:`main`.
 Errors the user can fix (a bad scenario, override, batch file or scheduler)
@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from sim import __version__
-from sim.errors import ScenarioError
+from sim.core.errors import ScenarioError
 
 
 def _load(path: str | None):
@@ -39,7 +39,7 @@ def _fmt(x: float) -> str:
 
 def print_summary(summaries, reps: int) -> None:
     """A short table of the headline metrics (all of them are in summary.csv)."""
-    from sim.results import headline_metrics
+    from sim.experiments.tables import headline_metrics
     by_name = {s.metric: s for s in summaries}
     chosen = headline_metrics(by_name)
     width = max(len(n) for n in chosen) if chosen else 10
@@ -57,7 +57,7 @@ def user_errors(fn):
         from sim.experiments.backends import BackendError, WorkerLost
         from sim.experiments.runner import MetricNameError
         from sim.experiments.store import StoreError
-        from sim.results import ResultsFolderError
+        from sim.experiments.tables import ResultsFolderError
         try:
             return fn(*args, **kwargs)
         except (ScenarioError, BackendError, StoreError, MetricNameError, ResultsFolderError) as err:
@@ -99,7 +99,7 @@ def execution_options(fn):
 def _execute(plan, out, workers, scheduler, timeout, resume, progress, figures, announce=False):
     """Run *plan* on the backend the options ask for (closed at the end) into *out*
     (default ``results/NAME-TIME``); returns the result and the folder."""
-    from sim.experiment import run_plan
+    from sim.experiments.run import run_plan
     from sim.experiments.backends import make_backend
     if resume and out is None:
         _fail("--resume needs --out DIR: the folder of the experiment to continue")
@@ -150,7 +150,7 @@ def cli() -> None:
 def run(scenario, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, no_figures, progress,
         target_half_width, target_metric, max_reps) -> None:
     """Run SCENARIO (a YAML file; the embedded default if omitted) and write a results folder."""
-    from sim.experiment import single_plan
+    from sim.experiments.run import single_plan
     from sim.experiments.overrides import apply_overrides
 
     sc = _load(scenario)
@@ -225,7 +225,7 @@ def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout
 def _print_batch(res) -> None:
     """One line per scenario: its factor values, replications, and three headline metrics."""
     from sim.experiments.designs import short_names
-    from sim.results import headline_metrics
+    from sim.experiments.tables import headline_metrics
     plan = res.plan
     names = (plan.metrics or headline_metrics({s.metric for ss in res.summaries.values() for s in ss}))[:3]
     factors = (plan.design or {}).get("factors", [])
@@ -295,7 +295,7 @@ def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, c
     diffs = paired_differences(res.outcome.metrics[pa], res.outcome.metrics[pb], pb)
     write_comparison(Path(out) / "comparison.csv", diffs)
     if not no_figures:
-        from sim.figures import plot_results
+        from sim.figures.results import plot_results
         plot_results(out)
     _print_comparison(diffs, pa, pb, show_all, len(res.outcome.reps[pa]))
     click.echo(f"\nresults: {out}")
@@ -303,7 +303,7 @@ def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, c
 
 
 def _print_comparison(diffs, pa, pb, show_all, n) -> None:
-    from sim.results import headline_metrics
+    from sim.experiments.tables import headline_metrics
     by = {d.metric: d for d in diffs}
     names = sorted(by) if show_all else headline_metrics(by)
     w = max([len(m) for m in names] + [6])
@@ -345,7 +345,7 @@ def default() -> None:
 @user_errors
 def plot(results_dir, per_scenario) -> None:
     """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating."""
-    from sim.figures import plot_results
+    from sim.figures.results import plot_results
     for p in plot_results(results_dir, per_scenario):
         click.echo(p)
 

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from sim import conservation
-from sim.context import Context
-from sim.lots import LotStore
-from sim.processes.manufacturing import TimelineRow
-from sim.processes.network import ClinicalNetwork
-from sim.processes.packaging import PackagingNode
-from sim.processes.supply_network import SupplyNetwork
+from sim.core import conservation
+from sim.core.context import Context
+from sim.core.lots import LotStore
+from sim.supply.lines.base import TimelineRow
+from sim.clinical.network import ClinicalNetwork
+from sim.supply.packaging import PackagingNode
+from sim.supply.network import SupplyNetwork
 from sim.scenario import Scenario
 
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.errors import ConservationError
+from sim.core.errors import ConservationError
 from sim.model import run_replication
 from test_clinical_base import base_dict, model, scenario, trial_dict
 
@@ -41,7 +41,7 @@ def test_a_missing_holder_is_caught():
     mdl = model(_busy_network(60.0))
     mdl.run()
     holders = [h for h in mdl.holders() if h not in mdl.network.lanes.values()]
-    from sim import conservation
+    from sim.core import conservation
     with pytest.raises(ConservationError, match="kit:"):
         conservation.check(mdl.ctx.ledger, holders)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.experiment import run_experiment
-from sim.figures_clinical import clinical_figure
+from sim.experiments.run import run_experiment
+from sim.figures.clinical import clinical_figure
 from sim.model import run_replication
 from sim.scenario import dump_scenario, load_default, load_scenario, parse_scenario
 

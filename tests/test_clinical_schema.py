@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.errors import ScenarioError
+from sim.core.errors import ScenarioError
 from sim.scenario import parse_scenario
 from test_clinical_base import base_dict, trial_dict
 

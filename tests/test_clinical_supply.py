@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from sim.errors import ScenarioError
+from sim.core.errors import ScenarioError
 
 from sim.model import run_replication
-from sim.processes.logistics import next_dispatch
+from sim.clinical.lanes import next_dispatch
 from test_clinical_base import base_dict, model, scenario, trial_dict
 
 

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.conservation import Ledger, check
-from sim.errors import ConservationError
+from sim.core.conservation import Ledger, check
+from sim.core.errors import ConservationError
 from sim.model import SupplyChainModel, run_replication
 from sim.scenario import parse_scenario
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from sim.distributions import Bernoulli, Distribution
+from sim.core.distributions import Bernoulli, Distribution
 from sim.scenario.base import Dist
 
 DIST = TypeAdapter(Dist)

@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from sim.experiment import run_experiment, run_plan
+from sim.experiments.run import run_experiment, run_plan
 from sim.experiments.backends import (BackendError, DaskBackend, LocalBackend, SerialBackend, Task, chunks,
                                       make_backend)
 from sim.experiments.plan import Plan, Point

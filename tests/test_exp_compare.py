@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.experiment import run_plan
+from sim.experiments.run import run_plan
 from sim.experiments.compare import NOISE, compare_plan, paired_differences, verdict, welch_half_width
-from sim.stats import summarize
+from sim.core.stats import summarize
 
 from test_exp_support import cli_run, small
 

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sim.errors import ScenarioError
+from sim.core.errors import ScenarioError
 from sim.experiments import designs
 from sim.experiments.batch import load_batch
 
@@ -211,7 +211,7 @@ def test_sweep_response_recovers_a_known_input(tmp_path):
     design point is the swept value, with no spread, in summary.csv."""
     import csv
 
-    from sim.experiment import run_plan
+    from sim.experiments.run import run_plan
     path = _batch(tmp_path, """
         set: {horizon: 300}
         replications: 3

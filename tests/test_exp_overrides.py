@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.errors import ScenarioError
+from sim.core.errors import ScenarioError
 from sim.experiments.overrides import apply_overrides, get_path, parse_assignment, parse_assignments
 from sim.model import run_replication
 from sim.scenario import dump_scenario, load_default, load_scenario

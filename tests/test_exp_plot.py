@@ -95,7 +95,7 @@ def test_a_figure_is_written_atomically(tmp_path):
     """A failure while drawing leaves the previous figure whole, and no temporary file behind."""
     import matplotlib.pyplot as plt
 
-    from sim.figures import save_figure
+    from sim.figures.results import save_figure
     target = tmp_path / "f.png"
     target.write_bytes(b"previous figure")
     fig = plt.figure()
@@ -113,7 +113,7 @@ def test_a_figure_is_written_atomically(tmp_path):
 
 
 def test_batch_labels_keep_the_design_order_and_differences_skip_identical_metrics(tmp_path, monkeypatch):
-    import sim.figures_batch as fb
+    import sim.figures.batch as fb
     plan = {"kind": "batch", "design": {"kind": "grid", "factors": ["lines.x.trigger", "lines.x.qc_failure_prob"]},
             "points": [{"id": "p000", "factors": {"lines.x.qc_failure_prob": 0.1, "lines.x.trigger": 2}}]}
     assert fb._labels(tmp_path, plan) == {"p000": "trigger=2, qc_failure_prob=0.1"}

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from scipy import stats
 
-from sim.experiment import run_experiment, run_plan
+from sim.experiments.run import run_experiment, run_plan
 from sim.experiments.plan import Plan, Point
 from sim.experiments.runner import MetricNameError
 from sim.experiments.sequential import Check, SequentialRule, assess, next_reps

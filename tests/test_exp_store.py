@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.experiment import ReplicationsFailed, run_experiment, run_plan
+from sim.experiments.run import ReplicationsFailed, run_experiment, run_plan
 from sim.experiments.backends import LocalBackend
 from sim.experiments.plan import Plan, Point
 from sim.experiments.store import decode, encode

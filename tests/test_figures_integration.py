@@ -12,9 +12,9 @@ import pytest
 
 import sim.model
 from sim.experiments.store import decode, encode
-from sim.figures_mfg import read_timeline
+from sim.figures.manufacturing import read_timeline
 from sim.model import run_replication
-from sim.results import write_replication_tables
+from sim.experiments.tables import write_replication_tables
 from sim.scenario import load_scenario
 from tests.mfg_support import ROOT_SCENARIOS, scenario
 

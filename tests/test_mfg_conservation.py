@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.errors import ConservationError
+from sim.core.errors import ConservationError
 from sim.model import SupplyChainModel, run_replication
 from sim.scenario import load_scenario
 from sim.scenario import parse_scenario

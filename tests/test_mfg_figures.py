@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.figures_mfg import _batch_sized_lots, _scaled, compare, gantt_figure, main
-from sim.results import read_csv
+from sim.figures.manufacturing import _batch_sized_lots, _scaled, compare, gantt_figure, main
+from sim.experiments.tables import read_csv
 from sim.scenario import load_scenario
 from tests.mfg_support import ROOT_SCENARIOS
 

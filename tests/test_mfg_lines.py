@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from sim.context import Context
+from sim.core.context import Context
 from sim.model import SupplyChainModel, run_replication
-from sim.processes.tech_transfer import transfer
+from sim.supply.tech_transfer import transfer
 from sim.scenario import load_scenario
 from sim.scenario.forecast import forecast_batches
 from sim.scenario.supply import TechTransfer

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.errors import ScenarioError
+from sim.core.errors import ScenarioError
 from sim.scenario import dump_scenario, load_scenario, parse_scenario
 from tests.mfg_support import base_dict
 

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from sim.context import Context
-from sim.lots import LotStore
-from sim.processes.material_policy import MaterialNode, incoming_test
-from sim.processes.suppliers import SupplierNode
+from sim.core.context import Context
+from sim.core.lots import LotStore
+from sim.supply.raw_materials import MaterialNode, incoming_test
+from sim.supply.suppliers import SupplierNode
 from sim.scenario.materials import Material
 from sim.scenario.supply import Supplier
 from tests.mfg_support import assert_close

@@ -10,11 +10,11 @@ import math
 import pytest
 from scipy import stats
 
-from sim.context import Context
-from sim.lots import LotStore
+from sim.core.context import Context
+from sim.core.lots import LotStore
 from sim.model import run_replication
-from sim.processes.material_policy import MaterialNode
-from sim.processes.suppliers import SupplierNode
+from sim.supply.raw_materials import MaterialNode
+from sim.supply.suppliers import SupplierNode
 from sim.scenario.materials import Material
 from sim.scenario.supply import Supplier
 from tests.mfg_support import assert_close, scenario

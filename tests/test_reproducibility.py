@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import SupplyChainModel, run_replication
-from sim.randomness import Streams
+from sim.core.randomness import Streams
 from sim.scenario import load_default, parse_scenario
 
 

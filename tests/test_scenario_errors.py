@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from sim.cli import cli
-from sim.errors import ScenarioError
+from sim.core.errors import ScenarioError
 from sim.scenario import dump_scenario, load_default, load_scenario, parse_scenario
 from tests.conftest import scenario_dict
 

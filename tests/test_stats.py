@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.stats import Level, PeriodCounter, Tally, summarize
+from sim.core.stats import Level, PeriodCounter, Tally, summarize
 
 
 def test_tally_matches_numpy_and_drops_warmup():

@@ -69,7 +69,7 @@ def run_chunk(tasks: Sequence[Task], work: Work | None = None, detail: bool = Tr
     *work* defaults to :func:`sim.model.run_replication`, looked up when called.
     """
     if work is None:
-        from sim import model
+        import sim.model as model
         work = model.run_replication
     out = []
     for t in tasks:

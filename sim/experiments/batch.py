@@ -27,7 +27,7 @@ from typing import Annotated, Any, Iterable, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
 
-from sim.errors import ScenarioError
+from sim.core.errors import ScenarioError
 from sim.experiments import designs
 from sim.experiments.overrides import PathError, apply_overrides, get_path
 from sim.experiments.plan import Plan, Point, unique_ids

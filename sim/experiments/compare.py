@@ -2,7 +2,7 @@
 
 Both scenarios run replication *r* from the same seed, so every component
 draws the same random numbers in both (streams are keyed by component name,
-see :mod:`sim.randomness`).  The difference B - A of each metric is then
+see :mod:`sim.core.randomness`).  The difference B - A of each metric is then
 taken replication by replication: the noise the two share cancels, and the
 confidence interval of the mean difference is much narrower than the one
 from comparing two independent means (reported alongside, for reference).
@@ -20,9 +20,9 @@ import numpy as np
 from scipy import stats as _st
 
 from sim.experiments.plan import Plan, Point
-from sim.results import write_csv
+from sim.experiments.tables import write_csv
 from sim.scenario import Scenario
-from sim.stats import Summary, summarize
+from sim.core.stats import Summary, summarize
 
 NOISE = "not distinguishable from noise"
 HEADER = ["metric", "n", "mean_a", "mean_b", "difference", "ci_low", "ci_high", "half_width",

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from sim.errors import ScenarioError
+from sim.core.errors import ScenarioError
 from sim.scenario import Scenario, parse_scenario
 
 _TOKEN = re.compile(r"\[([^\]]*)\]|([^.\[\]]+)")

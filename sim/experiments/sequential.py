@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 from pydantic import Field, model_validator
 
 from sim.scenario.base import FieldError, Model
-from sim.stats import summarize
+from sim.core.stats import summarize
 
 
 class SequentialRule(Model):

@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sim.distributions import DIST_NAMES
-from sim.errors import ScenarioError
+from sim.core.distributions import DIST_NAMES
+from sim.core.errors import ScenarioError
 from sim.scenario.base import NAME_PATTERN, NAME_RULE, FieldError
 from sim.scenario.materials import POLICY_TAGS
 from sim.scenario.schema import Scenario

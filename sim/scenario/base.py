@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from sim.distributions import Distribution, coerce_number
+from sim.core.distributions import Distribution, coerce_number
 
 
 class Model(BaseModel):

@@ -1,0 +1,143 @@
+"""Depots: the central depot (fed by packaging) and regional depots (fed by another depot).
+
+A depot holds kits of every type FEFO, ships what a dispensing point or a
+downstream depot asks for (only kits with at least *do_not_ship* days of shelf
+life left), and remembers who it could not serve in full: they are reviewed
+again as soon as new kits arrive.  A regional depot replenishes itself from
+its parent by trigger / resupply per kit type.  Kit types with a relabelling
+rule have their expiry extended at the depot shortly before they expire.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Protocol
+
+from sim.core.context import Context
+from sim.core.lots import Lot
+from sim.clinical.inventory import KitPlan, KitShelf, kit_of
+from sim.clinical.lanes import Lane, Shipment
+from sim.scenario.clinical import RegionalDepot, per_kit
+
+
+class Customer(Protocol):
+    name: str
+
+    def arrive(self, shipment: Shipment) -> None: ...
+    def review(self) -> None: ...
+
+
+class DepotNode:
+    """A depot; *parent*, *lane* and *spec* are given for a regional depot only."""
+
+    def __init__(self, ctx: Context, name: str, kits: list[KitPlan], country: str | None = None,
+                 parent: "DepotNode | None" = None, lane: Lane | None = None,
+                 spec: RegionalDepot | None = None) -> None:
+        self.ctx = ctx
+        self.name = name
+        self.country = country
+        self.parent = parent
+        self.lane = lane
+        self.spec = spec
+        self.kits = [k.name for k in kits]
+        self.shelf = KitShelf(ctx, f"depot.{name}", self.kits, "depot", [f"inventory.depot.{name}"])
+        self.expected = {k: 0.0 for k in self.kits}
+        self._short: dict[str, Customer] = {}
+        self._relabel = {k.name: k.relabel for k in kits if k.relabel is not None}
+        self._extended: dict[str, float] = {}
+        self._relabelled = ctx.counter("relabelled.kits")
+
+    # -- stock in ---------------------------------------------------------------
+    def stock_initial(self, plan: KitPlan, qty: float, shelf_life: float) -> None:
+        if qty > 0:
+            self.ctx.ledger.inflow(plan.material, "initial", qty)
+            self._shelve(Lot(self.ctx.new_id("KIT"), plan.material, qty, None, shelf_life, 0.0))
+
+    def receive(self, lot: Lot) -> None:
+        """A lot of kits from packaging."""
+        self._shelve(lot)
+        self._retry_short()
+
+    def arrive(self, shipment: Shipment) -> None:
+        """A replenishment shipment from the parent depot."""
+        for m, q in shipment.sent.items():
+            self.expected[kit_of(m)] -= q
+        for lot in shipment.lots:
+            self._shelve(lot)
+        self._retry_short()
+        self.review()
+
+    def _shelve(self, lot: Lot) -> None:
+        self.shelf.put(lot)
+        rule = self._relabel.get(kit_of(lot.material))
+        if rule is not None and self._may_extend(lot.id, rule):
+            self.ctx.at(lot.expiry - rule.lead, lambda: self._relabel_lot(lot, rule))
+
+    # -- stock out ----------------------------------------------------------------
+    def usable(self, kit: str, min_expiry: float) -> float:
+        return self.shelf.usable(kit, min_expiry)
+
+    def ship(self, to: Customer, wants: dict[str, float], do_not_ship: float, lane: Lane) -> dict[str, float]:
+        """Ship up to *wants* (kits per type) to *to* in one shipment, FEFO; returns what was sent."""
+        min_expiry = self.ctx.now + do_not_ship
+        lots: list[Lot] = []
+        sent: dict[str, float] = {}
+        short = False
+        for kit, qty in wants.items():
+            got = self.shelf.take(kit, qty, min_expiry) if kit in self.shelf.stocks else []
+            n = sum(l.qty for l in got)
+            lots += got
+            sent[kit] = n
+            short |= n < qty - 1e-9
+        if short:
+            self._short[to.name] = to
+        if lots:
+            lane.send(lots, to, ordered=self.ctx.now)
+            self.review()
+        return sent
+
+    def _retry_short(self) -> None:
+        if self._short:
+            waiting, self._short = self._short, {}
+            for customer in waiting.values():
+                customer.review()
+
+    # -- replenishment (regional depots) ---------------------------------------------
+    def review(self) -> None:
+        spec = self.spec
+        if spec is None or self.parent is None:
+            return
+        after = self.ctx.now + spec.do_not_ship
+        wants = {}
+        for kit in self.kits:
+            pos = self.usable(kit, after) + self.expected[kit]
+            if pos <= per_kit(spec.trigger, kit):
+                wants[kit] = per_kit(spec.level, kit) - pos
+        if wants:
+            for kit, n in self.parent.ship(self, wants, spec.do_not_ship, self.lane).items():
+                self.expected[kit] += n
+
+    # -- relabelling ------------------------------------------------------------------
+    def _extension(self, lot_id: str) -> float:
+        """Days of extension a lot (or the lot it was split from) already has."""
+        while lot_id:
+            if lot_id in self._extended:
+                return self._extended[lot_id]
+            lot_id = lot_id.rpartition(".")[0]
+        return 0.0
+
+    def _may_extend(self, lot_id: str, rule) -> bool:
+        cap = rule.max_extension if rule.max_extension is not None else rule.extension
+        return self._extension(lot_id) + rule.extension <= cap + 1e-9
+
+    def _relabel_lot(self, lot: Lot, rule) -> None:
+        stock = self.shelf.stocks[kit_of(lot.material)]
+        if lot.store is not stock or lot.qty <= 0 or lot.expiry <= self.ctx.now:
+            return
+        ext = self._extension(lot.id) + rule.extension
+        stock.remove(lot)
+        new = Lot(f"{lot.id}R", lot.material, lot.qty, lot.id, lot.expiry + rule.extension, self.ctx.now)
+        self._extended[new.id] = ext
+        self._relabelled.count(self.ctx.now, new.qty)
+        self._shelve(new)
+
+    def holdings(self) -> Iterable[tuple[str, str, float]]:
+        return self.shelf.holdings()

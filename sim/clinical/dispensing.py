@@ -1,0 +1,262 @@
+"""Dispensing points: where kits are held and patients dosed (a site, or a patient's home).
+
+At a dosing visit the point dispenses the arm's kits FEFO (only kits with at least
+*do_not_dispense* days left; blinded: no substitution between kit types).  Without them
+the patient waits up to the visit window for a shipment; after that the visit is *not
+dosed*, classified as **missed dispensing** when a usable kit existed upstream (at a
+depot or on its way to the point) and as **out of stock** otherwise.  The point's
+resupply policy runs on its inventory position after every event that changes it.
+Once closed to enrollment a point is only sent what its remaining patients still need,
+and when it closes its leftover kits are returned and destroyed.
+"""
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Iterable
+
+from sim.core.context import Context
+from sim.clinical.inventory import KitShelf, kit_of
+from sim.clinical.lanes import Lane, Shipment
+from sim.clinical.resupply import ResupplyPolicy, make_policy
+from sim.clinical.trial import Patient, TrialNode
+from sim.scenario.clinical import Resupply
+
+if TYPE_CHECKING:
+    from sim.clinical.depot import DepotNode
+    from sim.clinical.network import ClinicalNetwork
+    from sim.clinical.sites import SiteNode
+
+VISIT = "visit"
+
+
+class DispensingPoint:
+    """Kits at one place where patients are dosed, with its resupply policy."""
+
+    def __init__(self, ctx: Context, name: str, trial: TrialNode, depot: "DepotNode", lane: Lane | None,
+                 resupply: Resupply, network: "ClinicalNetwork", shelf: KitShelf) -> None:
+        self.ctx = ctx
+        self.name = name
+        self.trial = trial
+        self.depot = depot
+        self.lane = lane
+        self.resupply = resupply
+        self.policy: ResupplyPolicy = make_policy(resupply)
+        self.network = network
+        self.shelf = shelf
+        self.kits = list(shelf.stocks)
+        self.expected = {k: 0.0 for k in self.kits}  # shipped here, not yet arrived
+        self.owed = {k: 0.0 for k in self.kits}  # kits owed to patients waiting for a dose
+        self.remaining = {k: 0.0 for k in self.kits}  # kits the current patients' future visits need
+        self.patients: list[Patient] = []
+        self.waiting: list[list] = []  # [event, kits, patient]
+        self.active = False
+        self.closed = False
+        self._wake = math.inf
+        self._delivery = ctx.tally("order_to_delivery")
+        self._kit_wait = ctx.tally("patient_kit_wait")
+        self._dispensed = ctx.counter("dispensed.kits")
+        self._dosed = ctx.counter("visits.dosed")
+        self._on_time = ctx.counter("visits.dosed_on_time")
+        self._not_dosed = ctx.counter("visits.not_dosed")
+        self._patients_not_dosed = ctx.counter("patients.not_dosed")
+
+    # -- the site this point belongs to (itself, or the DTP site of a home) -----------
+    @property
+    def site(self) -> "SiteNode":  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def closed_to_enrollment(self) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    # -- supply ------------------------------------------------------------------------
+    def _usable_after(self) -> float:
+        return self.ctx.env._now + self.resupply.do_not_dispense
+
+    def position(self, kit: str) -> float:
+        """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed.
+
+        Called at every review (after every visit): straight to the kit stock, as *kit* is one of ours."""
+        after = self._usable_after() + self.policy.expiry_lookahead
+        return self.shelf.stocks[kit].available(after) + self.expected[kit] - self.owed[kit]
+
+    def forecast(self, kit: str, until: float) -> float:
+        """Kits of *kit* the enrolled patients' visits due up to *until* need (not yet attempted)."""
+        total = 0.0
+        for p in self.patients:
+            n = p.arm.kits.get(kit, 0)
+            if n:
+                total += n * max(0, bisect_right(p.due, until) - p.next)
+        return total
+
+    def next_forecast_change(self, window: float) -> float:
+        """Earliest time a planned visit enters the window of *window* days ahead."""
+        edge = self.ctx.now + window
+        t = math.inf
+        for p in self.patients:
+            j = max(bisect_right(p.due, edge), p.next)
+            if j < len(p.due):
+                t = min(t, p.due[j] - window)
+        return t
+
+    def ship_initial(self) -> None:
+        wants = {}
+        for kit in self.kits:
+            n = self.policy.initial(kit)
+            if n:
+                wants[kit] = n
+        self._order(wants)
+
+    def review(self) -> None:
+        """Apply the resupply policy to every kit type and ship what it asks for."""
+        if not self.active or self.closed or self.lane is None:
+            return
+        now = self.ctx.now
+        capped = self.closed_to_enrollment
+        wants = {}
+        for kit in self.kits:
+            pos = self.position(kit)
+            q = self.policy.quantity(self, kit, pos, now)
+            if capped:
+                q = min(q, self.remaining[kit] - pos)
+            if q > 1e-9:
+                wants[kit] = math.ceil(q - 1e-9)
+        self._order(wants)
+        t = self.policy.next_review(self, now)
+        if t < self._wake:
+            self._wake = t
+            self.ctx.at(t, lambda: self._wakeup(t))
+
+    def _wakeup(self, t: float) -> None:
+        if self._wake == t:
+            self._wake = math.inf
+            self.review()
+
+    def _order(self, wants: dict[str, float]) -> None:
+        if wants:
+            # Never ship a kit that would not count in the position on arrival.
+            r = self.resupply
+            dns = max(r.do_not_ship, r.do_not_dispense + self.policy.expiry_lookahead)
+            for kit, n in self.depot.ship(self, wants, dns, self.lane).items():
+                self.expected[kit] += n
+
+    def arrive(self, shipment: Shipment) -> None:
+        now = self.ctx.now
+        for m, q in shipment.sent.items():
+            self.expected[kit_of(m)] -= q
+        if self.closed:
+            self.shelf.destroy(shipment.lots)
+            return
+        horizon = self.ctx.horizon
+        for lot in shipment.lots:
+            self.shelf.put(lot)
+            unusable = lot.expiry - self.resupply.do_not_dispense - self.policy.expiry_lookahead
+            if now < unusable < horizon:  # the position drops then without any event here
+                self.ctx.at(unusable, self.review)
+        self._delivery.observe(now - shipment.ordered, now)
+        self._serve_waiting()
+        self.review()
+
+    # -- dosing ------------------------------------------------------------------------
+    def _has(self, kits: dict[str, int], reserve: bool) -> bool:
+        after, stocks, owed = self._usable_after(), self.shelf.stocks, self.owed
+        for k, n in kits.items():  # a patient's kits are among the point's kit types
+            if n and stocks[k].available(after) - (owed[k] if reserve else 0) < n - 1e-9:
+                return False
+        return True
+
+    def _dispense(self, kits: dict[str, int]) -> None:
+        after, ledger, now, stocks = self._usable_after(), self.ctx.ledger, self.ctx.env._now, self.shelf.stocks
+        for k, n in kits.items():
+            if n:
+                for lot in stocks[k].take(n, after):
+                    ledger.outflow(lot.material, "dispensed", lot.qty)
+                self._dispensed.count(now, n)
+
+    def _serve_waiting(self) -> None:
+        for entry in list(self.waiting):
+            ev, kits, _p = entry
+            if self._has(kits, reserve=False):
+                self._dispense(kits)
+                for k, n in kits.items():
+                    self.owed[k] -= n
+                self.waiting.remove(entry)
+                ev.succeed()
+
+    def visit(self, p: Patient, due: float, window: float):
+        """SimPy sub-process: dose patient *p* at its visit due now, waiting up to *window* days."""
+        ctx, env = self.ctx, self.ctx.env
+        kits = p.arm.kits
+        ctx.ledger.inflow(VISIT, "due", 1)
+        for k, n in kits.items():
+            self.remaining[k] -= n
+        if self._has(kits, reserve=True):
+            self._dispense(kits)
+            self._dosed_at(due, True)
+        else:
+            self.site.stockouts += 1
+            if window > 0:
+                ev = env.event()
+                entry = [ev, kits, p]
+                self.waiting.append(entry)
+                for k, n in kits.items():
+                    self.owed[k] += n
+                self.review()
+                yield ev | env.timeout(window)
+                if ev.triggered:
+                    self._dosed_at(due, env.now == due)
+                else:
+                    self.waiting.remove(entry)
+                    for k, n in kits.items():
+                        self.owed[k] -= n
+                    self._missed(p, kits)
+            else:
+                self._missed(p, kits)
+        self.review()
+
+    def _dosed_at(self, due: float, on_time: bool) -> None:
+        now = self.ctx.now
+        self.ctx.ledger.outflow(VISIT, "dosed", 1)
+        self._dosed.count(now)
+        if on_time:
+            self._on_time.count(now)
+        self._kit_wait.observe(now - due, now)
+
+    def _missed(self, p: Patient, kits: dict[str, int]) -> None:
+        now = self.ctx.now
+        after = self._usable_after()
+        upstream = all(self.network.usable_upstream(k, after) + self.expected[k] > 0
+                       for k, n in kits.items() if n and self.shelf.usable(k, after) < n)
+        kind = "missed_dispensing" if upstream else "out_of_stock"
+        self.ctx.ledger.outflow(VISIT, "not_dosed", 1)
+        self._not_dosed.count(now)
+        self.ctx.counter(f"visits.{kind}").count(now)
+        self.trial.visits_not_dosed += 1
+        if p.missed == 0:
+            self._patients_not_dosed.count(now)
+            self.trial.patients_not_dosed += 1
+        p.missed += 1
+
+    # -- patients on the books -------------------------------------------------------------
+    def admit(self, p: Patient) -> None:
+        p.point = self
+        self.patients.append(p)
+        for k, n in p.arm.kits.items():
+            self.remaining[k] += n * len(p.due)
+        self.review()
+
+    def discharge(self, p: Patient) -> None:
+        self.patients.remove(p)
+        for k, n in p.arm.kits.items():
+            self.remaining[k] -= n * (len(p.due) - p.next)
+
+    def close(self) -> None:
+        """No patients left to dose: return and destroy the kits on the shelf, stop resupply."""
+        if not self.closed:
+            self.closed = True
+            self.shelf.destroy()
+
+    def holdings(self) -> Iterable[tuple[str, str, float]]:
+        yield from self.shelf.holdings()
+        yield VISIT, "waiting_for_kit", len(self.waiting)

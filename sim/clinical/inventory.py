@@ -1,0 +1,152 @@
+"""Kit inventory: kit types as materials, FEFO kit stocks that expire, and shelves of them.
+
+Every kit type is its own material in the conservation ledger (``kit:<name>``),
+so kits of a blinded arm can never silently stand in for another arm's kits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from sim.core.context import Context
+from sim.core.lots import Lot, LotStore
+from sim.scenario.clinical import LEGACY_KIT, KitType, Relabel
+
+KIT_PREFIX = "kit:"
+
+
+def kit_material(kit: str) -> str:
+    """Ledger material of kit type *kit*."""
+    return KIT_PREFIX + kit
+
+
+def kit_of(material: str) -> str:
+    return material[len(KIT_PREFIX):]
+
+
+@dataclass(frozen=True)
+class KitPlan:
+    """A kit type with every default resolved (units, shelf life, initial stock)."""
+
+    name: str
+    product: str | None  # None: packed from any product
+    units_per_kit: int
+    shelf_life: float
+    pack_share: float = 1.0
+    cold_chain: bool = False
+    initial_stock: int = 0
+    initial_shelf_life: float = 365.0
+    relabel: Relabel | None = None
+
+    @property
+    def material(self) -> str:
+        return kit_material(self.name)
+
+
+def resolve_kit_types(kit_types: list[KitType], packaging, depot) -> list[KitPlan]:
+    """Kit plans from the scenario; with no kit types, the one legacy kit packed from any product."""
+    if not kit_types:
+        return [KitPlan(LEGACY_KIT, None, packaging.units_per_kit, packaging.shelf_life,
+                        initial_stock=depot.initial_kits, initial_shelf_life=depot.initial_shelf_life)]
+    return [KitPlan(k.name, k.product,
+                    k.units_per_kit or packaging.units_per_kit,
+                    k.shelf_life or packaging.shelf_life,
+                    k.pack_share, k.cold_chain,
+                    depot.initial_kits if k.initial_stock is None else k.initial_stock,
+                    k.initial_shelf_life or depot.initial_shelf_life,
+                    k.relabel)
+            for k in kit_types]
+
+
+class KitStock(LotStore):
+    """Kits of one type at one place.
+
+    Each lot put here is armed once to expire at its expiry date; if it is still
+    in a kit stock then, it is removed and booked as expired where it lies.
+    """
+
+    def __init__(self, ctx: Context, name: str, material: str, expired_as: str,
+                 watchers: list[Callable[[float, float], None]] | None = None) -> None:
+        super().__init__(ctx.env, name, material, watchers=watchers)
+        self.ctx = ctx
+        self._expired = ctx.counter(f"expired.{expired_as}")
+
+    def put(self, lot: Lot) -> None:
+        super().put(lot)
+        if lot.expiry < self.ctx.horizon:
+            self.ctx.at(lot.expiry, lambda: _expire_where_it_lies(lot))
+
+    def expire(self, lot: Lot) -> None:
+        qty = self.remove(lot)
+        self.ctx.ledger.outflow(self.material, "expired", qty)
+        self._expired.count(self.ctx.now, qty)
+
+    usable = LotStore.available
+
+
+def _expire_where_it_lies(lot: Lot) -> None:
+    # A lot can be armed more than once (moved whole between stores); only the
+    # store holding it at expiry books it, and only once.
+    store = lot.store
+    if isinstance(store, KitStock) and lot.qty > 0:
+        store.expire(lot)
+
+
+class KitShelf:
+    """Kits of several types at one place.
+
+    *levels* name time-weighted levels (``inventory.site.X``, ``inventory.sites_total``)
+    that follow the total number of kits on the shelf.
+    """
+
+    def __init__(self, ctx: Context, place: str, kits: Iterable[str], expired_as: str,
+                 levels: Iterable[str] = ()) -> None:
+        self.ctx = ctx
+        self.place = place
+        levels = [ctx.level(n) for n in levels]
+        self.stocks: dict[str, KitStock] = {
+            k: KitStock(ctx, f"{place}.{k}", kit_material(k), expired_as,
+                        watchers=[delta_tracker(lv) for lv in levels])
+            for k in kits}
+        self._destroyed = ctx.counter("destroyed.kits")
+
+    def put(self, lot: Lot) -> None:
+        self.stocks[kit_of(lot.material)].put(lot)
+
+    def usable(self, kit: str, min_expiry: float) -> float:
+        stock = self.stocks.get(kit)
+        return stock.usable(min_expiry) if stock is not None else 0.0
+
+    def take(self, kit: str, qty: float, min_expiry: float) -> list[Lot]:
+        return self.stocks[kit].take(qty, min_expiry=min_expiry)
+
+    def destroy(self, lots: list[Lot] | None = None) -> float:
+        """Book *lots* (arrived but not shelved), or all kits on the shelf, as returned and destroyed."""
+        if lots is None:
+            lots = []
+            for stock in self.stocks.values():
+                for lot in list(stock.lots):
+                    stock.remove(lot)
+                    lots.append(lot)
+        n = 0.0
+        for lot in lots:
+            self.ctx.ledger.outflow(lot.material, "destroyed", lot.qty)
+            n += lot.qty
+        if n:
+            self._destroyed.count(self.ctx.now, n)
+        return n
+
+    def holdings(self) -> Iterable[tuple[str, str, float]]:
+        for stock in self.stocks.values():
+            yield from stock.holdings()
+
+
+def delta_tracker(level) -> Callable[[float, float], None]:
+    """A store watcher that moves an aggregate level by the store's change."""
+    last = [0.0]
+
+    def watch(t: float, qty: float) -> None:
+        level.set(t, level.value + (qty - last[0]))  # Level.add, one call fewer on a hot path
+        last[0] = qty
+
+    return watch

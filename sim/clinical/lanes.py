@@ -1,0 +1,130 @@
+"""Shipping lanes: dispatch calendar, transit, customs, cold-chain excursions and cost.
+
+A shipment waits for the lane's next dispatch day, travels for a random
+transit time, waits for import release if it crosses a border, and then
+either arrives or — with the lane's excursion probability — has a
+temperature excursion: its cold-chain kits are lost (ledger outflow ``lost``)
+and only its ambient kits arrive.  Every state a kit can be in on the way is
+reported by :meth:`Lane.holdings`.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Callable, Iterable, Protocol
+
+from sim.core.context import Context
+from sim.core.distributions import Deterministic, _Spec
+from sim.core.lots import Lot
+from sim.scenario.clinical import LaneSpec
+
+
+class Shipment:
+    """Kit lots travelling together; ``sent`` is what left, ``lots`` what is still on board."""
+
+    __slots__ = ("lots", "sent", "ordered", "lost")
+
+    def __init__(self, lots: list[Lot], ordered: float) -> None:
+        self.lots = lots
+        self.ordered = ordered
+        self.lost: list[Lot] = []
+        self.sent: dict[str, float] = defaultdict(float)
+        for lot in lots:
+            self.sent[lot.material] += lot.qty
+
+    @property
+    def qty(self) -> float:
+        return sum(self.sent.values())
+
+
+class Receiver(Protocol):
+    def arrive(self, shipment: Shipment) -> None: ...
+
+
+def next_dispatch(now: float, days: list[int] | None) -> float:
+    """Earliest time >= *now* on one of *days* (weekday numbers, day 0 a Monday)."""
+    if not days:
+        return now
+    today = math.floor(now)
+    for d in range(8):
+        if (today + d) % 7 in days:
+            return now if d == 0 else float(today + d)
+    raise AssertionError("unreachable: days is a non-empty subset of 0..6")
+
+
+class Lane:
+    """A lane from one node to one or more receivers; each shipment draws its own times."""
+
+    def __init__(self, ctx: Context, name: str, spec: LaneSpec, customs: _Spec | None = None,
+                 cold_chain: Callable[[str], bool] = lambda _m: False, to_depot: bool = False) -> None:
+        self.ctx = ctx
+        self.name = name
+        self.spec = spec
+        self._transit = ctx.sampler(f"lane.{name}.transit_time", spec.transit_time)
+        no_customs = customs is None or (isinstance(customs, Deterministic) and customs.value == 0)
+        self._customs = None if no_customs else ctx.sampler(f"lane.{name}.customs", customs)
+        self._excursion = ctx.coin(f"lane.{name}.excursion", spec.excursion_prob)
+        self._cold = cold_chain
+        self.to_depot = to_depot
+        self.held: dict[tuple[str, str], float] = defaultdict(float)  # (material, state) -> kits
+        kind = "kits_to_depots" if to_depot else "kits"
+        self._shipped = ctx.counter(f"shipped.{kind}")
+        self._shipments = ctx.counter("shipments")
+        self._cost = ctx.counter("cost.shipping")
+        self._lost = ctx.counter("lost.kits")
+        self._excursions = ctx.counter("excursions")
+
+    @property
+    def in_transit(self) -> float:
+        return sum(self.held.values())
+
+    def send(self, lots: list[Lot], to: Receiver, ordered: float) -> float:
+        """Hand *lots* to the lane now; ``to.arrive(shipment)`` is called on arrival. Returns the quantity."""
+        shipment = Shipment(lots, ordered)
+        qty = shipment.qty
+        if qty <= 0:
+            return 0.0
+        self.ctx.env.process(self._carry(shipment, qty, to))
+        return qty
+
+    def _move(self, shipment: Shipment, old: str | None, new: str | None) -> None:
+        for m, q in shipment.sent.items():
+            if old:
+                self.held[m, old] -= q
+            if new:
+                self.held[m, new] += q
+
+    def _carry(self, shipment: Shipment, qty: float, to: Receiver):
+        ctx, env, spec = self.ctx, self.ctx.env, self.spec
+        state = "awaiting_dispatch"
+        self._move(shipment, None, state)
+        leave = next_dispatch(env.now, spec.dispatch_days)
+        if leave > env.now:
+            yield env.timeout(leave - env.now)
+        self._move(shipment, state, "in_transit")
+        state = "in_transit"
+        self._shipped.count(env.now, qty)
+        self._shipments.count(env.now)
+        self._cost.count(env.now, spec.cost_per_shipment + spec.cost_per_kit * qty)
+        yield env.timeout(self._transit())
+        if self._customs is not None:
+            self._move(shipment, state, "in_customs")
+            state = "in_customs"
+            yield env.timeout(self._customs())
+        self._move(shipment, state, None)
+        if self._excursion():
+            self._excursions.count(env.now)
+            kept = []
+            for lot in shipment.lots:
+                if self._cold(lot.material):
+                    ctx.ledger.outflow(lot.material, "lost", lot.qty)
+                    self._lost.count(env.now, lot.qty)
+                    shipment.lost.append(lot)
+                else:
+                    kept.append(lot)
+            shipment.lots = kept
+        to.arrive(shipment)
+
+    def holdings(self) -> Iterable[tuple[str, str, float]]:
+        for (m, state), q in self.held.items():
+            yield m, state, q

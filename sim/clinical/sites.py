@@ -1,0 +1,198 @@
+"""Clinical sites: activation, screening, randomisation and each patient's course of visits.
+
+A site opens after its start-up time and recruits (:mod:`sim.clinical.recruitment`); each
+randomised patient is treated on the trial's visit schedule at a dispensing point — the site
+itself, or, for a direct-to-patient site, a :class:`HomeNode` supplied straight from a depot.
+A patient completes after the last visit or drops out at an exponential time.  A site closed
+to enrollment (trial full or site cap reached) with no patient left returns and destroys its kits.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Iterable
+
+from sim.core.context import Context
+from sim.core.distributions import Exponential
+from sim.clinical.dispensing import DispensingPoint
+from sim.clinical.recruitment import recruit
+from sim.clinical.inventory import KitShelf
+from sim.clinical.trial import PATIENT, Arm, Patient, TrialNode
+
+if TYPE_CHECKING:
+    from sim.clinical.network import ClinicalNetwork, SiteGroupPlan
+
+
+class SiteNode(DispensingPoint):
+    """A site: activation, recruitment, screening and the visits of its patients.
+
+    A direct-to-patient site holds no kits itself: each randomised patient gets a
+    :class:`HomeNode` supplied from the depot over the country's home lane.
+    """
+
+    def __init__(self, ctx: Context, name: str, trial: TrialNode, group: "SiteGroupPlan",
+                 network: "ClinicalNetwork") -> None:
+        self.group = group
+        self.dtp = group.direct_to_patient
+        kits = [] if self.dtp else trial.kits
+        shelf = KitShelf(ctx, f"site.{name}", kits, "sites", [f"inventory.site.{name}", "inventory.sites_total"])
+        super().__init__(ctx, name, trial, group.depot, None if self.dtp else group.lane,
+                         trial.spec.resupply, network, shelf)
+        self.screening = 0
+        self.randomised = 0
+        self.stockouts = 0
+        self.first_patient_in = self.last_patient_in = math.nan
+        self.activated_at = math.nan
+        self.homes: list[HomeNode] = []
+        self._activation = ctx.sampler(f"site.{name}.activation", group.startup)
+        self.rate = ctx.sampler(f"site.{name}.recruitment_rate", group.rate)() if group.rate is not None else 0.0
+        spec = trial.spec
+        self._screen_time = ctx.sampler(f"site.{name}.screening_time", spec.screening_time)
+        self._screen_fail = ctx.coin(f"site.{name}.screen_failure", spec.screen_failure)
+        self._duration = (ctx.sampler(f"site.{name}.treatment_duration", spec.treatment_duration)
+                          if spec.treatment_duration is not None else None)
+        h = spec.dropout_hazard
+        self._dropout = ctx.sampler(f"site.{name}.dropout", Exponential(dist="exponential", mean=1.0 / h)) \
+            if h > 0 else None
+        self.randomiser = trial.randomiser(f"site.{name}.randomisation")
+        self._visits = trial.visit_plan()
+        trial.sites.append(self)
+        ctx.env.process(recruit(ctx, self))
+
+    @property
+    def site(self) -> "SiteNode":
+        return self
+
+    @property
+    def capped(self) -> bool:
+        return self.group.cap is not None and self.randomised >= self.group.cap
+
+    def would_exceed_cap(self) -> bool:
+        return self.group.cap is not None and self.randomised + self.screening >= self.group.cap
+
+    @property
+    def closed_to_enrollment(self) -> bool:
+        return self.trial.closed or self.capped
+
+    def activation_delay(self) -> float:
+        return self._activation()
+
+    def activate(self) -> None:
+        self.active = True
+        self.activated_at = self.ctx.now
+        if self._maybe_close():
+            return
+        self.ship_initial()
+        self.review()
+
+    def enrollment_closed(self) -> None:
+        """The trial reached its target: close if idle, otherwise ship only what is still needed."""
+        if not self._maybe_close():
+            self.review()
+
+    def _maybe_close(self) -> bool:
+        if self.active and self.closed_to_enrollment and not self.patients and not self.screening:
+            self.close()
+            return True
+        return False
+
+    # -- patients ------------------------------------------------------------------------
+    def screen(self):
+        """SimPy process: screen one patient, then randomise and treat, or record a screen failure."""
+        ctx, env, trial = self.ctx, self.ctx.env, self.trial
+        self.screening += 1
+        trial.screen()
+        yield env.timeout(self._screen_time())
+        self.screening -= 1
+        if self._screen_fail():
+            trial.screen_fail()
+            self._maybe_close()
+            return
+        self.randomised += 1
+        now = env.now
+        if self.randomised == 1:
+            self.first_patient_in = now
+        self.last_patient_in = now
+        arm = trial.randomise(self)
+        p = self._new_patient(arm)
+        point: DispensingPoint = self
+        if self.dtp:
+            point = HomeNode(ctx, self, p, self.network)
+            self.homes.append(point)
+            self.patients.append(p)
+            point.ship_initial()
+        point.admit(p)
+        env.process(self._treat(p, point))
+
+    def _new_patient(self, arm: Arm) -> Patient:
+        now, spec = self.ctx.now, self.trial.spec
+        end = now + self._duration() if self._duration is not None else math.inf
+        last = min(end, self.ctx.horizon + 1.0)
+        due, windows = [], []
+        for day, w in self._visits:
+            if now + day >= end:
+                break
+            due.append(now + day)
+            windows.append(w)
+        if spec.repeat_every is not None and due and len(due) == len(self._visits):
+            t, w = due[-1] + spec.repeat_every, windows[-1]
+            while t < last:
+                due.append(t)
+                windows.append(w)
+                t += spec.repeat_every
+        drop_at = now + self._dropout() if self._dropout is not None else math.inf
+        return Patient(self.ctx.new_id("PAT"), arm, due, windows, drop_at)
+
+    def _treat(self, p: Patient, point: DispensingPoint):
+        env = self.ctx.env
+        dropped = False
+        for i, due in enumerate(p.due):
+            if p.drop_at <= due:
+                yield env.timeout(max(0.0, p.drop_at - env.now))
+                dropped = True
+                break
+            yield env.timeout(max(0.0, due - env.now))  # a late dose does not move the schedule
+            p.next = i + 1
+            yield from point.visit(p, due, p.windows[i])
+        point.discharge(p)
+        if point is not self:
+            self.patients.remove(p)
+            point.close()
+        self.trial.finish(dropped)
+        self._maybe_close()
+
+    def metrics(self) -> dict[str, float]:
+        n = self.name
+        return {f"site.{n}.randomised": self.randomised, f"site.{n}.first_patient_in": self.first_patient_in,
+                f"site.{n}.last_patient_in": self.last_patient_in, f"site.{n}.stockouts": self.stockouts,
+                f"site.{n}.activated": self.activated_at}
+
+    def holdings(self) -> Iterable[tuple[str, str, float]]:
+        yield from super().holdings()
+        yield PATIENT, "screening", self.screening
+        yield PATIENT, "active", len(self.patients)
+        for h in self.homes:
+            yield from h.holdings()
+
+
+class HomeNode(DispensingPoint):
+    """A patient's home in a decentralised trial: kits shipped direct from the depot."""
+
+    def __init__(self, ctx: Context, site: SiteNode, patient: Patient, network: "ClinicalNetwork") -> None:
+        group = site.group
+        shelf = KitShelf(ctx, f"home.{patient.id}", site.trial.kits, "homes", ["inventory.homes_total"])
+        super().__init__(ctx, f"{site.name}/{patient.id}", site.trial, group.depot, group.home_lane,
+                         site.trial.spec.home_resupply, network, shelf)
+        self._site = site
+        self.active = True
+
+    @property
+    def site(self) -> SiteNode:
+        return self._site
+
+    @property
+    def closed_to_enrollment(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        super().close()
+        self._site.homes.remove(self)

@@ -1,0 +1,218 @@
+"""The results folder: tidy CSV tables and metadata, each file written atomically.
+
+Layout (one folder per run)::
+
+    scenario.yaml     the resolved scenario, defaults filled in
+    metadata.json     tool and package versions, seed, replications, timing
+    metrics.csv       tidy: rep, metric, value  (one row per replication x metric)
+    summary.csv       metric, n, mean, sd, ci_low, ci_high, half_width (95 % Student t)
+    series.csv        tidy: rep, series, period_start, value (per-period throughput and levels)
+    delays.csv        tidy: rep, delay, value (bounded sample of each delay, for distributions)
+    accounting.csv    rep, material, entry, quantity (the conservation balance of each replication)
+    timeline.csv      rep, line, cdmo, start, end, kind, label: what each line did when, for the
+                      first stored replication only (the data of the Gantt chart)
+    figures/          PNG and SVG figures
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from sim.supply.lines.base import TimelineRow
+from sim.core.stats import Summary
+
+
+class ResultsFolderError(ValueError):
+    """A folder without the tables figures are drawn from (not a results folder, or an unfinished run)."""
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write *data* to *path* so that readers see the old file or the new one, never half."""
+    with _AtomicFile(path, binary=True) as fh:
+        fh.write(data)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write *text* to *path* so that readers see the old file or the new one, never half."""
+    with _AtomicFile(path) as fh:
+        fh.write(text)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()
+"""Permissions of the files written: what ``open()`` would give (mkstemp's own are owner-only)."""
+
+
+class _AtomicFile:
+    """A temporary file beside *path*, fsynced and renamed over it on success,
+    removed on failure: a crash never leaves a half-written file behind."""
+
+    def __init__(self, path: str | Path, binary: bool = False) -> None:
+        self.path = Path(path)
+        self.binary = binary
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        os.fchmod(fd, _MODE)
+        self.fh = (os.fdopen(fd, "wb") if self.binary
+                   else os.fdopen(fd, "w", encoding="utf-8", newline=""))
+        return self.fh
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.fh.flush()
+                os.fsync(self.fh.fileno())
+            self.fh.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        finally:
+            Path(self.tmp).unlink(missing_ok=True)  # already renamed on success
+
+
+class CsvTable:
+    """A CSV file written row by row (memory flat in its length) and atomically:
+    ``with CsvTable(path, header) as t: t.row([...])``."""
+
+    def __init__(self, path: str | Path, header: Sequence[str]) -> None:
+        self._file = _AtomicFile(path)
+        self.header = header
+
+    def __enter__(self) -> "CsvTable":
+        self._writer = csv.writer(self._file.__enter__(), lineterminator="\n")
+        self._writer.writerow(self.header)
+        return self
+
+    def row(self, values: Sequence) -> None:
+        self._writer.writerow([_fmt(v) for v in values])
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._file.__exit__(exc_type, exc, tb)
+
+
+def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:
+    with CsvTable(path, header) as table:
+        for row in rows:
+            table.row(row)
+
+
+def _fmt(v):
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))  # round-trips exactly
+    return v
+
+
+def read_csv(path: str | Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_json(path: str | Path, obj) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+SUMMARY_HEADER = ["metric", "n", "mean", "sd", "ci_low", "ci_high", "half_width"]
+TIMELINE_HEADER = ["rep", *TimelineRow._fields]
+
+
+def summary_rows(summaries: Iterable[Summary]):
+    for s in summaries:
+        yield [s.metric, s.n, s.mean, s.sd, s.ci_low, s.ci_high, s.half_width]
+
+
+def summarize_metrics(rows: Sequence[dict[str, float]]) -> list[Summary]:
+    """Across-replication summaries of every metric in *rows* (one dict per replication);
+    a metric a replication lacks counts as missing (NaN), not as zero."""
+    from sim.core.stats import summarize
+    names = sorted({k for r in rows for k in r})
+    return [summarize(n, [r.get(n, np.nan) for r in rows]) for n in names]
+
+
+def write_replication_tables(out: str | Path, period: float, results: Iterable,
+                             on_result=None) -> list[Summary]:
+    """Write metrics, series, delays, accounting, timeline and summary tables of one
+    scenario from its replications (a ``ReplicationResult`` iterable, consumed once, in
+    order), streaming so that memory does not grow with the number of rows.
+
+    Tables of per-period series and delay samples are written only when the
+    replications carry them; the timeline only of the first replication (one is
+    what a Gantt chart shows), and only if it has one.  *on_result* sees each
+    replication as it passes.  Returns the summaries written to ``summary.csv``.
+    """
+    out = Path(out)
+    rows: list[dict[str, float]] = []
+    detail = timeline_kept = False
+    with CsvTable(out / "metrics.csv", ["rep", "metric", "value"]) as metrics, \
+            CsvTable(out / "series.csv", ["rep", "series", "period_start", "value"]) as series, \
+            CsvTable(out / "delays.csv", ["rep", "delay", "value"]) as delays, \
+            CsvTable(out / "accounting.csv", ["rep", "material", "entry", "quantity"]) as accounting, \
+            CsvTable(out / "timeline.csv", TIMELINE_HEADER) as timeline:
+        for r in results:
+            if not rows:
+                timeline_kept = _write_timeline(timeline, r)
+            rows.append(r.metrics)
+            for k, v in sorted(r.metrics.items()):
+                metrics.row([r.rep, k, v])
+            detail = _write_details(series, delays, r, period) or detail
+            for m, entries in sorted(r.accounting.items()):
+                for k, v in sorted(entries.items()):
+                    accounting.row([r.rep, m, k, v])
+            if on_result is not None:
+                on_result(r)
+    if not detail:  # a batch that kept scalar metrics only: no empty tables to mislead
+        (out / "series.csv").unlink(missing_ok=True)
+        (out / "delays.csv").unlink(missing_ok=True)
+    if not timeline_kept:
+        (out / "timeline.csv").unlink(missing_ok=True)
+    summaries = summarize_metrics(rows)
+    write_csv(out / "summary.csv", SUMMARY_HEADER, summary_rows(summaries))
+    return summaries
+
+
+def _write_details(series: CsvTable, delays: CsvTable, r, period: float) -> bool:
+    """Rows of one replication's per-period series and delay samples; False if it kept none."""
+    for name, arr in sorted(r.series.items()):
+        for i, v in enumerate(arr):
+            series.row([r.rep, name, i * period, float(v)])
+    for name, vals in sorted(r.samples.items()):
+        for v in vals:
+            delays.row([r.rep, name, v])
+    return bool(r.series or r.samples)
+
+
+def _write_timeline(table: CsvTable, r) -> bool:
+    """Rows of one replication's line timeline; False if it has none (details not kept, or a
+    record stored before timelines existed)."""
+    for row in r.timeline:
+        table.row([r.rep, *row])
+    return bool(r.timeline)
+
+
+HEADLINE = ("service_level", "dosed_fraction", "total.visits.not_dosed", "total.packaged.kits",
+            "total.dispensed.kits", "total.expired.", "trial.", "delay.", "utilisation.", "inventory.depot.")
+
+
+def headline_metrics(names: Iterable[str]) -> list[str]:
+    """The metrics worth showing first, in a fixed order: service, volumes, expiry,
+    trial milestones, mean delays, utilisation, depot stock (all are in the tables)."""
+    names = sorted(set(names))
+    chosen: list[str] = []
+    for key in HEADLINE:
+        for n in names:
+            if (n == key or (key.endswith(".") and n.startswith(key))) and n not in chosen:
+                if n.startswith("delay.") and not n.endswith(".mean"):
+                    continue
+                chosen.append(n)
+    return chosen

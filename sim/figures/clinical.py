@@ -1,0 +1,127 @@
+"""Clinical-supply figures from a results folder: enrollment with a prediction band, kits at
+the depots and at a few sites, and visits not dosed over time split by cause.
+
+Built from the stored tables only (``series.csv``, ``metrics.csv``), like :mod:`sim.figures.results`,
+whose :func:`~sim.figures.make_figures` draws it for every run with trials; on its own (e.g. to
+put a copy in the docs)::
+
+    python -m sim.figures.clinical RESULTS_DIR [--out docs/NAME.png]
+"""
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sim.figures.results import STYLE, _band, _save, load_series, save_figure, scenario_name  # noqa: E402
+from sim.experiments.tables import read_csv  # noqa: E402
+
+
+def has_clinical_series(series: dict[str, np.ndarray]) -> bool:
+    """Whether a run's series can feed this figure: it needs patients enrolled over time."""
+    return any(n.startswith("enrolled.") for n in series)
+
+
+def _metrics(results_dir: Path) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = defaultdict(list)
+    for r in read_csv(results_dir / "metrics.csv"):
+        out[r["metric"]].append(float(r["value"]))
+    return out
+
+
+def _busiest_sites(metrics: dict[str, list[float]], series, n: int = 3) -> list[str]:
+    """The *n* sites that randomised most patients among those that hold kits (not direct to patient)."""
+    sites = {k[5:-len(".randomised")]: np.nanmean(v) for k, v in metrics.items()
+             if k.startswith("site.") and k.endswith(".randomised")}
+    stocked = [s for s in sites if np.nansum(series.get(f"inventory.site.{s}", 0.0)) > 0]
+    return sorted(stocked, key=lambda s: -sites[s])[:n]
+
+
+def enrollment_panel(ax, series, t, metrics) -> None:
+    """Cumulative randomised patients per trial: median and 5-95 % prediction band across replications."""
+    for name in sorted(n for n in series if n.startswith("enrolled.")):
+        cum = np.cumsum(np.nan_to_num(series[name]), axis=1)
+        lo, med, hi = np.percentile(cum, [5, 50, 95], axis=0)
+        line, = ax.plot(t, med, lw=1.5, label=name.removeprefix("enrolled."))
+        ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
+        lpi = metrics.get(f"trial.{name.removeprefix('enrolled.')}.last_patient_in", [])
+        lpi = [x for x in lpi if np.isfinite(x)]
+        if lpi:
+            ax.axvline(np.median(lpi), color=line.get_color(), ls=":", lw=1)
+    ax.set_title("Patients randomised (median, 5-95 % band; dotted: median LPI)")
+    ax.set_ylabel("patients")
+    ax.legend(frameon=False)
+
+
+def inventory_panels(ax_depot, ax_sites, series, t, metrics) -> None:
+    for n in sorted(n for n in series if n.startswith("inventory.depot.")):
+        _band(ax_depot, t, series[n], n.removeprefix("inventory.depot."))
+    ax_depot.set_title("Kits at depots (mean, 5-95 % band)")
+    ax_depot.set_ylabel("kits (period average)")
+    ax_depot.legend(frameon=False)
+    for s in _busiest_sites(metrics, series):
+        _band(ax_sites, t, series[f"inventory.site.{s}"], s)
+    if "inventory.homes_total" in series:
+        _band(ax_sites, t, series["inventory.homes_total"], "all patients' homes")
+    ax_sites.set_title("Kits at the three busiest sites (mean, 5-95 % band)")
+    ax_sites.set_ylabel("kits (period average)")
+    ax_sites.legend(frameon=False)
+
+
+def not_dosed_panel(ax, series, t, metrics, period: float) -> None:
+    for kind, label in (("missed_dispensing", "missed dispensing (kit upstream)"),
+                        ("out_of_stock", "out of stock (none usable anywhere)")):
+        name = f"visits.{kind}"
+        if name not in series:
+            continue
+        risk = metrics.get(f"risk.{kind}", [])
+        share = f", {100 * np.mean(risk):.0f} % of runs" if risk else ""
+        _band(ax, t, series[name], f"{label}{share}")
+    ax.set_title("Visits not dosed (mean, 5-95 % band)")
+    ax.set_ylabel(f"visits per {period:g} days")
+    ax.legend(frameon=False)
+
+
+def clinical_figure(results_dir: str | Path, out: str | Path | None = None,
+                    loaded: tuple[dict[str, np.ndarray], np.ndarray] | None = None) -> list[Path]:
+    """The four-panel clinical figure; written to ``<results>/figures/clinical.{png,svg}`` and, if
+    *out* is given, also to that PNG path.  *loaded*: the folder's :func:`~sim.figures.load_series`,
+    if the caller has it already (``series.csv`` can be large; read it once)."""
+    results_dir = Path(results_dir)
+    with plt.rc_context(STYLE):
+        series, t = loaded if loaded is not None else load_series(results_dir)
+        metrics = _metrics(results_dir)
+        period = float(t[1] - t[0]) if len(t) > 1 else 1.0
+        fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex=True)
+        enrollment_panel(axes[0, 0], series, t, metrics)
+        not_dosed_panel(axes[0, 1], series, t, metrics, period)
+        inventory_panels(axes[1, 0], axes[1, 1], series, t, metrics)
+        for ax in axes[1]:
+            ax.set_xlabel("day")
+        n = len(next(iter(metrics.values()), []))
+        fig.suptitle(f"{scenario_name(results_dir)}: {n} replications")
+        fig.tight_layout()
+        paths = []
+        if out is not None:
+            paths.append(save_figure(fig, Path(out), dpi=150))
+        paths += _save(fig, results_dir / "figures", "clinical")
+    return paths
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("results_dir")
+    ap.add_argument("--out", help="also write the figure to this PNG")
+    args = ap.parse_args(argv)
+    for p in clinical_figure(args.results_dir, args.out):
+        print(p)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
