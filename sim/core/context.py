@@ -11,7 +11,7 @@ import simpy
 from sim.core.conservation import Ledger
 from sim.core.distributions import Bernoulli, Sampler
 from sim.core.randomness import Streams
-from sim.core.stats import Level, PeriodCounter, Tally
+from sim.core.stats import Count, Level, PeriodCounter, Tally
 
 
 class Context:
@@ -62,6 +62,10 @@ class Context:
         if c is None:
             c = self.counters[name] = PeriodCounter(name, self.horizon, self.period, self.warmup)
         return c
+
+    def count(self) -> Count:
+        """A plain count owned by one component (reported by that component's ``metrics``)."""
+        return Count(self.warmup)
 
     def level_tracker(self, name: str) -> Callable[[float, float], None]:
         """A callback ``(t, value)`` that keeps the named level up to date."""

@@ -8,7 +8,10 @@ Two kinds of collector, kept apart because they average differently:
 
 Both drop what happens before the warm-up, keep O(1) state plus one value per
 reporting period (memory flat in the run length) and merge across
-replications.  :class:`PeriodCounter` counts throughput per period.
+replications.  :class:`PeriodCounter` counts throughput per period, and
+:class:`Count` is a plain count (batches made, orders placed) that, like the
+others, ignores what happens before the warm-up, so no component needs a
+warm-up guard of its own.
 """
 from __future__ import annotations
 
@@ -183,6 +186,21 @@ class PeriodCounter:
 
     def series(self) -> np.ndarray:
         return np.asarray(self._bins)
+
+
+class Count:
+    """A plain count or sum from the warm-up on; stays an ``int`` while only ints are added
+    (tables print ``3``, not ``3.0``)."""
+
+    __slots__ = ("warmup", "value")
+
+    def __init__(self, warmup: float = 0.0) -> None:
+        self.warmup = warmup
+        self.value: float = 0
+
+    def add(self, t: float, amount: float = 1) -> None:
+        if t >= self.warmup:
+            self.value += amount
 
 
 @dataclass
