@@ -1,0 +1,225 @@
+"""The metric catalogue: every scalar metric (``metrics.csv``) and per-period series (``series.csv``)
+a run can report, with its unit, meaning and the node that produces it.
+
+A metric is found here by its name with the component's name replaced by a placeholder:
+``total.released.dp-batch`` is ``total.released.<line>``.  Names are written out, not derived by
+rules, so this file is the one place to look a metric up (``pharmasim metrics NAME``), and the
+metric tables of ``results/README.md`` are generated from it (``pharmasim metrics --markdown``).
+:func:`lookup` is how a concrete name is matched; a test runs every shipped scenario and checks that
+each metric it reports is catalogued, and that every catalogued metric is reported by one of them.
+
+Counts, totals, rates and time averages cover the observation window, from the warm-up to the
+horizon; milestones (``first_release``, ``first_patient_in`` ...) are days from the start of the run.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Mapping
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One catalogue entry; ``<name>`` parts of *pattern* stand for a component's name."""
+
+    pattern: str
+    unit: str
+    meaning: str
+    producer: str
+    table: str = "metrics"  # or "series" (series.csv: one value per reporting period)
+
+
+def _counted(name: str, unit: str, what: str, producer: str) -> list[Metric]:
+    """A per-period counter's three faces: its total and rate (metrics) and its series."""
+    return [Metric(f"total.{name}", unit, f"{what}, in the observation window", producer),
+            Metric(f"rate.{name}", f"{unit}/day", f"{what}, per day of the observation window", producer),
+            Metric(name, f"{unit}/period", f"{what}, per reporting period", producer, "series")]
+
+
+def _delay(name: str, what: str, producer: str) -> list[Metric]:
+    """A tally's metrics (mean, max, count of observations); its sample goes to delays.csv."""
+    return [Metric(f"delay.{name}.mean", "days", f"mean {what}", producer),
+            Metric(f"delay.{name}.max", "days", f"longest {what}", producer),
+            Metric(f"delay.{name}.n", "count", f"observations of {what}", producer)]
+
+
+def _level(name: str, unit: str, what: str, producer: str, suffix: str = ".mean") -> list[Metric]:
+    """A time-weighted level: its time average (metrics) and per-period averages (series)."""
+    return [Metric(f"{name}{suffix}", unit, f"time-average {what}", producer),
+            Metric(name, unit, f"average {what} in each reporting period", producer, "series")]
+
+
+CATALOGUE: tuple[Metric, ...] = tuple([
+    # -- suppliers and raw materials ------------------------------------------------------------
+    *_counted("delivered.<supplier>", "kg", "material delivered by the supplier", "supplier"),
+    *_delay("supplier_lead_time.<supplier>", "days from order to complete delivery", "supplier"),
+    Metric("otif.<supplier>", "fraction", "orders delivered on time and in full", "supplier"),
+    Metric("orders.<supplier>", "count", "orders placed with the supplier", "supplier"),
+    *_level("outage.<supplier>", "fraction", "share of time the supplier is in an outage", "supplier"),
+    Metric("fill_rate.material.<material>", "fraction", "issues of the material met at once from stock",
+           "material"),
+    *_level("inventory.material.<material>", "kg", "stock of the raw material or intermediate on hand",
+            "material"),
+    *_counted("rejected_incoming.<material>", "kg", "delivered material rejected by incoming QC", "material"),
+    *_counted("incoming_tests.<material>", "tests", "incoming-QC tests run without a lab", "material"),
+    # -- CDMO lines ------------------------------------------------------------------------------
+    *_counted("released.<line>", "units", "product released by QC", "line"),
+    *_counted("rejected.<line>", "units", "product rejected by QC", "line"),
+    *_counted("breakdowns.<line>", "count", "line breakdowns", "line"),
+    *_counted("diverted.<line>", "units", "off-spec output diverted during start-up (continuous line)",
+              "line"),
+    *_delay("cycle_time.<line>", "days from batch start to QC release", "line"),
+    *_delay("qc_release_time.<line>", "days a lot spends in QC hold", "line"),
+    *_level("utilisation.<line>", "fraction", "share of time the line is producing", "line", suffix=""),
+    *_level("downtime.<line>", "fraction", "share of time the line is broken down", "line", suffix=""),
+    *_level("wip.<line>", "units", "work in progress (in process, QC hold, rework)", "line"),
+    Metric("availability.<line>", "fraction", "OEE availability: run time / planned time", "line"),
+    Metric("performance.<line>", "fraction", "OEE performance: nominal time of the work / run time", "line"),
+    Metric("quality.<line>", "fraction", "OEE quality: released / all output decided", "line"),
+    Metric("oee.<line>", "fraction", "overall equipment effectiveness (availability x performance x quality)",
+           "line"),
+    Metric("first_release.<line>", "day", "first lot released (any product)", "line"),
+    Metric("first_release.<line>.<product>", "day", "first lot of the product released (multi-product lines)",
+           "line"),
+    Metric("first_release.cdmo.<cdmo>", "day", "first lot released by any line of the CDMO",
+           "supply network"),
+    Metric("tech_transfer.<line>.<product>.days", "days", "technology transfer of the product to the line",
+           "line"),
+    Metric("tech_transfer.<line>.<product>.attempts", "count", "technology-transfer attempts", "line"),
+    Metric("batches.<line>", "count", "batches (lots) made", "line"),
+    Metric("changeovers.<line>", "count", "changeovers and cleanings", "line"),
+    Metric("reworked.<line>", "count", "lots reworked after a QC failure", "line"),
+    # -- QC labs -----------------------------------------------------------------------------------
+    *_counted("qc_tests.<lab>", "tests", "tests run in the QC lab (retests too)", "QC lab"),
+    *_counted("qc_retests.<lab>", "tests", "retests after an out-of-specification result", "QC lab"),
+    *_delay("qc_wait.<lab>", "days a test waits for an analyst", "QC lab"),
+    *_level("utilisation.qc.<lab>", "fraction", "share of analysts busy", "QC lab", suffix=""),
+    *_level("qc_queue.<lab>", "tests", "tests waiting for an analyst", "QC lab"),
+    # -- costs ----------------------------------------------------------------------------------
+    Metric("cost.production.<line>", "currency", "batch, unit and changeover costs of the line",
+           "supply network"),
+    Metric("cost.scrap.<line>", "currency", "value of product made on the line and then lost", "supply network"),
+    Metric("cost.per_released_unit.<line>", "currency/unit", "production plus material cost per released unit",
+           "supply network"),
+    Metric("cost.materials", "currency", "raw material purchased", "supply network"),
+    Metric("cost.production", "currency", "production cost of every line", "supply network"),
+    Metric("cost.testing", "currency", "QC testing (release and incoming)", "supply network"),
+    Metric("cost.holding", "currency", "holding cost of raw material and work in progress", "supply network"),
+    Metric("cost.rework", "currency", "rework of failed lots", "supply network"),
+    Metric("cost.scrap", "currency", "value of product made and then lost", "supply network"),
+    Metric("cost.rejected_incoming", "currency", "value of delivered material rejected by incoming QC",
+           "supply network"),
+    Metric("cost.quality", "currency", "cost of quality: testing + scrap + rework + rejected incoming",
+           "supply network"),
+    Metric("cost.total", "currency", "purchases + production + testing + holding + rework", "supply network"),
+    # -- packaging ------------------------------------------------------------------------------
+    *_counted("packaged.kits", "kits", "kits packaged and labelled", "packaging"),
+    *_counted("not_packed.<product>", "units", "released product no kit type is packed from", "packaging"),
+    *_delay("packaging_wait", "days a released lot waits for a packaging line", "packaging"),
+    *_level("utilisation.packaging", "fraction", "share of packaging lines busy", "packaging", suffix=""),
+    *_level("wip.packaging_queue", "lots", "released lots waiting for packaging", "packaging"),
+    # -- depots and lanes ------------------------------------------------------------------------
+    *_level("inventory.depot.<depot>", "kits", "kits on hand at the depot", "depot"),
+    *_counted("expired.depot", "kits", "kits expired at depots", "depot"),
+    *_counted("relabelled.kits", "kits", "kits relabelled to extend their shelf life", "depot"),
+    *_counted("shipped.kits", "kits", "kits shipped to sites and patients", "lane"),
+    *_counted("shipped.kits_to_depots", "kits", "kits shipped between depots", "lane"),
+    *_counted("shipments", "shipments", "shipments dispatched", "lane"),
+    *_counted("cost.shipping", "currency", "shipping cost", "lane"),
+    *_counted("lost.kits", "kits", "cold-chain kits lost to temperature excursions", "lane"),
+    *_counted("excursions", "shipments", "shipments with a temperature excursion", "lane"),
+    # -- trials and sites -------------------------------------------------------------------------
+    *_counted("enrolled.<trial>", "patients", "patients randomised", "trial"),
+    *_counted("screened.<trial>", "patients", "patients screened", "trial"),
+    Metric("trial.<trial>.enrolled", "patients", "patients randomised (whole run)", "trial"),
+    Metric("trial.<trial>.screened", "patients", "patients screened (whole run)", "trial"),
+    Metric("trial.<trial>.screen_failed", "patients", "screen failures (whole run)", "trial"),
+    Metric("trial.<trial>.completed", "patients", "patients who completed treatment", "trial"),
+    Metric("trial.<trial>.dropped", "patients", "patients who dropped out", "trial"),
+    Metric("trial.<trial>.active", "patients", "patients on treatment at the horizon", "trial"),
+    Metric("trial.<trial>.visits_not_dosed", "visits", "dosing visits without a kit (whole run)", "trial"),
+    Metric("trial.<trial>.patients_not_dosed", "patients", "patients with at least one visit not dosed",
+           "trial"),
+    Metric("trial.<trial>.first_patient_in", "day", "first patient randomised", "trial"),
+    Metric("trial.<trial>.last_patient_in", "day", "target reached (last patient randomised)", "trial"),
+    Metric("trial.<trial>.last_patient_last_visit", "day", "last patient's last visit", "trial"),
+    Metric("trial.<trial>.arm.<arm>.randomised", "patients", "patients randomised to the arm", "trial"),
+    Metric("site.<site>.randomised", "patients", "patients randomised at the site", "site"),
+    Metric("site.<site>.first_patient_in", "day", "first patient randomised at the site", "site"),
+    Metric("site.<site>.last_patient_in", "day", "last patient randomised at the site", "site"),
+    Metric("site.<site>.stockouts", "visits", "visits that found no kit on the shelf", "site"),
+    Metric("site.<site>.activated", "day", "site activation", "site"),
+    *_level("inventory.site.<site>", "kits", "kits on hand at the site", "site"),
+    *_level("inventory.sites_total", "kits", "kits on hand at all sites", "site"),
+    *_level("inventory.homes_total", "kits", "kits at patients' homes (direct to patient)", "site"),
+    *_counted("expired.sites", "kits", "kits expired at sites", "site"),
+    *_counted("expired.homes", "kits", "kits expired at patients' homes", "site"),
+    *_counted("destroyed.kits", "kits", "kits returned and destroyed when a site or home closed", "site"),
+    # -- dosing and service -------------------------------------------------------------------------
+    *_counted("dispensed.kits", "kits", "kits dispensed to patients", "dispensing point"),
+    *_counted("visits.dosed", "visits", "dosing visits dosed (within the window)", "dispensing point"),
+    *_counted("visits.dosed_on_time", "visits", "dosing visits dosed on the day", "dispensing point"),
+    *_counted("visits.not_dosed", "visits", "dosing visits not dosed", "dispensing point"),
+    *_counted("visits.missed_dispensing", "visits",
+              "visits not dosed although a usable kit existed upstream", "dispensing point"),
+    *_counted("visits.out_of_stock", "visits", "visits not dosed with no usable kit anywhere",
+              "dispensing point"),
+    *_counted("patients.not_dosed", "patients", "patients with a first visit not dosed", "dispensing point"),
+    *_delay("order_to_delivery", "days from a resupply order to its arrival", "dispensing point"),
+    *_delay("patient_kit_wait", "days a dosed patient waited for a kit", "dispensing point"),
+    Metric("service_level", "fraction", "visits dosed on the day / visits due", "clinical network"),
+    Metric("dosed_fraction", "fraction", "visits dosed within the window / visits due", "clinical network"),
+    Metric("kits.produced", "kits", "kits packaged plus initial stock (whole run)", "clinical network"),
+    Metric("overage", "ratio", "kits produced / kits dispensed", "clinical network"),
+    Metric("stockouts", "visits", "visits that found no kit on the shelf, all sites", "clinical network"),
+    Metric("risk.not_dosed", "0/1", "1 if any visit was not dosed (its mean is a probability)",
+           "clinical network"),
+    Metric("risk.missed_dispensing", "0/1", "1 if any visit was a missed dispensing", "clinical network"),
+    Metric("risk.out_of_stock", "0/1", "1 if any visit was not dosed for lack of stock", "clinical network"),
+])
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    parts = re.split(r"<[a-z_]+>", pattern)
+    return re.compile(".+".join(re.escape(p) for p in parts) + r"\Z", re.S)
+
+
+@lru_cache(maxsize=None)
+def _compiled(table: str) -> list[tuple[int, re.Pattern[str], Metric]]:
+    """Entries of *table*, most literal text first: ``utilisation.qc.<lab>`` wins over
+    ``utilisation.<line>`` for ``utilisation.qc.lab-1``."""
+    rows = [(len(re.sub(r"<[a-z_]+>", "", m.pattern)), _regex(m.pattern), m) for m in CATALOGUE if m.table == table]
+    return sorted(rows, key=lambda r: -r[0])
+
+
+def lookup(name: str, table: str = "metrics") -> Metric | None:
+    """The catalogue entry of a concrete metric (or, with ``table="series"``, series) name."""
+    for _, rx, m in _compiled(table):
+        if rx.match(name):
+            return m
+    return None
+
+
+class DuplicateMetricError(RuntimeError):
+    """Two nodes reported the same metric name: one would silently hide the other."""
+
+
+def merge(parts: Iterable[tuple[str, Mapping[str, float]]]) -> dict[str, float]:
+    """One dict of every node's metrics; a name reported twice is an error naming both producers."""
+    out: dict[str, float] = {}
+    by: dict[str, str] = {}
+    for producer, metrics in parts:
+        for k, v in metrics.items():
+            if k in out:
+                raise DuplicateMetricError(f"metric {k!r} reported by both {by[k]} and {producer}")
+            out[k] = v
+            by[k] = producer
+    return out
+
+
+def markdown(table: str = "metrics") -> str:
+    """The catalogue as a Markdown table (the results README's metric tables)."""
+    rows = [f"| `{m.pattern}` | {m.unit} | {m.meaning} | {m.producer} |" for m in CATALOGUE if m.table == table]
+    return "\n".join(["| name | unit | meaning | reported by |", "|---|---|---|---|", *rows])
+
