@@ -1,4 +1,4 @@
-"""Wiring a scenario into one replication of SimPy processes, and running it.
+"""Wiring a resolved scenario into one replication of SimPy processes, and running it.
 
 :func:`run_replication` is the unit of work every experiment is made of: a
 scenario, an experiment seed and a replication index in; a
@@ -16,14 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from sim.clinical.network import ClinicalNetwork
 from sim.core import conservation
 from sim.core.context import Context
-from sim.core.lots import LotStore
-from sim.supply.lines.base import TimelineRow
-from sim.clinical.network import ClinicalNetwork
-from sim.supply.packaging import PackagingNode
-from sim.supply.network import SupplyNetwork
+from sim.core.timeline import TimelineRow
+from sim.metrics import merge
 from sim.scenario import Scenario
+from sim.scenario.resolve import resolve
+from sim.supply.network import SupplyNetwork
+from sim.supply.packaging import PackagingNode
 
 
 @dataclass
@@ -41,69 +42,65 @@ class ReplicationResult:
 
 
 class SupplyChainModel:
-    """The runtime chain built from a scenario: suppliers -> lines -> packaging
-    -> depot -> lanes -> sites."""
+    """The runtime chain built from a scenario: suppliers -> lines -> packaging -> depots -> lanes -> sites.
+
+    Building creates every node without scheduling anything; :meth:`start` then starts them in one
+    documented order, so which of two simultaneous events comes first never depends on build order.
+    """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, rep: int = 0) -> None:
+        self.plan = plan = resolve(scenario, seed)
         self.scenario = sc = scenario
-        self.seed = sc.seed if seed is None else seed
+        self.seed = plan.seed
         self.rep = rep
         self.ctx = ctx = Context(sc.horizon, sc.warmup, sc.period, self.seed, rep)
-        # clinical side first (depots, lanes, sites), then packaging into it, then the supply side
-        # feeding packaging: suppliers -> materials -> lines (-> next stage) -> packaging.
-        self.network = ClinicalNetwork(ctx, sc)
+        self.network = ClinicalNetwork(ctx, plan)
         self.depot = self.network.central
-        self.packaging = PackagingNode(ctx, sc.packaging, self.depot.receive, self.network.kit_plans)
+        self.packaging = PackagingNode(ctx, sc.packaging, self.depot.receive, plan.kit_plans)
         # make-to-stock of a final product watches the depot's kits of that product, in units
-        plans = self.network.kit_plans
-        self.supply = SupplyNetwork(ctx, sc, self.packaging.receive, final_stock=lambda product: sum(
+        kit_plans = plan.kit_plans
+        self.supply = SupplyNetwork(ctx, plan, self.packaging.receive, final_stock=lambda product: sum(
             self.depot.shelf.stocks[k.name].qty * k.units_per_kit
-            for k in plans if k.product in (None, product)))
-        self.material_stores: dict[str, LotStore] = self.supply.stores
+            for k in kit_plans if k.product in (None, product)))
+        self.material_stores = self.supply.stores
         self.suppliers, self.lines = self.supply.suppliers, self.supply.lines
         self.trials = self.network.trials
         self.sites = self.network.sites
         self.lanes = list(self.network.lanes.values())
+        self.start()
+
+    def start(self) -> None:
+        """Start every node at time 0, in this order: the clinical side (depots' initial stock and
+        first reviews, then each site's recruitment), packaging (nothing to start), then the supply
+        side (suppliers, raw materials, lines, planners).  This is the order the first versions of
+        the model happened to schedule in; it is kept so that results stay identical."""
+        self.network.start()
+        self.packaging.start()
+        self.supply.start()
 
     # -- running ---------------------------------------------------------------
     def run(self) -> None:
         self.ctx.env.run(until=self.scenario.horizon)
 
-    def holders(self) -> list[Any]:
-        return [*self.supply.holders(), self.packaging, *self.network.holders()]
+    def nodes(self) -> list[Any]:
+        """Every node, in the order the conservation check and the metrics walk visit them."""
+        return [*self.supply.nodes(), self.packaging, *self.network.nodes()]
 
     def check_conservation(self) -> dict[str, dict[str, float]]:
-        return conservation.check(self.ctx.ledger, self.holders())
+        return conservation.check(self.ctx.ledger, self.nodes())
 
     # -- results -----------------------------------------------------------------
     def results(self) -> ReplicationResult:
-        ctx, sc = self.ctx, self.scenario
-        T = sc.horizon
-        span = T - sc.warmup
-        m: dict[str, float] = {}
-        for name, c in sorted(ctx.counters.items()):
-            m[f"total.{name}"] = c.total
-            m[f"rate.{name}"] = c.total / span
-        for name, t in sorted(ctx.tallies.items()):
-            m[f"delay.{name}.mean"] = t.mean if t.n else math.nan
-            m[f"delay.{name}.max"] = t.max if t.n else math.nan
-            m[f"delay.{name}.n"] = t.n
-        for name, lv in sorted(ctx.levels.items()):
-            lv.finish(T)
-            m[f"{name}.mean" if not name.startswith(("utilisation.", "downtime.")) else name] = lv.mean(T)
-        visits = ctx.counters.get("visits.dosed")
-        missed = ctx.counters.get("visits.not_dosed")
-        on_time = ctx.counters.get("visits.dosed_on_time")
-        due = (visits.total if visits else 0) + (missed.total if missed else 0)
-        m["service_level"] = (on_time.total / due) if due and on_time else math.nan
-        m["dosed_fraction"] = (visits.total / due) if due and visits else math.nan
-        m.update(self.network.metrics())
-        m.update(self.supply.metrics(T))  # OEE, OTIF, fill rates, time to first release, costs
-        m.update(ctx.scalars)
-        series = {f"{name}": c.series() for name, c in ctx.counters.items()}
-        series.update({name: lv.series(T) for name, lv in ctx.levels.items()})
-        samples = {name: t.sample for name, t in ctx.tallies.items()}
-        return ReplicationResult(self.rep, self.seed, m, series, samples, timeline=self.supply.timeline(T))
+        ctx, T = self.ctx, self.scenario.horizon
+        parts = [("shared collectors", ctx.collector_metrics(T)),
+                 *((type(node).__name__ + " " + str(getattr(node, "name", "")), node.metrics(T))
+                   for node in self.nodes()),
+                 ("clinical network", self.network.metrics(T)),
+                 ("supply network", self.supply.metrics(T))]
+        metrics = merge(parts)
+        timeline = self.supply.timeline(T)
+        return ReplicationResult(self.rep, self.seed, metrics, ctx.collector_series(T), ctx.samples(),
+                                 timeline=timeline)
 
 
 def run_replication(scenario: Scenario, seed: int | None = None, rep: int = 0,

@@ -85,14 +85,15 @@ def test_network_cross_references():
 
 def test_resupply_policy_fields():
     (p,) = _problems(_with_trial(resupply={"policy": "predictive", "short_window": 14}))
-    assert p == "trials[0].resupply.prediction_window: required by the predictive policy"
+    assert p == "trials[0].resupply.prediction_window: required by the predictive resupply policy"
     (p,) = _problems(_with_trial(resupply={"trigger": 5, "level": 3}))
     assert p == "trials[0].resupply.level: expected more than the trigger (5); got 3"
     (p,) = _problems(_with_trial(resupply={"trigger": 1, "level": 3, "do_not_ship": 10, "do_not_dispense": 30}))
     assert p == ("trials[0].resupply.do_not_ship: expected at least do_not_dispense (30), or shipped kits could "
                  "never be dispensed; got 10")
     (p,) = _problems(_with_trial(resupply={"policy": "guess", "trigger": 1, "level": 3}))
-    assert p.startswith("trials[0].resupply.policy: expected 'trigger', 'predictive'")
+    assert p == ("trials[0].resupply.policy: unknown value 'guess'; expected one of 'trigger', 'predictive', "
+                 "'buffer_prediction'")
 
 
 def test_bad_weekday_and_temperature():

@@ -60,7 +60,7 @@ def with_line(line: dict, **top) -> dict:
     (with_line(dict(BATCH, product="api")), "lines[0].product: 'api' is also a supplied raw material"),
     (with_line(dict(BATCH, rework_yield=1.5)), ("lines[0].rework_yield: expected", "less than or equal to 1; got 1.5")),
     (with_line(dict(BATCH, slots=[{"start": 10, "end": 5}])), "lines[0].slots[0].end: expected after start (10); got 5"),
-    (with_line(dict(BATCH, plan={"policy": "make_to_stock"})), "lines[0].plan.reorder_point: required by policy make_to_stock"),
+    (with_line(dict(BATCH, plan={"policy": "make_to_stock"})), "lines[0].plan.reorder_point: required by the make_to_stock production plan"),
     (with_line(dict(BATCH, plan={"policy": "make_to_forecast", "trials": ["P9"]})),
      "lines[0].plan.trials[0]: unknown trial 'P9'"),
     (with_line(dict(BATCH, time_to_repair=1)),

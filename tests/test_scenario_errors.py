@@ -130,13 +130,13 @@ def test_a_file_that_is_not_utf8_or_is_empty_is_named_without_a_traceback(tmp_pa
      "trials[0].resupply.level: expected more than the trigger (3); got 1"),
     (lambda d: d["trials"][0]["resupply"].update(policy="predictive", short_window=20, prediction_window=10),
      "trials[0].resupply.prediction_window: expected at least the short_window (20); got 10"),
-    (lambda d: d["trials"][0]["resupply"].pop("level"), "trials[0].resupply.level: required by the trigger policy"),
+    (lambda d: d["trials"][0]["resupply"].pop("level"), "trials[0].resupply.level: required by the trigger resupply policy"),
     (lambda d: d.update(warmup=60), "warmup: expected shorter than horizon (50); got 60"),
     (lambda d: d["lines"][0].update(slots=[{"start": 10, "end": 5}]), "lines[0].slots[0].end: expected after start (10); got 5"),
     (lambda d: d["lines"][0].update(time_to_repair=1),
      "lines[0].time_between_failures: required with time_to_repair (give both, or neither)"),
     (lambda d: d["lines"][0].update(plan={"policy": "make_to_stock", "campaign": 2}),
-     "lines[0].plan.reorder_point: required by policy make_to_stock"),
+     "lines[0].plan.reorder_point: required by the make_to_stock production plan"),
 ])
 def test_problems_name_the_exact_field_in_plain_words(mutate, expected):
     d = scenario_dict()

@@ -13,9 +13,11 @@ from typing import Iterable, Protocol
 
 from sim.core.context import Context
 from sim.core.lots import Lot
-from sim.clinical.inventory import KitPlan, KitShelf, kit_of
+from sim.clinical.inventory import KitShelf, kit_of
 from sim.clinical.lanes import Lane, Shipment
+from sim.core.node import Holding, Node
 from sim.scenario.clinical import RegionalDepot, per_kit
+from sim.scenario.resolve import KitPlan
 
 
 class Customer(Protocol):
@@ -25,7 +27,7 @@ class Customer(Protocol):
     def review(self) -> None: ...
 
 
-class DepotNode:
+class DepotNode(Node):
     """A depot; *parent*, *lane* and *spec* are given for a regional depot only."""
 
     def __init__(self, ctx: Context, name: str, kits: list[KitPlan], country: str | None = None,
@@ -139,5 +141,5 @@ class DepotNode:
         self._relabelled.count(self.ctx.now, new.qty)
         self._shelve(new)
 
-    def holdings(self) -> Iterable[tuple[str, str, float]]:
+    def holdings(self) -> Iterable[Holding]:
         return self.shelf.holdings()

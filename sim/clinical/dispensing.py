@@ -13,28 +13,29 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Iterable
+from typing import Callable, Iterable
 
-from sim.core.context import Context
+from sim.clinical.depot import DepotNode
 from sim.clinical.inventory import KitShelf, kit_of
 from sim.clinical.lanes import Lane, Shipment
 from sim.clinical.resupply import ResupplyPolicy, make_policy
 from sim.clinical.trial import Patient, TrialNode
+from sim.core.context import Context
+from sim.core.node import Holding, Node
 from sim.scenario.clinical import Resupply
 
-if TYPE_CHECKING:
-    from sim.clinical.depot import DepotNode
-    from sim.clinical.network import ClinicalNetwork
-    from sim.clinical.sites import SiteNode
+Upstream = Callable[[str, float], float]
+"""``upstream(kit, min_expiry)``: usable kits of a type at every depot (what a missed visit is
+measured against)."""
 
 VISIT = "visit"
 
 
-class DispensingPoint:
+class DispensingPoint(Node):
     """Kits at one place where patients are dosed, with its resupply policy."""
 
-    def __init__(self, ctx: Context, name: str, trial: TrialNode, depot: "DepotNode", lane: Lane | None,
-                 resupply: Resupply, network: "ClinicalNetwork", shelf: KitShelf) -> None:
+    def __init__(self, ctx: Context, name: str, trial: TrialNode, depot: DepotNode, lane: Lane | None,
+                 resupply: Resupply, upstream: Upstream, shelf: KitShelf) -> None:
         self.ctx = ctx
         self.name = name
         self.trial = trial
@@ -42,7 +43,7 @@ class DispensingPoint:
         self.lane = lane
         self.resupply = resupply
         self.policy: ResupplyPolicy = make_policy(resupply)
-        self.network = network
+        self.upstream = upstream
         self.shelf = shelf
         self.kits = list(shelf.stocks)
         self.expected = {k: 0.0 for k in self.kits}  # shipped here, not yet arrived
@@ -63,7 +64,8 @@ class DispensingPoint:
 
     # -- the site this point belongs to (itself, or the DTP site of a home) -----------
     @property
-    def site(self) -> "SiteNode":  # pragma: no cover - overridden
+    def site(self):  # pragma: no cover - overridden
+        """The site whose patients this point doses (itself, or a home's site): counts its stock-outs."""
         raise NotImplementedError
 
     @property
@@ -226,7 +228,7 @@ class DispensingPoint:
     def _missed(self, p: Patient, kits: dict[str, int]) -> None:
         now = self.ctx.now
         after = self._usable_after()
-        upstream = all(self.network.usable_upstream(k, after) + self.expected[k] > 0
+        upstream = all(self.upstream(k, after) + self.expected[k] > 0
                        for k, n in kits.items() if n and self.shelf.usable(k, after) < n)
         kind = "missed_dispensing" if upstream else "out_of_stock"
         self.ctx.ledger.outflow(VISIT, "not_dosed", 1)
@@ -240,7 +242,6 @@ class DispensingPoint:
 
     # -- patients on the books -------------------------------------------------------------
     def admit(self, p: Patient) -> None:
-        p.point = self
         self.patients.append(p)
         for k, n in p.arm.kits.items():
             self.remaining[k] += n * len(p.due)
@@ -257,6 +258,6 @@ class DispensingPoint:
             self.closed = True
             self.shelf.destroy()
 
-    def holdings(self) -> Iterable[tuple[str, str, float]]:
+    def holdings(self) -> Iterable[Holding]:
         yield from self.shelf.holdings()
         yield VISIT, "waiting_for_kit", len(self.waiting)

@@ -5,15 +5,12 @@ so kits of a blinded arm can never silently stand in for another arm's kits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from sim.core.context import Context
 from sim.core.lots import Lot, LotStore
-from sim.scenario.clinical import LEGACY_KIT, KitType, Relabel
-
-KIT_PREFIX = "kit:"
-
+from sim.core.node import Holding, Node
+from sim.scenario.resolve import KIT_PREFIX
 
 def kit_material(kit: str) -> str:
     """Ledger material of kit type *kit*."""
@@ -22,40 +19,6 @@ def kit_material(kit: str) -> str:
 
 def kit_of(material: str) -> str:
     return material[len(KIT_PREFIX):]
-
-
-@dataclass(frozen=True)
-class KitPlan:
-    """A kit type with every default resolved (units, shelf life, initial stock)."""
-
-    name: str
-    product: str | None  # None: packed from any product
-    units_per_kit: int
-    shelf_life: float
-    pack_share: float = 1.0
-    cold_chain: bool = False
-    initial_stock: int = 0
-    initial_shelf_life: float = 365.0
-    relabel: Relabel | None = None
-
-    @property
-    def material(self) -> str:
-        return kit_material(self.name)
-
-
-def resolve_kit_types(kit_types: list[KitType], packaging, depot) -> list[KitPlan]:
-    """Kit plans from the scenario; with no kit types, the one legacy kit packed from any product."""
-    if not kit_types:
-        return [KitPlan(LEGACY_KIT, None, packaging.units_per_kit, packaging.shelf_life,
-                        initial_stock=depot.initial_kits, initial_shelf_life=depot.initial_shelf_life)]
-    return [KitPlan(k.name, k.product,
-                    k.units_per_kit or packaging.units_per_kit,
-                    k.shelf_life or packaging.shelf_life,
-                    k.pack_share, k.cold_chain,
-                    depot.initial_kits if k.initial_stock is None else k.initial_stock,
-                    k.initial_shelf_life or depot.initial_shelf_life,
-                    k.relabel)
-            for k in kit_types]
 
 
 class KitStock(LotStore):
@@ -92,7 +55,7 @@ def _expire_where_it_lies(lot: Lot) -> None:
         store.expire(lot)
 
 
-class KitShelf:
+class KitShelf(Node):
     """Kits of several types at one place.
 
     *levels* name time-weighted levels (``inventory.site.X``, ``inventory.sites_total``)

@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Protocol
 from sim.core.context import Context
 from sim.core.distributions import Deterministic, _Spec
 from sim.core.lots import Lot
+from sim.core.node import Holding, Node
 from sim.scenario.clinical import LaneSpec
 
 
@@ -52,7 +53,7 @@ def next_dispatch(now: float, days: list[int] | None) -> float:
     raise AssertionError("unreachable: days is a non-empty subset of 0..6")
 
 
-class Lane:
+class Lane(Node):
     """A lane from one node to one or more receivers; each shipment draws its own times."""
 
     def __init__(self, ctx: Context, name: str, spec: LaneSpec, customs: _Spec | None = None,
@@ -125,6 +126,6 @@ class Lane:
             shipment.lots = kept
         to.arrive(shipment)
 
-    def holdings(self) -> Iterable[tuple[str, str, float]]:
+    def holdings(self) -> Iterable[Holding]:
         for (m, state), q in self.held.items():
             yield m, state, q

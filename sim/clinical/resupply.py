@@ -4,14 +4,16 @@ A policy answers one question per kit type: *how many kits should be shipped
 to this point now?*  It sees the point through the :class:`Point` protocol:
 its inventory position (usable kits on hand + in transit - kits owed to
 waiting patients) and a forecast of the kits its enrolled patients' visits
-need.  A new policy is one class plus one entry in :data:`POLICIES`.
+need.  A new policy is its schema class (in :mod:`sim.scenario.clinical`, or the user's own
+module), its runtime class here, and one :func:`register_policy` call.
 """
 from __future__ import annotations
 
 import math
 from typing import Protocol
 
-from sim.scenario.clinical import Resupply, per_kit
+from sim.scenario.clinical import (RESUPPLY, BufferPredictionResupply, PredictiveResupply, TriggerResupply,
+                                   per_kit)
 
 
 class Point(Protocol):
@@ -28,7 +30,7 @@ class ResupplyPolicy:
 
     expiry_lookahead = 0.0
 
-    def __init__(self, spec: Resupply) -> None:
+    def __init__(self, spec) -> None:
         self.spec = spec
 
     def quantity(self, point: Point, kit: str, position: float, now: float) -> float:  # pragma: no cover
@@ -60,7 +62,7 @@ class PredictivePolicy(ResupplyPolicy):
     that will not be dispensable through the short window do not count.
     """
 
-    def __init__(self, spec: Resupply) -> None:
+    def __init__(self, spec: PredictiveResupply) -> None:
         super().__init__(spec)
         self.expiry_lookahead = spec.short_window
 
@@ -84,13 +86,25 @@ class BufferPredictionPolicy(PredictivePolicy):
         return per_kit(self.spec.buffer, kit)
 
 
-POLICIES: dict[str, type[ResupplyPolicy]] = {
-    "trigger": TriggerPolicy,
-    "predictive": PredictivePolicy,
-    "buffer_prediction": BufferPredictionPolicy,
+POLICIES: dict[type, type[ResupplyPolicy]] = {
+    TriggerResupply: TriggerPolicy,
+    PredictiveResupply: PredictivePolicy,
+    BufferPredictionResupply: BufferPredictionPolicy,
 }
-"""Registry: scenario ``resupply.policy`` -> policy class."""
+"""Registry: schema class of ``resupply.policy`` -> runtime policy class."""
 
 
-def make_policy(spec: Resupply) -> ResupplyPolicy:
-    return POLICIES[spec.policy](spec)
+def register_policy(spec_cls: type, policy_cls: type[ResupplyPolicy]) -> None:
+    """Make a new resupply policy available to scenarios (schema) and to the model (runtime)."""
+    RESUPPLY.register(spec_cls)
+    POLICIES[spec_cls] = policy_cls
+
+
+def unregister_policy(spec_cls: type) -> None:
+    """Undo :func:`register_policy` (tests register toy policies)."""
+    RESUPPLY.unregister(RESUPPLY.kind_of(spec_cls))
+    del POLICIES[spec_cls]
+
+
+def make_policy(spec) -> ResupplyPolicy:
+    return POLICIES[type(spec)](spec)

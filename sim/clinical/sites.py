@@ -1,6 +1,10 @@
 """Clinical sites: activation, screening, randomisation and each patient's course of visits.
 
-A site opens after its start-up time and recruits (:mod:`sim.clinical.recruitment`); each
+A site opens after its start-up time and recruits: it draws its own recruitment rate once (from a
+Gamma distribution in the Poisson-Gamma model of recruitment forecasting, or a fixed rate) and,
+once activated, receives patients for screening as a Poisson process with that rate.  Arrivals
+stop for good when the trial has randomised its target or the site its cap; while enough patients
+are already in screening to fill either, newcomers are turned away (they are never screened).  Each
 randomised patient is treated on the trial's visit schedule at a dispensing point — the site
 itself, or, for a direct-to-patient site, a :class:`HomeNode` supplied straight from a depot.
 A patient completes after the last visit or drops out at an exponential time.  A site closed
@@ -9,17 +13,17 @@ to enrollment (trial full or site cap reached) with no patient left returns and 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-from sim.core.context import Context
-from sim.core.distributions import Exponential
-from sim.clinical.dispensing import DispensingPoint
-from sim.clinical.recruitment import recruit
+from sim.clinical.depot import DepotNode
+from sim.clinical.dispensing import DispensingPoint, Upstream
 from sim.clinical.inventory import KitShelf
+from sim.clinical.lanes import Lane
 from sim.clinical.trial import PATIENT, Arm, Patient, TrialNode
-
-if TYPE_CHECKING:
-    from sim.clinical.network import ClinicalNetwork, SiteGroupPlan
+from sim.core.context import Context
+from sim.core.distributions import Deterministic, Exponential
+from sim.core.node import Holding
+from sim.scenario.resolve import SiteGroupPlan
 
 
 class SiteNode(DispensingPoint):
@@ -29,14 +33,14 @@ class SiteNode(DispensingPoint):
     :class:`HomeNode` supplied from the depot over the country's home lane.
     """
 
-    def __init__(self, ctx: Context, name: str, trial: TrialNode, group: "SiteGroupPlan",
-                 network: "ClinicalNetwork") -> None:
+    def __init__(self, ctx: Context, name: str, trial: TrialNode, group: SiteGroupPlan, depot: DepotNode,
+                 lane: Lane, home_lane: Lane | None, upstream: Upstream) -> None:
         self.group = group
         self.dtp = group.direct_to_patient
+        self.home_lane = home_lane
         kits = [] if self.dtp else trial.kits
         shelf = KitShelf(ctx, f"site.{name}", kits, "sites", [f"inventory.site.{name}", "inventory.sites_total"])
-        super().__init__(ctx, name, trial, group.depot, None if self.dtp else group.lane,
-                         trial.spec.resupply, network, shelf)
+        super().__init__(ctx, name, trial, depot, None if self.dtp else lane, trial.spec.resupply, upstream, shelf)
         self.screening = 0
         self.randomised = 0
         self.stockouts = 0
@@ -55,8 +59,30 @@ class SiteNode(DispensingPoint):
             if h > 0 else None
         self.randomiser = trial.randomiser(f"site.{name}.randomisation")
         self._visits = trial.visit_plan()
-        trial.sites.append(self)
-        ctx.env.process(recruit(ctx, self))
+        trial.on_enrollment_closed(self, self.enrollment_closed)
+
+    def start(self) -> None:
+        self.ctx.env.process(self._recruit())
+
+    def _recruit(self):
+        """SimPy process: activate, then let patients arrive until the trial or the site is full."""
+        ctx, env = self.ctx, self.ctx.env
+        yield env.timeout(self.activation_delay())
+        self.activate()
+        rate = self.rate
+        if rate <= 0:
+            return
+        gap_spec = Deterministic(value=1.0 / rate) if self.group.arrivals == "regular" else \
+            Exponential(dist="exponential", mean=1.0 / rate)
+        gap = ctx.sampler(f"site.{self.name}.enrollment", gap_spec)
+        trial = self.trial
+        while not (trial.closed or self.capped):
+            yield env.timeout(gap())
+            if trial.closed or self.capped:
+                break
+            if trial.randomised + trial.screening >= trial.target or self.would_exceed_cap():
+                continue  # enough patients in screening already: turned away
+            env.process(self.screen())
 
     @property
     def site(self) -> "SiteNode":
@@ -112,11 +138,11 @@ class SiteNode(DispensingPoint):
         if self.randomised == 1:
             self.first_patient_in = now
         self.last_patient_in = now
-        arm = trial.randomise(self)
+        arm = trial.randomise(self, self.randomiser)
         p = self._new_patient(arm)
         point: DispensingPoint = self
         if self.dtp:
-            point = HomeNode(ctx, self, p, self.network)
+            point = HomeNode(ctx, self, p)
             self.homes.append(point)
             self.patients.append(p)
             point.ship_initial()
@@ -160,13 +186,13 @@ class SiteNode(DispensingPoint):
         self.trial.finish(dropped)
         self._maybe_close()
 
-    def metrics(self) -> dict[str, float]:
+    def metrics(self, t_end: float) -> dict[str, float]:
         n = self.name
         return {f"site.{n}.randomised": self.randomised, f"site.{n}.first_patient_in": self.first_patient_in,
                 f"site.{n}.last_patient_in": self.last_patient_in, f"site.{n}.stockouts": self.stockouts,
                 f"site.{n}.activated": self.activated_at}
 
-    def holdings(self) -> Iterable[tuple[str, str, float]]:
+    def holdings(self) -> Iterable[Holding]:
         yield from super().holdings()
         yield PATIENT, "screening", self.screening
         yield PATIENT, "active", len(self.patients)
@@ -177,11 +203,10 @@ class SiteNode(DispensingPoint):
 class HomeNode(DispensingPoint):
     """A patient's home in a decentralised trial: kits shipped direct from the depot."""
 
-    def __init__(self, ctx: Context, site: SiteNode, patient: Patient, network: "ClinicalNetwork") -> None:
-        group = site.group
+    def __init__(self, ctx: Context, site: SiteNode, patient: Patient) -> None:
         shelf = KitShelf(ctx, f"home.{patient.id}", site.trial.kits, "homes", ["inventory.homes_total"])
-        super().__init__(ctx, f"{site.name}/{patient.id}", site.trial, group.depot, group.home_lane,
-                         site.trial.spec.home_resupply, network, shelf)
+        super().__init__(ctx, f"{site.name}/{patient.id}", site.trial, site.depot, site.home_lane,
+                         site.trial.spec.home_resupply, site.upstream, shelf)
         self._site = site
         self.active = True
 

@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Callable
 
+from sim.clinical.randomisation import BlockRandomiser
 from sim.core.context import Context
-from sim.clinical.recruitment import BlockRandomiser
+from sim.core.node import Node
 from sim.scenario.clinical import Trial
-
-if TYPE_CHECKING:
-    from sim.clinical.dispensing import DispensingPoint
-    from sim.clinical.sites import SiteNode
 
 PATIENT = "patient"
 
@@ -32,10 +29,9 @@ class Patient:
     drop_at: float
     next: int = 0  # index of the next visit not yet attempted
     missed: int = 0
-    point: "DispensingPoint | None" = field(default=None, repr=False)
 
 
-class TrialNode:
+class TrialNode(Node):
     """Trial-wide state: patients by status against the target, milestones, randomisation."""
 
     def __init__(self, ctx: Context, spec: Trial, kits: list[str]) -> None:
@@ -57,7 +53,7 @@ class TrialNode:
         self.by_arm = [0] * len(self.arms)
         self.closed = False
         self.first_patient_in = self.last_patient_in = self.last_visit = math.nan
-        self.sites: list[SiteNode] = []
+        self._on_close: list[tuple[object, Callable[[], None]]] = []  # (site, its callback)
         self._randomiser = (self.randomiser(f"trial.{spec.name}.randomisation")
                             if spec.stratify == "trial" else None)
         self._enrolled = ctx.counter(f"enrolled.{spec.name}")
@@ -80,7 +76,12 @@ class TrialNode:
         self.screen_failed += 1
         self.ctx.ledger.outflow(PATIENT, "screen_failed", 1)
 
-    def randomise(self, site: "SiteNode") -> Arm:
+    def on_enrollment_closed(self, site: object, callback: Callable[[], None]) -> None:
+        """Call *callback* when the trial reaches its target (unless *site* randomised the last patient)."""
+        self._on_close.append((site, callback))
+
+    def randomise(self, site: object, randomiser: BlockRandomiser) -> Arm:
+        """Randomise a patient of *site* (with its own list unless the trial stratifies by trial)."""
         now = self.ctx.now
         self.screening -= 1
         self.randomised += 1
@@ -88,14 +89,14 @@ class TrialNode:
         if self.randomised == 1:
             self.first_patient_in = now
         self._enrolled.count(now)
-        i = (self._randomiser or site.randomiser).next()
+        i = (self._randomiser or randomiser).next()
         self.by_arm[i] += 1
         if self.randomised >= self.target:
             self.last_patient_in = now
             self.closed = True
-            for s in self.sites:
+            for s, callback in self._on_close:
                 if s is not site:
-                    s.enrollment_closed()
+                    callback()
         return self.arms[i]
 
     def finish(self, dropped: bool) -> None:
@@ -109,7 +110,7 @@ class TrialNode:
         if self.closed and self.active == 0 and self.screening == 0:
             self.last_visit = self.ctx.now
 
-    def metrics(self) -> dict[str, float]:
+    def metrics(self, t_end: float) -> dict[str, float]:
         n = self.name
         m = {f"trial.{n}.enrolled": self.randomised, f"trial.{n}.screened": self.screened,
              f"trial.{n}.screen_failed": self.screen_failed, f"trial.{n}.completed": self.completed,

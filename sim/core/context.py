@@ -11,7 +11,7 @@ import simpy
 from sim.core.conservation import Ledger
 from sim.core.distributions import Bernoulli, Sampler
 from sim.core.randomness import Streams
-from sim.core.stats import Count, Level, PeriodCounter, Tally
+from sim.core.stats import Count, CountMap, Level, PeriodCounter, Tally
 
 
 class Context:
@@ -31,7 +31,6 @@ class Context:
         self.tallies: dict[str, Tally] = {}
         self.levels: dict[str, Level] = {}
         self.counters: dict[str, PeriodCounter] = {}
-        self.scalars: dict[str, float] = {}
         self._ids = itertools.count(1)
 
     # -- randomness --------------------------------------------------------
@@ -67,9 +66,42 @@ class Context:
         """A plain count owned by one component (reported by that component's ``metrics``)."""
         return Count(self.warmup)
 
+    def count_map(self) -> CountMap:
+        """Plain sums by key owned by one component (see :class:`CountMap`)."""
+        return CountMap(self.warmup)
+
     def level_tracker(self, name: str) -> Callable[[float, float], None]:
         """A callback ``(t, value)`` that keeps the named level up to date."""
         return self.level(name).set
+
+    def collector_metrics(self, t_end: float) -> dict[str, float]:
+        """The metrics of the shared collectors (catalogued in :mod:`sim.metrics`): per counter its
+        ``total.`` and ``rate.`` over the observation window, per tally ``delay.<name>.mean/.max/.n``,
+        per level its time average (``<name>.mean``; utilisation and downtime are fractions already
+        and keep their own name)."""
+        span = t_end - self.warmup
+        m: dict[str, float] = {}
+        for name, c in sorted(self.counters.items()):
+            m[f"total.{name}"] = c.total
+            m[f"rate.{name}"] = c.total / span
+        for name, t in sorted(self.tallies.items()):
+            m[f"delay.{name}.mean"] = t.mean if t.n else math.nan
+            m[f"delay.{name}.max"] = t.max if t.n else math.nan
+            m[f"delay.{name}.n"] = t.n
+        for name, lv in sorted(self.levels.items()):
+            lv.finish(t_end)
+            m[name if name.startswith(("utilisation.", "downtime.")) else f"{name}.mean"] = lv.mean(t_end)
+        return m
+
+    def collector_series(self, t_end: float) -> dict[str, "np.ndarray"]:
+        """Per-period series of every counter and level (``series.csv``)."""
+        series = {name: c.series() for name, c in self.counters.items()}
+        series.update({name: lv.series(t_end) for name, lv in self.levels.items()})
+        return series
+
+    def samples(self) -> dict[str, list[float]]:
+        """The bounded sample of every tally (``delays.csv``)."""
+        return {name: t.sample for name, t in self.tallies.items()}
 
     # -- misc ----------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
@@ -83,12 +115,6 @@ class Context:
     @property
     def now(self) -> float:
         return self.env._now  # hot: skip SimPy's own property
-
-    @property
-    def observing(self) -> bool:
-        """Whether plain counts kept by components (OEE, costs, OTIF, fill rates) include what happens
-        now: from the warm-up on, like :class:`Tally`, :class:`Level` and :class:`PeriodCounter`."""
-        return self.env._now >= self.warmup
 
     def in_horizon(self, t: float) -> bool:
         return t <= self.horizon and not math.isinf(t)

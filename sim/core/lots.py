@@ -15,6 +15,8 @@ from typing import Callable
 
 import simpy
 
+from sim.core.node import Node
+
 
 class Lot:
     """A quantity of one material with one history and one expiry date."""
@@ -38,7 +40,7 @@ class Lot:
         return f"Lot({self.id!r}, {self.material!r}, qty={self.qty:g}, parent={self.parent!r}, expiry={self.expiry:g})"
 
 
-class LotStore:
+class LotStore(Node):
     """FEFO store of lots of one material.
 
     Every callable in ``watchers`` is called as ``watcher(t, qty_on_hand)`` after

@@ -203,6 +203,24 @@ class Count:
             self.value += amount
 
 
+class CountMap(dict):
+    """Plain sums by key (units by fate, material consumed) from the warm-up on.  A key appears once
+    something is counted under it; reading a missing key gives 0.0 without adding it."""
+
+    __slots__ = ("warmup",)
+
+    def __init__(self, warmup: float = 0.0) -> None:
+        super().__init__()
+        self.warmup = warmup
+
+    def __missing__(self, key):
+        return 0.0
+
+    def add(self, t: float, key, amount: float) -> None:
+        if t >= self.warmup:
+            self[key] = self.get(key, 0.0) + amount
+
+
 @dataclass
 class Summary:
     """Across-replication summary of one metric."""

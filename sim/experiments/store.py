@@ -37,7 +37,7 @@ import numpy as np
 from sim.experiments.backends import Outcome
 from sim.experiments.plan import Plan
 from sim.model import ReplicationResult
-from sim.supply.lines.base import TimelineRow
+from sim.core.timeline import TimelineRow
 from sim.experiments.tables import (CsvTable, SUMMARY_HEADER, atomic_write_bytes, atomic_write_text, read_csv,
                          write_csv, write_json, write_replication_tables)
 from sim.scenario import dump_scenario

@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from sim.supply.lines.base import TimelineRow
+from sim.core.timeline import TimelineRow
 from sim.core.stats import Summary
 
 

@@ -32,7 +32,7 @@ from sim.core.errors import ScenarioError  # noqa: E402
 from sim.figures.results import STYLE as RESULTS_STYLE  # noqa: E402
 from sim.figures.results import _save, scenario_name  # noqa: E402
 from sim.model import run_replication  # noqa: E402
-from sim.supply.lines.base import TimelineRow  # noqa: E402
+from sim.core.timeline import TimelineRow  # noqa: E402
 from sim.experiments.tables import read_csv, write_csv  # noqa: E402
 from sim.scenario import load_scenario, parse_scenario  # noqa: E402
 from sim.scenario.supply import line_products  # noqa: E402

@@ -17,14 +17,15 @@ from pydantic import ValidationError
 from sim.core.distributions import DIST_NAMES
 from sim.core.errors import ScenarioError
 from sim.scenario.base import NAME_PATTERN, NAME_RULE, FieldError
-from sim.scenario.materials import POLICY_TAGS
+from sim.scenario.kinds import FAMILIES
 from sim.scenario.schema import Scenario
 
 __all__ = ["Scenario", "load_scenario", "load_default", "parse_scenario", "dump_scenario",
            "DEFAULT_SOURCE", "format_errors"]
 
 DEFAULT_SOURCE = "<default scenario>"
-_UNION_TAGS = DIST_NAMES | {"batch", "continuous"} | POLICY_TAGS
+_UNION_TAGS = DIST_NAMES
+"""Tags of the distribution union; every other family's tags look like ``<batch>`` (sim.scenario.kinds)."""
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -37,6 +38,16 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+def _kind_in(loc: tuple[Any, ...]) -> str | None:
+    """The kind a missing field belongs to ("trigger resupply policy"), from the last union tag in *loc*."""
+    for part in reversed(loc):
+        if isinstance(part, str) and part.startswith("<") and part.endswith(">"):
+            value = part[1:-1]
+            fam = next((f for f in FAMILIES if value in f.members), None)
+            return f"{value} {fam.name}" if fam is not None else None
+    return None
 
 
 def _shown(value: Any) -> str:
@@ -55,12 +66,23 @@ def format_errors(err: ValidationError) -> list[str]:
             line = f"{path}.{cause.field}: {cause.message}" if path else f"{cause.field}: {cause.message}"
         elif e["type"] == "missing":
             line = f"{path}: required field is missing"
+            kind = _kind_in(tuple(e["loc"]))
+            if kind is not None:
+                line = f"{path}: required by the {kind}"
         elif e["type"] == "extra_forbidden":
             line = f"{path}: unknown field (value {e['input']!r}); check the spelling"
         elif e["type"] == "union_tag_invalid":
             ctx = e.get("ctx", {})
-            line = (f"{path}.{ctx.get('discriminator', 'kind').strip(chr(39))}: unknown value "
-                    f"{ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}")
+            field = ctx.get("discriminator", "kind").strip("'").removesuffix("()")
+            if not isinstance(e.get("input"), dict):
+                problems.append(f"{path}: expected a mapping of fields; got {_shown(e.get('input'))}")
+                continue
+            tag = str(ctx.get("tag")).strip("<>")
+            if tag == "None":
+                line = f"{path}.{field}: required field is missing"
+            else:
+                line = (f"{path}.{field}: unknown value {tag!r}; expected one of "
+                        f"{str(ctx.get('expected_tags')).replace('<', '').replace('>', '')}")
         elif e["type"] == "union_tag_not_found":
             line = f"{path}: {msg}"
         elif e["type"] == "string_pattern_mismatch" and e.get("ctx", {}).get("pattern") == NAME_PATTERN:

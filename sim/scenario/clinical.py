@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from sim.scenario.kinds import family
 from sim.scenario.base import (Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability,
                                require_unique)
 
@@ -126,48 +127,75 @@ class KitType(Model):
 
 # -- trials ----------------------------------------------------------------------
 
-class Resupply(Model):
-    """Site resupply policy (one of the registered kinds) and expiry windows.
+class _Resupply(Model):
+    """What every site resupply policy shares: the initial shipment and the expiry windows."""
 
-    * ``trigger``: when the position (usable on hand + in transit - owed) falls to
-      ``trigger``, ship up to ``level``;
-    * ``predictive``: when the position does not cover the kits of enrolled
-      patients' visits in the next ``short_window`` days, ship enough to cover
-      the next ``prediction_window`` days;
-    * ``buffer_prediction``: predictive plus ``buffer`` kits for new patients.
-    """
-
-    policy: Literal["trigger", "predictive", "buffer_prediction"] = "trigger"
-    trigger: PerKit | None = Field(None, description="trigger level (trigger policy)")
-    level: PerKit | None = Field(None, description="resupply level (trigger policy)")
-    short_window: NonNegFloat | None = Field(None, description="days of forecast visits that must be covered")
-    prediction_window: NonNegFloat | None = Field(None, description="days of forecast visits a shipment covers")
-    buffer: PerKit = Field(0, description="extra kits kept for new patients (buffer_prediction)")
     initial: PerKit | None = Field(None, description="initial shipment at activation (default: as the policy decides)")
     do_not_ship: NonNegFloat = Field(0.0, description="days of shelf life a kit must have left to be shipped")
     do_not_dispense: NonNegFloat = Field(0.0, description="days of shelf life a kit must have left to be dispensed")
 
     @model_validator(mode="after")
-    def _complete(self):
-        if self.policy == "trigger":
-            for f in ("trigger", "level"):
-                if getattr(self, f) is None:
-                    raise FieldError(f, "required by the trigger policy")
-            for k, trig in _per_kit_items(self.trigger):
-                lev = _per_kit_value(self.level, k)
-                if lev is not None and lev <= trig:
-                    raise FieldError("level", f"expected more than the trigger ({trig}{_kit_note(k)}); got {lev}")
-        else:
-            for f in ("short_window", "prediction_window"):
-                if getattr(self, f) is None:
-                    raise FieldError(f, f"required by the {self.policy} policy")
-            if self.prediction_window < self.short_window:
-                raise FieldError("prediction_window", f"expected at least the short_window "
-                                 f"({self.short_window:g}); got {self.prediction_window:g}")
+    def _windows(self):
         if self.do_not_dispense > self.do_not_ship:
             raise FieldError("do_not_ship", f"expected at least do_not_dispense ({self.do_not_dispense:g}), or "
                              f"shipped kits could never be dispensed; got {self.do_not_ship:g}")
         return self
+
+    def kit_fields(self) -> dict[str, PerKit | None]:
+        """Per-kit fields of this policy, by name (checked against the declared kit types)."""
+        return {"initial": self.initial}
+
+
+class TriggerResupply(_Resupply):
+    """Trigger / resupply: when the position (usable on hand + in transit - owed) falls to
+    ``trigger``, ship up to ``level``."""
+
+    policy: Literal["trigger"] = "trigger"
+    trigger: PerKit = Field(description="trigger level (kits)")
+    level: PerKit = Field(description="resupply level (kits)")
+
+    @model_validator(mode="after")
+    def _level_above_trigger(self):
+        for k, trig in _per_kit_items(self.trigger):
+            lev = _per_kit_value(self.level, k)
+            if lev is not None and lev <= trig:
+                raise FieldError("level", f"expected more than the trigger ({trig}{_kit_note(k)}); got {lev}")
+        return self
+
+    def kit_fields(self) -> dict[str, PerKit | None]:
+        return {**super().kit_fields(), "trigger": self.trigger, "level": self.level}
+
+
+class PredictiveResupply(_Resupply):
+    """Predictive: when the position does not cover the kits of enrolled patients' visits in the next
+    ``short_window`` days, ship enough to cover the next ``prediction_window`` days."""
+
+    policy: Literal["predictive"]
+    short_window: NonNegFloat = Field(description="days of forecast visits that must be covered")
+    prediction_window: NonNegFloat = Field(description="days of forecast visits a shipment covers")
+
+    @model_validator(mode="after")
+    def _windows_ordered(self):
+        if self.prediction_window < self.short_window:
+            raise FieldError("prediction_window", f"expected at least the short_window "
+                             f"({self.short_window:g}); got {self.prediction_window:g}")
+        return self
+
+
+class BufferPredictionResupply(PredictiveResupply):
+    """Predictive plus ``buffer`` kits kept for patients not yet randomised."""
+
+    policy: Literal["buffer_prediction"]
+    buffer: PerKit = Field(0, description="extra kits kept for new patients")
+
+    def kit_fields(self) -> dict[str, PerKit | None]:
+        return {**super().kit_fields(), "buffer": self.buffer}
+
+
+RESUPPLY = family("resupply policy", "policy", default="trigger", tolerant=True)
+RESUPPLY.add(TriggerResupply, PredictiveResupply, BufferPredictionResupply)
+Resupply = RESUPPLY.union()
+"""A site resupply policy: one of the registered kinds (``policy``), trigger when omitted."""
 
 
 class Arm(Model):
@@ -228,7 +256,8 @@ class Trial(Model):
     dropout_hazard: NonNegFloat = Field(0.0, description="per day; time to dropout is exponential")
     resupply: Resupply
     home_resupply: Resupply = Field(
-        Resupply(policy="predictive", short_window=10, prediction_window=35, do_not_ship=0, do_not_dispense=0),
+        PredictiveResupply(policy="predictive", short_window=10, prediction_window=35, do_not_ship=0,
+                           do_not_dispense=0),
         description="policy for patients' homes in direct-to-patient sites")
     regions: list[Region] = Field(default_factory=list, description="legacy compact site groups")
     sites: list[SiteGroup] = Field(default_factory=list)
@@ -383,9 +412,9 @@ def _check_trial(p: str, t: Trial, kits: list[str], countries: list[str], net: N
         raise ValueError(f"{p}.treatment_duration: required with repeat_every (visits would never end)")
     if t.repeat_every is not None and t.window(len(t.visits) - 1) >= t.repeat_every:
         raise ValueError(f"{p}.repeat_every: {t.repeat_every:g} days must exceed the last visit's window")
-    for field in ("trigger", "level", "buffer", "initial"):
-        _known_kits(f"{p}.resupply.{field}", getattr(t.resupply, field), kits)
-        _known_kits(f"{p}.home_resupply.{field}", getattr(t.home_resupply, field), kits)
+    for which in ("resupply", "home_resupply"):
+        for field, value in getattr(t, which).kit_fields().items():
+            _known_kits(f"{p}.{which}.{field}", value, kits)
     require_unique(f"{p}.regions", [r.name for r in t.regions])
     for si, s in enumerate(t.sites):
         if s.country not in countries:
@@ -402,3 +431,7 @@ def _known_kits(path: str, value, kits: list[str]) -> None:
         for k in value:
             if k not in kits:
                 raise ValueError(f"{path}: {k!r} is not a declared kit type (declared: {kits})")
+
+
+RESUPPLY.hold(Trial, "resupply")
+RESUPPLY.hold(Trial, "home_resupply")

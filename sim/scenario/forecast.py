@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from sim.scenario.clinical import LEGACY_KIT
 from sim.scenario.supply import line_products
 
 
@@ -17,10 +18,7 @@ class PlanningError(ValueError):
 
 def good_per_batch(line, product, labs: dict) -> float:
     """Expected released units per batch (lot): yield, QC failures and rework taken into account."""
-    if line.kind == "batch":
-        nominal = product.batch_size * product.yield_fraction.mean_value
-    else:
-        nominal = product.lot_size
+    nominal = product.expected_output()
     if line.qc_lab is not None:
         lab = labs[line.qc_lab]
         p_pass = 1.0
@@ -33,11 +31,37 @@ def good_per_batch(line, product, labs: dict) -> float:
     return nominal * ((1 - p_fail) + p_fail * line.rework_prob * line.rework_yield * (1 - p_fail))
 
 
-def trial_demand_units(sc, trials: list[str] | None) -> float:
-    """Units of final product the clinical plan dispenses (every patient completing every visit)."""
-    kits = sum(t.target_patients * len(t.visits) * t.kits_per_visit
-               for t in sc.trials if trials is None or t.name in trials)
-    return kits * sc.packaging.units_per_kit
+def kits_per_patient(trial, kit_types: list[str]) -> dict[str, float]:
+    """Expected kits of each kit type one randomised patient of *trial* needs over the visit schedule:
+    each arm's kits per visit (every kit type x ``kits_per_visit`` when an arm names none), weighted by
+    the arms' randomisation ratios."""
+    if not trial.arms:
+        return {k: float(trial.kits_per_visit * len(trial.visits)) for k in kit_types}
+    ratios = trial.integer_ratios()
+    total = sum(ratios)
+    out = {k: 0.0 for k in kit_types}
+    for arm, r in zip(trial.arms, ratios):
+        kits = {k: n for k, n in arm.kits.items() if n > 0} if arm.kits else {k: trial.kits_per_visit for k in kit_types}
+        for k, n in kits.items():
+            out[k] += n * len(trial.visits) * r / total
+    return out
+
+
+def trial_demand_units(sc, trials: list[str] | None, product: str | None = None) -> float:
+    """Units of final *product* the clinical plan dispenses (every patient completing every visit):
+    the kits of every kit type packed from it (or from any product), each times its units per kit."""
+    types = sc.kit_types
+    names = [k.name for k in types] or [LEGACY_KIT]
+    units = {k.name: k.units_per_kit or sc.packaging.units_per_kit for k in types} or \
+        {LEGACY_KIT: sc.packaging.units_per_kit}
+    packs = {k.name: k.product in (None, product) for k in types} or {LEGACY_KIT: True}
+    total = 0.0
+    for t in sc.trials:
+        if trials is None or t.name in trials:
+            for k, n in kits_per_patient(t, names).items():
+                if packs[k]:
+                    total += t.target_patients * n * units[k]
+    return total
 
 
 def forecast_batches(sc) -> dict[tuple[str, str], int]:
@@ -63,24 +87,19 @@ def forecast_batches(sc) -> dict[tuple[str, str], int]:
         tt = p.tech_transfer
         qual = (tt.engineering_batches + tt.ppq_batches) if tt else 0
         plan = p.plan
-        if plan.policy == "fixed":
-            if plan.batches is None:
-                raise PlanningError(f"{_where(i, line, p)}.plan: {p.product!r} has a fixed plan without a number of batches (it runs to "
-                                    "the horizon), so the make-to-forecast plan upstream cannot be derived")
-            n = plan.batches
-        elif plan.policy == "make_to_stock":
-            raise PlanningError(f"{_where(i, line, p)}.plan: {p.product!r} is make_to_stock, so the make-to-forecast "
-                                "plan of what it is made from cannot be derived; give it a fixed number of "
-                                "batches or make it to forecast")
+        if not plan.derives_from_demand:
+            try:
+                n = plan.known_batches(p.product)
+            except ValueError as err:
+                raise PlanningError(f"{_where(i, line, p)}.plan: {err}") from None
         else:
             if consumers[p.product]:
                 units = 0.0
                 for j, cl, cp in consumers[p.product]:
-                    per = cp.bom[p.product] * (1.0 if cl.kind == "batch" else cp.lot_size)
-                    units += batches(j, cl, cp, depth + 1) * per
+                    units += batches(j, cl, cp, depth + 1) * cp.material_per_lot(p.product)
             else:
-                units = trial_demand_units(sc, plan.trials)
-            mtf_makers = [x for x in makers[p.product] if x[2].plan.policy == "make_to_forecast"]
+                units = trial_demand_units(sc, plan.served_trials(), p.product)
+            mtf_makers = [x for x in makers[p.product] if x[2].plan.derives_from_demand]
             units *= (1 + plan.overage) / len(mtf_makers)
             n = math.ceil(units / good_per_batch(line, p, labs) - 1e-9)
             gmp[line.name, p.product] = n
@@ -88,7 +107,7 @@ def forecast_batches(sc) -> dict[tuple[str, str], int]:
         return n + qual
 
     for i, line, p in recipes:
-        if p.plan.policy == "make_to_forecast":
+        if p.plan.derives_from_demand:
             batches(i, line, p)
     return gmp
 

@@ -1,11 +1,13 @@
 """Scenario schema of raw materials: replenishment policies, sourcing, incoming QC, QC laboratories."""
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+import math
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
+from sim.scenario.kinds import family
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -24,13 +26,25 @@ class SupplierCapacity(Model):
     period: PositiveFloat = Field(30.0, description="days")
 
 
-# -- raw-material replenishment policies (the ``kind`` tags must not be field names) --------
+# -- raw-material replenishment policies -----------------------------------------------------
+EPS = 1e-9
+"""Tolerance of the inventory comparisons (positions are sums of float quantities)."""
+
+
 class ReorderPoint(Model):
     """Continuous review (s, Q), also written (R, Q): order Q whenever the position is at or below s."""
 
     kind: Literal["sQ", "RQ"]
     reorder_point: NonNegFloat = Field(description="kg of inventory position that triggers an order (s)")
     order_quantity: PositiveFloat = Field(description="kg per order (Q)")
+
+    def quantity(self, position: float) -> float:
+        """What continuous review orders now at inventory *position*: enough multiples of Q to lift
+        the position above s (0: nothing)."""
+        if position > self.reorder_point + EPS:
+            return 0.0
+        n = math.floor((self.reorder_point - position) / self.order_quantity + EPS) + 1
+        return n * self.order_quantity
 
 
 class MinMax(Model):
@@ -39,6 +53,9 @@ class MinMax(Model):
     kind: Literal["sS"]
     reorder_point: float = Field(description="kg of inventory position that triggers an order (s)")
     order_up_to: PositiveFloat = Field(description="kg the order brings the position up to (S)")
+
+    def quantity(self, position: float) -> float:
+        return self.order_up_to - position if position <= self.reorder_point + EPS else 0.0
 
     @model_validator(mode="after")
     def _order(self):
@@ -54,6 +71,9 @@ class BaseStock(Model):
     kind: Literal["base_stock"]
     level: NonNegFloat = Field(description="kg of target inventory position (S)")
 
+    def quantity(self, position: float) -> float:
+        return self.level - position if position < self.level - EPS else 0.0
+
 
 class PeriodicReview(Model):
     """Periodic review (R, S) or (R, s, S): every R days, order up to S (only if at or below s, when given)."""
@@ -64,9 +84,19 @@ class PeriodicReview(Model):
     reorder_point: float | None = Field(None, description="order only when the position is at or below this (s)")
     first_review: NonNegFloat = Field(0.0, description="day of the first review")
 
+    def quantity(self, position: float) -> float:
+        """What a review epoch orders at inventory *position* (0: nothing)."""
+        if self.reorder_point is None or position <= self.reorder_point + EPS:
+            if self.order_up_to - position > EPS:
+                return self.order_up_to - position
+        return 0.0
 
-Policy = Annotated[Union[ReorderPoint, MinMax, BaseStock, PeriodicReview], Field(discriminator="kind")]
-POLICY_TAGS = {"sQ", "RQ", "sS", "base_stock", "periodic"}
+
+POLICIES = family("raw-material policy", "kind")
+POLICIES.add(MinMax, BaseStock, PeriodicReview)
+POLICIES.members.update({"sQ": ReorderPoint, "RQ": ReorderPoint})  # one class, two names for (s, Q)
+Policy = POLICIES.union()
+"""A raw-material replenishment policy: one of the registered kinds (``kind``)."""
 
 
 class IncomingQC(Model):
@@ -110,3 +140,6 @@ class QCLab(Model):
     name: Name
     analysts: int = Field(ge=1, description="analysts (or instruments) working in parallel")
     tests: list[QCTest] = Field(min_length=1)
+
+
+POLICIES.hold(Material, "policy")

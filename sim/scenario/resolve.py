@@ -21,6 +21,10 @@ from sim.scenario.schema import Scenario
 from sim.scenario.supply import Depot, Packaging, Supplier, line_products
 
 
+KIT_PREFIX = "kit:"
+"""Every kit type is a material of its own in the ledger: ``kit:<name>``."""
+
+
 def experiment_seed(scenario: Scenario, seed: int | None = None) -> int:
     """The seed an experiment uses: the one given, else the scenario's own."""
     return scenario.seed if seed is None else seed
@@ -43,7 +47,7 @@ class KitPlan:
     @property
     def material(self) -> str:
         """Ledger material of this kit type: every kit type is a material of its own."""
-        return "kit:" + self.name
+        return KIT_PREFIX + self.name
 
 
 def kit_plans(kit_types: list[KitType], packaging: Packaging, depot: Depot) -> list[KitPlan]:

@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 from sim.scenario.base import FieldError, Model, Name, NonNegFloat, PositiveFloat, require_unique
 from sim.scenario.clinical import KitType, Network, Trial, check_clinical
 from sim.scenario.materials import Material, QCLab
-from sim.scenario.supply import Depot, Line, Packaging, Supplier
+from sim.scenario.supply import LINES, Depot, Line, Packaging, Supplier
 from sim.scenario.supply_check import supply_problems
 
 
@@ -42,3 +42,6 @@ class Scenario(Model):
             raise ValueError("\n  - ".join(problems))
         check_clinical(self)
         return self
+
+
+LINES.hold(Scenario, "lines", lambda u: list[u])

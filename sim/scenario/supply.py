@@ -8,11 +8,12 @@ the list of products the runtime works from.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
+from sim.scenario.kinds import family
 from sim.scenario.materials import Disruption, Fraction, SupplierCapacity
 
 
@@ -49,25 +50,70 @@ class TechTransfer(Model):
     ppq_batches: int = Field(0, ge=0, description="process-performance-qualification batches (released if they pass QC)")
 
 
-class Plan(Model):
-    """How many batches (lots, on a continuous line) to make, and when."""
+class _Plan(Model):
+    """How many batches (lots, on a continuous line) to make, and when: one kind per ``policy``."""
 
-    policy: Literal["fixed", "make_to_forecast", "make_to_stock"] = "fixed"
-    batches: int | None = Field(None, ge=0, description="fixed: batches in all (none: run to the horizon)")
     campaign: int | None = Field(None, ge=1, description="batches per campaign (none: all in one campaign)")
-    overage: NonNegFloat = Field(0.0, description="make_to_forecast: fraction added to the forecast")
-    trials: list[Name] | None = Field(None, description="make_to_forecast: trials served (default: all)")
-    reorder_point: NonNegFloat | None = Field(None, description="make_to_stock: units of downstream stock "
-                                                                  "at or below which a campaign is started")
-    review_period: PositiveFloat = Field(7.0, description="make_to_stock: days between stock reviews")
 
-    @model_validator(mode="after")
-    def _needs(self):
-        if self.policy == "make_to_stock":
-            for f in ("reorder_point", "campaign"):
-                if getattr(self, f) is None:
-                    raise FieldError(f, "required by policy make_to_stock")
-        return self
+    derives_from_demand: ClassVar[bool] = False
+    """Whether the number of batches is derived from the clinical plan before the run (make to forecast)."""
+
+    def known_batches(self, product: str) -> int:
+        """GMP batches in all, known before the run; raises ValueError saying why they are not."""
+        raise ValueError(f"{product!r} is {self.policy}, so the make-to-forecast plan of what it is made "
+                         "from cannot be derived; give it a fixed number of batches or make it to forecast")
+
+    def served_trials(self) -> list[str] | None:
+        """Trials whose demand the plan is sized for (None: all, or not sized by demand)."""
+        return None
+
+    def runs_forever(self) -> bool:
+        """Whether the plan never ends a campaign on its own (end-of-run release needs an end)."""
+        return False
+
+
+class FixedPlan(_Plan):
+    """A set number of batches (or run to the horizon), in campaigns of ``campaign``."""
+
+    policy: Literal["fixed"] = "fixed"
+    batches: int | None = Field(None, ge=0, description="batches in all (none: run to the horizon)")
+
+    def known_batches(self, product: str) -> int:
+        if self.batches is None:
+            raise ValueError(f"{product!r} has a fixed plan without a number of batches (it runs to the "
+                             "horizon), so the make-to-forecast plan upstream cannot be derived")
+        return self.batches
+
+    def runs_forever(self) -> bool:
+        return self.batches is None and self.campaign is None
+
+
+class ForecastPlan(_Plan):
+    """Make to forecast: the batches the clinical plan needs plus an overage, fixed before the run."""
+
+    policy: Literal["make_to_forecast"]
+    derives_from_demand = True
+    overage: NonNegFloat = Field(0.0, description="fraction added to the forecast")
+    trials: list[Name] | None = Field(None, description="trials served (default: all)")
+
+    def served_trials(self) -> list[str] | None:
+        return self.trials
+
+
+class StockPlan(_Plan):
+    """Make to stock: every ``review_period`` days, start a campaign when downstream stock is low."""
+
+    policy: Literal["make_to_stock"]
+    campaign: int = Field(ge=1, description="batches per campaign")
+    reorder_point: NonNegFloat = Field(description="units of downstream stock at or below which a campaign "
+                                                   "is started")
+    review_period: PositiveFloat = Field(7.0, description="days between stock reviews")
+
+
+PLANS = family("production plan", "policy", default="fixed", tolerant=True)
+PLANS.add(FixedPlan, ForecastPlan, StockPlan)
+Plan = PLANS.union()
+"""A production plan: one of the registered kinds (``policy``), fixed when omitted."""
 
 
 class Maintenance(Model):
@@ -103,8 +149,28 @@ class LineCosts(Model):
 class _Product(Model):
     product: Name = Field(description="what is made (units)")
     bom: dict[Name, NonNegFloat] = Field(default_factory=dict, description="material -> quantity consumed")
-    plan: Plan = Plan()
+    plan: Plan = FixedPlan()
     tech_transfer: TechTransfer | None = None
+
+    def units_per_lot(self) -> float:  # pragma: no cover - every kind defines it
+        """Nominal units of one batch (lot)."""
+        raise NotImplementedError
+
+    def expected_output(self) -> float:
+        """Expected units of one batch (lot) before QC: what make-to-forecast divides demand by."""
+        return self.units_per_lot()
+
+    def material_per_lot(self, material: str) -> float:
+        """Quantity of *material* one batch (lot) consumes."""
+        return self.bom.get(material, 0.0)
+
+    def bom_basis(self) -> float:
+        """Units of product the BOM quantities are given per (a whole batch on a batch line)."""
+        return self.units_per_lot()
+
+    def ideal_time(self) -> float:  # pragma: no cover - every kind defines it
+        """Nominal days of operation per batch (lot): OEE performance's yardstick."""
+        raise NotImplementedError
 
 
 class BatchProduct(_Product):
@@ -114,12 +180,33 @@ class BatchProduct(_Product):
     cycle_time: Dist = Field(description="days per batch, excluding QC")
     yield_fraction: Dist = Field(1.0, description="fraction of batch_size obtained")
 
+    def units_per_lot(self) -> float:
+        return self.batch_size
+
+    def expected_output(self) -> float:
+        return self.batch_size * self.yield_fraction.mean_value
+
+    def ideal_time(self) -> float:
+        return self.cycle_time.mean_value
+
 
 class ContinuousProduct(_Product):
     """A product made on a continuous line; its BOM is per unit."""
 
     rate: PositiveFloat = Field(description="units per day while running")
     lot_size: PositiveFloat = Field(description="units per released lot")
+
+    def units_per_lot(self) -> float:
+        return self.lot_size
+
+    def material_per_lot(self, material: str) -> float:
+        return self.bom.get(material, 0.0) * self.lot_size  # the BOM is per unit
+
+    def bom_basis(self) -> float:
+        return 1.0
+
+    def ideal_time(self) -> float:
+        return self.lot_size / self.rate
 
 
 class _Line(Model):
@@ -157,6 +244,37 @@ class _Line(Model):
                 raise FieldError(missing, f"required with {given} (give both, or neither)")
         return self
 
+    # The single-product short form, per kind: fields that describe the product, the one that says
+    # how much of ``material`` each batch or unit takes, and the one that counts batches or lots.
+    PRODUCT: ClassVar[type[_Product]]
+    PRODUCT_FIELDS: ClassVar[tuple[str, ...]] = ()  # required in the short form
+    OPTIONAL_PRODUCT_FIELDS: ClassVar[tuple[str, ...]] = ()
+    MATERIAL_FIELD: ClassVar[str]
+    COUNT_FIELD: ClassVar[str]
+
+    def short_form_fields(self) -> list[str]:
+        """Single-product fields given on the line (they may not be mixed with ``products``)."""
+        names = ("material", "bom", "plan", "tech_transfer", *self.PRODUCT_FIELDS, *self.OPTIONAL_PRODUCT_FIELDS,
+                 self.MATERIAL_FIELD, self.COUNT_FIELD)
+        return [n for n in names if getattr(self, n) is not None]
+
+    def product_specs(self) -> list[_Product]:
+        """The products the line makes, from ``products`` or from the single-product fields."""
+        if self.products is not None:
+            return list(self.products)
+        bom = dict(self.bom or {})
+        if self.material is not None:
+            bom[self.material] = bom.get(self.material, 0.0) + (getattr(self, self.MATERIAL_FIELD) or 0.0)
+        plan = self.plan if self.plan is not None else FixedPlan(batches=getattr(self, self.COUNT_FIELD))
+        fields = {"product": self.product, "bom": bom, "plan": plan, "tech_transfer": self.tech_transfer}
+        fields.update({f: getattr(self, f) for f in self.PRODUCT_FIELDS})
+        fields.update({f: getattr(self, f) for f in self.OPTIONAL_PRODUCT_FIELDS if getattr(self, f) is not None})
+        return [self.PRODUCT.model_validate(fields)]
+
+    def kind_problems(self, where: str, products: list[_Product]) -> list[str]:
+        """Cross-field problems particular to this kind of line (field paths under *where*)."""
+        return []
+
 
 class BatchLine(_Line):
     """A batch line: one batch at a time."""
@@ -168,6 +286,12 @@ class BatchLine(_Line):
     yield_fraction: Dist | None = Field(None, description="fraction of batch_size obtained")
     batches: int | None = Field(None, ge=0, description="batches in the campaign (none: run to the horizon)")
     products: list[BatchProduct] | None = Field(None, description="several products sharing the line")
+
+    PRODUCT = BatchProduct
+    PRODUCT_FIELDS = ("batch_size", "cycle_time")
+    OPTIONAL_PRODUCT_FIELDS = ("yield_fraction",)
+    MATERIAL_FIELD = "material_per_batch"
+    COUNT_FIELD = "batches"
 
 
 class ContinuousLine(_Line):
@@ -186,39 +310,39 @@ class ContinuousLine(_Line):
         "real_time", description="real_time: each lot released after qc_time (RTRT); "
                                  "end_of_run: lots wait for the end of the run, then QC testing")
 
+    PRODUCT = ContinuousProduct
+    PRODUCT_FIELDS = ("rate", "lot_size")
+    MATERIAL_FIELD = "material_per_unit"
+    COUNT_FIELD = "lots"
 
-Line = Annotated[Union[BatchLine, ContinuousLine], Field(discriminator="kind")]
+    def kind_problems(self, where: str, products: list[_Product]) -> list[str]:
+        out = []
+        if self.qc_lab is not None and self.release == "real_time":
+            out.append(f"{where}.release: real-time release does not use a QC lab; "
+                       f"use release: end_of_run or drop qc_lab {self.qc_lab!r}")
+        if self.release == "end_of_run":
+            for p in products:
+                if p.plan.runs_forever():
+                    out.append(f"{where}.release: end-of-run release needs runs of finite length; "
+                               f"give {p.product!r} a number of lots or a plan.campaign")
+        return out
 
 
-_SHORT_FORM = {"batch": ("batch_size", "cycle_time", "yield_fraction", "material_per_batch", "batches"),
-               "continuous": ("rate", "lot_size", "material_per_unit", "lots")}
-PRODUCT_FIELDS = {"batch": ("batch_size", "cycle_time"), "continuous": ("rate", "lot_size")}
+LINES = family("line", "kind")
+LINES.add(BatchLine, ContinuousLine)
+Line = LINES.union()
+"""A CDMO line: one of the registered kinds (``kind``); see :mod:`sim.scenario.kinds`."""
 
 
-def short_form_fields(line: BatchLine | ContinuousLine) -> list[str]:
-    """Single-product fields given on *line* (they may not be mixed with ``products``)."""
-    names = ("material", "bom", "plan", "tech_transfer") + _SHORT_FORM[line.kind]
-    return [n for n in names if getattr(line, n) is not None]
+for _cls in (BatchProduct, ContinuousProduct):
+    PLANS.hold(_cls, "plan")
+for _cls in (BatchLine, ContinuousLine):
+    PLANS.hold(_cls, "plan", lambda u: u | None)
 
 
-def line_products(line: BatchLine | ContinuousLine) -> list[BatchProduct | ContinuousProduct]:
-    """The products *line* makes, from ``products`` or from the single-product fields."""
-    if line.products is not None:
-        return list(line.products)
-    bom = dict(line.bom or {})
-    per = line.material_per_batch if line.kind == "batch" else line.material_per_unit
-    if line.material is not None:
-        bom[line.material] = bom.get(line.material, 0.0) + (per or 0.0)
-    count = line.batches if line.kind == "batch" else line.lots
-    plan = line.plan if line.plan is not None else Plan(batches=count)
-    fields = {"product": line.product, "bom": bom, "plan": plan, "tech_transfer": line.tech_transfer}
-    if line.kind == "batch":
-        fields.update(batch_size=line.batch_size, cycle_time=line.cycle_time)
-        if line.yield_fraction is not None:
-            fields["yield_fraction"] = line.yield_fraction
-        return [BatchProduct.model_validate(fields)]
-    fields.update(rate=line.rate, lot_size=line.lot_size)
-    return [ContinuousProduct.model_validate(fields)]
+def line_products(line: _Line) -> list[_Product]:
+    """The products *line* makes (see :meth:`_Line.product_specs`)."""
+    return line.product_specs()
 
 
 class Packaging(Model):

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from sim.scenario.base import duplicate_names
 from sim.scenario.forecast import PlanningError, forecast_batches
-from sim.scenario.supply import PRODUCT_FIELDS, line_products, short_form_fields
+from sim.scenario.supply import line_products
 
 
 def supply_problems(sc) -> list[str]:
@@ -25,7 +25,7 @@ def supply_problems(sc) -> list[str]:
     for i, lab in enumerate(sc.qc_labs):
         out += duplicate_names(f"qc_labs[{i}].tests", [t.name for t in lab.tests])
     out += _lines(sc, set(by_material), labs)
-    if not out and any(p.plan.policy == "make_to_forecast" for line in sc.lines for p in line_products(line)):
+    if not out and any(p.plan.derives_from_demand for line in sc.lines for p in line_products(line)):
         try:
             forecast_batches(sc)
         except PlanningError as err:
@@ -78,7 +78,7 @@ def _lines(sc, supplied: set[str], labs) -> list[str]:
     for i, line in enumerate(sc.lines):
         where = f"lines[{i}]"
         if line.products is not None:
-            mixed = short_form_fields(line)
+            mixed = line.short_form_fields()
             if mixed:
                 out.append(f"{where}: give product fields either on the line or in `products`, not both "
                            f"(found {mixed} on the line)")
@@ -86,30 +86,21 @@ def _lines(sc, supplied: set[str], labs) -> list[str]:
                 out.append(f"{where}.products: a line must make at least one product; got []")
                 continue
         else:
-            missing = [f for f in PRODUCT_FIELDS[line.kind] if getattr(line, f) is None]
+            missing = [f for f in line.PRODUCT_FIELDS if getattr(line, f) is None]
             if missing:
                 out += [f"{where}.{f}: required field is missing (or list the line's `products`)" for f in missing]
                 continue
-            if line.kind == "batch" and line.material is not None and line.material_per_batch is None:
-                out.append(f"{where}.material_per_batch: required field is missing (with `material`)")
-            if line.kind == "continuous" and line.material is not None and line.material_per_unit is None:
-                out.append(f"{where}.material_per_unit: required field is missing (with `material`)")
+            if line.material is not None and getattr(line, line.MATERIAL_FIELD) is None:
+                out.append(f"{where}.{line.MATERIAL_FIELD}: required field is missing (with `material`)")
         resolved[i] = line_products(line)
         out += duplicate_names(f"{where}.products", [p.product for p in resolved[i]])
         for p in resolved[i]:
             made[p.product].append(line.name)
         if line.qc_lab is not None:
             out += _lab_test(where, labs, line.qc_lab, line.qc_tests or [], field="qc_lab", tests_field="qc_tests")
-            if line.kind == "continuous" and line.release == "real_time":
-                out.append(f"{where}.release: real-time release does not use a QC lab; "
-                           f"use release: end_of_run or drop qc_lab {line.qc_lab!r}")
         elif line.qc_tests:
             out.append(f"{where}.qc_tests: needs a qc_lab")
-        if line.kind == "continuous" and line.release == "end_of_run":
-            for p in resolved[i]:
-                if p.plan.policy == "fixed" and p.plan.batches is None and p.plan.campaign is None:
-                    out.append(f"{where}.release: end-of-run release needs runs of finite length; "
-                               f"give {p.product!r} a number of lots or a plan.campaign")
+        out += line.kind_problems(where, resolved[i])
     known = sorted(supplied | set(made))
     trials = {t.name for t in sc.trials}
     for i, prods in resolved.items():
@@ -129,7 +120,7 @@ def _lines(sc, supplied: set[str], labs) -> list[str]:
                     out.append(f"{where}.bom.{m}: unknown material {m!r}: no supplier supplies it and no line "
                                f"makes it (known: {known})")
             plan_at = f"{where}.plan" if line.products is not None or line.plan is not None else where
-            for j, t in enumerate(p.plan.trials or []):
+            for j, t in enumerate(p.plan.served_trials() or []):
                 if t not in trials:
                     out.append(f"{plan_at}.trials[{j}]: unknown trial {t!r} (trials: {sorted(trials)})")
     out += _cycles(resolved, sc)

@@ -10,25 +10,27 @@ booked as ``not_packed``.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import simpy
 
 from sim.core.context import Context
 from sim.core.lots import Lot
-from sim.clinical.inventory import KitPlan, resolve_kit_types
+from sim.core.node import Node
+from sim.scenario.resolve import KitPlan
+from sim.scenario.resolve import kit_plans as resolved_kit_plans
 from sim.scenario.supply import Depot, Packaging
 
 
-class PackagingNode:
+class PackagingNode(Node):
     """Packs released lots into kits; *kit_plans* default to the one legacy kit type."""
 
     def __init__(self, ctx: Context, spec: Packaging, deliver: Callable[[Lot], None],
-                 kit_plans: list[KitPlan] | None = None) -> None:
+                 kit_plans: Sequence[KitPlan] | None = None) -> None:
         self.ctx = ctx
         self.spec = spec
         self.deliver = deliver
-        self.kit_plans = kit_plans if kit_plans is not None else resolve_kit_types([], spec, Depot())
+        self.kit_plans = list(kit_plans) if kit_plans is not None else resolved_kit_plans([], spec, Depot())
         self.packers = simpy.Resource(ctx.env, spec.packers)
         self.queued: dict[str, float] = {}  # material -> units waiting
         self.packing: dict[str, float] = {}  # material -> units being packed

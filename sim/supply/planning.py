@@ -1,10 +1,12 @@
 """Production planning: which campaigns a line runs for each of its products, and when.
 
+One planner class per kind of plan (:data:`PLANNERS`, keyed by the plan's schema class):
+
 * ``fixed``: a set number of batches (or run to the horizon), in campaigns of ``campaign``.
 * ``make_to_forecast``: the batches the clinical plan needs, plus an overage,
-  computed once before the run by :func:`forecast_batches` (demand of a final
-  product from the trials; of an intermediate from the planned batches of the
-  products made from it, through their bills of materials).
+  computed once before the run by :func:`~sim.scenario.forecast.forecast_batches`
+  (demand of a final product from the trials; of an intermediate from the planned
+  batches of the products made from it, through their bills of materials).
 * ``make_to_stock``: every ``review_period`` days, when the stock position of
   the product downstream is at or below ``reorder_point`` and no campaign of
   it is outstanding, queue a campaign of ``campaign`` batches.
@@ -17,15 +19,16 @@ from __future__ import annotations
 from typing import Callable
 
 from sim.core.context import Context
-from sim.supply.lines.base import Campaign, Recipe, _LineNode
+from sim.core.node import Node
+from sim.scenario.supply import PLANS, FixedPlan, ForecastPlan, StockPlan
+from sim.supply.lines.base import Campaign, LineNode, Recipe
 from sim.supply.tech_transfer import transfer
 
 
+class Planner(Node):
+    """Queues the campaigns of one product on one line: the plan's batches, after any tech transfer."""
 
-class Planner:
-    """Queues the campaigns of one product on one line."""
-
-    def __init__(self, ctx: Context, line: _LineNode, recipe: Recipe, forecast: int | None,
+    def __init__(self, ctx: Context, line: LineNode, recipe: Recipe, forecast: int | None,
                  position: Callable[[], float] | None) -> None:
         self.ctx = ctx
         self.line = line
@@ -33,12 +36,19 @@ class Planner:
         self.plan = recipe.spec.plan
         self.forecast = forecast
         self.position = position
-        self.outstanding = False
-        tt = recipe.spec.tech_transfer
-        if tt is None and self.plan.policy != "make_to_stock":
+
+    def start(self) -> None:
+        if self.recipe.spec.tech_transfer is None and self.queues_at_once:
             self._queue_plan()  # at time 0, as the foundation did
         else:
-            ctx.env.process(self.run())
+            self.ctx.env.process(self.run())
+
+    queues_at_once = True
+    """Whether the plan's campaigns are all known at time 0 (queued at once without a transfer)."""
+
+    def total(self) -> int | None:  # pragma: no cover - every kind defines it
+        """GMP batches in all (None: until the horizon)."""
+        raise NotImplementedError
 
     def _campaigns(self, total: int | None, purpose: str = "gmp") -> None:
         size = self.plan.campaign
@@ -57,11 +67,7 @@ class Planner:
         self.line.queue.put(Campaign(self.recipe, size, "gmp", done=lambda: self._endless(size)))
 
     def _queue_plan(self) -> None:
-        plan = self.plan
-        if plan.policy == "fixed":
-            self._campaigns(plan.batches)
-        elif plan.policy == "make_to_forecast":
-            self._campaigns(self.forecast)
+        self._campaigns(self.total())
 
     def run(self):
         env, line, tt = self.ctx.env, self.line, self.recipe.spec.tech_transfer
@@ -75,9 +81,36 @@ class Planner:
                 line.queue.put(Campaign(self.recipe, tt.engineering_batches, "engineering"))
             if tt.ppq_batches:
                 line.queue.put(Campaign(self.recipe, tt.ppq_batches, "ppq"))
-        if self.plan.policy != "make_to_stock":
-            self._queue_plan()
-            return
+        yield from self.after_transfer()
+
+    def after_transfer(self):
+        """What the plan does once the product may be made (a SimPy generator)."""
+        self._queue_plan()
+        return
+        yield
+
+
+class FixedPlanner(Planner):
+    def total(self) -> int | None:
+        return self.plan.batches
+
+
+class ForecastPlanner(Planner):
+    def total(self) -> int | None:
+        return self.forecast
+
+
+class StockPlanner(Planner):
+    """Reviews the downstream stock position and queues one campaign at a time."""
+
+    queues_at_once = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.outstanding = False
+
+    def after_transfer(self):
+        env, line = self.ctx.env, self.line
         while True:
             if not self.outstanding and self.position() <= self.plan.reorder_point:
                 self.outstanding = True
@@ -86,3 +119,19 @@ class Planner:
 
     def _done(self) -> None:
         self.outstanding = False
+
+
+PLANNERS: dict[type, type[Planner]] = {FixedPlan: FixedPlanner, ForecastPlan: ForecastPlanner, StockPlan: StockPlanner}
+"""Registry: schema class of a production plan -> runtime planner class."""
+
+
+def register_plan(spec_cls: type, planner_cls: type[Planner]) -> None:
+    """Make a new kind of production plan available to scenarios (schema) and to the model (runtime)."""
+    PLANS.register(spec_cls)
+    PLANNERS[spec_cls] = planner_cls
+
+
+def planner(ctx: Context, line: LineNode, recipe: Recipe, forecast: int | None,
+            position: Callable[[], float] | None) -> Planner:
+    """The planner of *recipe*'s plan on *line*."""
+    return PLANNERS[type(recipe.spec.plan)](ctx, line, recipe, forecast, position)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import simpy
 
 from sim.core.context import Context
+from sim.core.node import Node
 from sim.scenario.materials import QCLab as QCLabSpec
 from sim.scenario.materials import QCTest
 
@@ -24,10 +25,10 @@ class _TestKind:
         self.time = ctx.sampler(f"{prefix}.time", spec.time)
         self.fails = ctx.coin(f"{prefix}.failure", spec.failure_prob)
         self.confirms = ctx.coin(f"{prefix}.confirm", spec.confirm_prob)
-        self.runs = 0
+        self.runs = ctx.count()  # testing cost from the warm-up on, like the qc_tests counter
 
 
-class QCLab:
+class QCLab(Node):
     """Analysts shared by every line (and incoming-material test) that names this lab."""
 
     def __init__(self, ctx: Context, spec: QCLabSpec) -> None:
@@ -55,8 +56,7 @@ class QCLab:
             self._busy.add(env.now, 1 / self.spec.analysts)
             yield env.timeout(kind.time())
             self._busy.add(env.now, -1 / self.spec.analysts)
-        if self.ctx.observing:  # testing cost from the warm-up on, like the qc_tests counter
-            kind.runs += 1
+        kind.runs.add(env.now)
         self._runs.count(env.now)
 
     def release(self, tests: list[str]):
@@ -73,4 +73,4 @@ class QCLab:
 
     @property
     def testing_cost(self) -> float:
-        return sum(k.runs * k.cost for k in self.kinds.values())
+        return sum(k.runs.value * k.cost for k in self.kinds.values())

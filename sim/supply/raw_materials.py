@@ -15,28 +15,63 @@ import simpy
 
 from sim.core.context import Context
 from sim.core.lots import Lot, LotStore
+from sim.core.node import Holding, Node
 from sim.supply.suppliers import SupplierNode
-from sim.scenario.materials import BaseStock, Material, MinMax, PeriodicReview, ReorderPoint
+from sim.scenario.materials import POLICIES, BaseStock, Material, MinMax, PeriodicReview, ReorderPoint
 
 EPS = 1e-9
 
 
-def order_quantity(policy, position: float) -> float:
-    """How much a continuous-review *policy* orders now at inventory *position* (0: nothing)."""
-    if isinstance(policy, ReorderPoint):
-        if position > policy.reorder_point + EPS:
-            return 0.0
-        # enough multiples of Q to lift the position above s
-        n = math.floor((policy.reorder_point - position) / policy.order_quantity + EPS) + 1
-        return n * policy.order_quantity
-    if isinstance(policy, MinMax):
-        return policy.order_up_to - position if position <= policy.reorder_point + EPS else 0.0
-    if isinstance(policy, BaseStock):
-        return policy.level - position if position < policy.level - EPS else 0.0
-    return 0.0  # periodic review orders only at review epochs
+class ContinuousReview:
+    """Review after every change of the stock or the backlog: (s, Q), (s, S), base stock."""
+
+    def __init__(self, node: "MaterialNode") -> None:
+        self.node = node
+
+    def start(self) -> None:
+        """Nothing to schedule: reviews follow events."""
+
+    def changed(self) -> None:
+        q = self.node.spec.policy.quantity(self.node.position)
+        if q > EPS:
+            self.node.place(q)
 
 
-class MaterialNode:
+class PeriodicReviewing:
+    """Review only every ``review_period`` days, from ``first_review`` on: (R, S), (R, s, S)."""
+
+    def __init__(self, node: "MaterialNode") -> None:
+        self.node = node
+
+    def start(self) -> None:
+        self.node.ctx.env.process(self._run())
+
+    def changed(self) -> None:
+        """Between review epochs nothing is ordered."""
+
+    def _run(self):
+        node = self.node
+        policy, env = node.spec.policy, node.ctx.env
+        yield env.timeout(policy.first_review)
+        while True:
+            q = policy.quantity(node.position)
+            if q > 0:
+                node.place(q)
+            yield env.timeout(policy.review_period)
+
+
+REVIEWS: dict[type, type] = {ReorderPoint: ContinuousReview, MinMax: ContinuousReview, BaseStock: ContinuousReview,
+                             PeriodicReview: PeriodicReviewing}
+"""Registry: schema class of a raw-material policy -> how it is reviewed at run time."""
+
+
+def register_policy(spec_cls: type, review_cls: type) -> None:
+    """Make a new raw-material policy available to scenarios (schema) and to the model (runtime)."""
+    POLICIES.register(spec_cls)
+    REVIEWS[spec_cls] = review_cls
+
+
+class MaterialNode(Node):
     """Stock of one raw material, replenished from one or more suppliers."""
 
     def __init__(self, ctx: Context, spec: Material, suppliers: list[SupplierNode], store: LotStore,
@@ -48,29 +83,33 @@ class MaterialNode:
         self.store = store
         self.suppliers = suppliers
         self.quarantine = 0.0
-        self.demands = 0
-        self.filled_at_once = 0
+        self._demands = ctx.count()  # the fill rate counts from the warm-up on
+        self._filled_at_once = ctx.count()
         self._test = test
         self._reviewing = False
         self._rejected = ctx.counter(f"rejected_incoming.{spec.name}")
+        self._review = REVIEWS[type(spec.policy)](self)
+
+    def start(self) -> None:
+        """Initial stock on hand, then the policy's first review (which may place orders at time 0)."""
+        ctx, spec, store = self.ctx, self.spec, self.store
         initial = spec.initial_stock
         if initial is None:
-            initial = sum(s.spec.initial_stock for s in suppliers)
+            initial = sum(s.spec.initial_stock for s in self.suppliers)
         if initial > 0:
             ctx.ledger.inflow(spec.name, "initial", initial)
             store.put(Lot(ctx.new_id(spec.name), spec.name, initial, None, math.inf, 0.0))
         store.watchers.append(lambda _t, _q: self.review())
-        if isinstance(spec.policy, PeriodicReview):
-            ctx.env.process(self._periodic(spec.policy))
+        self._review.start()
         self.review()
 
     # -- demand ------------------------------------------------------------------
     def issue(self, qty: float) -> simpy.Event:
         """Request *qty*; the event fires with the lots once it is on hand (FIFO backorders)."""
-        if self.ctx.observing:  # the fill rate counts from the warm-up on
-            self.demands += 1
-            if self.store.backordered <= 0 and self.store.qty >= qty - EPS:
-                self.filled_at_once += 1
+        now = self.ctx.now
+        self._demands.add(now)
+        if self.store.backordered <= 0 and self.store.qty >= qty - EPS:
+            self._filled_at_once.add(now)
         ev = self.store.get(qty)
         self.review()
         return ev
@@ -78,7 +117,8 @@ class MaterialNode:
     @property
     def fill_rate(self) -> float:
         """Fraction of issues met at once from stock."""
-        return self.filled_at_once / self.demands if self.demands else math.nan
+        n = self._demands.value
+        return self._filled_at_once.value / n if n else math.nan
 
     # -- replenishment -------------------------------------------------------------
     @property
@@ -94,21 +134,9 @@ class MaterialNode:
             return
         self._reviewing = True
         try:
-            q = order_quantity(self.spec.policy, self.position)
-            if q > EPS:
-                self.place(q)
+            self._review.changed()
         finally:
             self._reviewing = False
-
-    def _periodic(self, policy: PeriodicReview):
-        env = self.ctx.env
-        yield env.timeout(policy.first_review)
-        while True:
-            pos = self.position
-            if policy.reorder_point is None or pos <= policy.reorder_point + EPS:
-                if policy.order_up_to - pos > EPS:
-                    self.place(policy.order_up_to - pos)
-            yield env.timeout(policy.review_period)
 
     def place(self, qty: float) -> None:
         """Allocate an order of *qty* to the sources by the allocation rule."""
@@ -140,8 +168,11 @@ class MaterialNode:
             self._rejected.count(self.ctx.now, lot.qty)
             self.review()
 
-    def holdings(self) -> Iterable[tuple[str, str, float]]:
+    def holdings(self) -> Iterable[Holding]:
         yield self.name, "quarantine", self.quarantine
+
+    def metrics(self, t_end: float) -> dict[str, float]:
+        return {f"fill_rate.material.{self.name}": self.fill_rate}
 
 
 def incoming_test(ctx: Context, spec: Material, labs: dict) -> Callable[[], object] | None:

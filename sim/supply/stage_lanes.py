@@ -6,9 +6,10 @@ from typing import Callable, Iterable
 
 from sim.core.context import Context
 from sim.core.lots import Lot
+from sim.core.node import Node
 
 
-class StageLane:
+class StageLane(Node):
     """Lots leaving one line; each shipment draws its own transit time (zero: handed over at once)."""
 
     def __init__(self, ctx: Context, name: str, ship_time, route: Callable[[Lot], None]) -> None:

@@ -18,12 +18,13 @@ import simpy
 
 from sim.core.context import Context
 from sim.core.lots import Lot
+from sim.core.node import Holding, Node
 from sim.scenario.supply import Supplier
 
 Receive = Callable[[Lot], None]
 
 
-class SupplierNode:
+class SupplierNode(Node):
     """One supplier of one material; what is ordered and not yet delivered is held ``in_transit``."""
 
     def __init__(self, ctx: Context, spec: Supplier) -> None:
@@ -33,10 +34,11 @@ class SupplierNode:
         self.material = spec.material
         self.on_order = 0.0
         self.down = False
-        self.orders = 0
-        self.completed = 0
-        self.otif = 0
-        self.delivered_qty = 0.0
+        # from the warm-up on, like the lead-time tally: orders, OTIF and purchases (costs)
+        self.orders = ctx.count()
+        self.completed = ctx.count()
+        self.otif = ctx.count()
+        self.delivered_qty = ctx.count()
         p = f"supplier.{spec.name}"
         self._lead = ctx.sampler(f"{p}.lead_time", spec.lead_time)
         self._late = ctx.coin(f"{p}.late", 1.0 - spec.on_time_prob)
@@ -48,20 +50,25 @@ class SupplierNode:
         self._queue: simpy.Store | None = None
         if spec.capacity is not None or spec.disruptions is not None:
             self._queue = simpy.Store(ctx.env)
-            ctx.env.process(self._dispatch())
         if spec.disruptions is not None:
             self._up = ctx.env.event()
             self._outage_level = ctx.level(f"outage.{spec.name}")
             self._between = ctx.sampler(f"{p}.disruption.time_between", spec.disruptions.time_between)
             self._duration = ctx.sampler(f"{p}.disruption.duration", spec.disruptions.duration)
-            ctx.env.process(self._outages())
+
+    def start(self) -> None:
+        """The dispatch queue (with capacity or outages), then the outage process."""
+        env = self.ctx.env
+        if self._queue is not None:
+            env.process(self._dispatch())
+        if self.spec.disruptions is not None:
+            env.process(self._outages())
 
     def order(self, qty: float, receive: Receive) -> float:
         """Place an order (raised to the MOQ); ``receive(lot)`` is called per delivery. Returns the quantity."""
         qty = max(qty, self.spec.min_order_quantity)
         self.on_order += qty
-        if self.ctx.observing:
-            self.orders += 1
+        self.orders.add(self.ctx.now)
         self.ctx.ledger.inflow(self.material, "ordered", qty)
         order = (qty, receive, self.ctx.now, self._lead())
         if self._queue is None:
@@ -96,18 +103,16 @@ class SupplierNode:
         self._arrive(qty, receive)
         now = env.now
         self._lead_tally.observe(now - ordered, now)
-        if self.ctx.observing:  # OTIF from the warm-up on, like the lead-time tally
-            self.completed += 1
-            if in_full and now <= ordered + quoted + 1e-9:
-                self.otif += 1
+        self.completed.add(now)
+        if in_full and now <= ordered + quoted + 1e-9:
+            self.otif.add(now)
 
     def _arrive(self, qty: float, receive: Receive) -> None:
         if qty <= 0:
             return
         ctx = self.ctx
         self.on_order -= qty
-        if ctx.observing:  # purchases from the warm-up on, like every other cost
-            self.delivered_qty += qty
+        self.delivered_qty.add(ctx.now, qty)
         self._delivered.count(ctx.now, qty)
         receive(Lot(ctx.new_id(self.material), self.material, qty, f"PO:{self.name}", math.inf, ctx.now))
 
@@ -125,7 +130,11 @@ class SupplierNode:
 
     @property
     def otif_fraction(self) -> float:
-        return self.otif / self.completed if self.completed else math.nan
+        n = self.completed.value
+        return self.otif.value / n if n else math.nan
 
-    def holdings(self) -> Iterable[tuple[str, str, float]]:
+    def holdings(self) -> Iterable[Holding]:
         yield self.material, "in_transit", self.on_order
+
+    def metrics(self, t_end: float) -> dict[str, float]:
+        return {f"otif.{self.name}": self.otif_fraction, f"orders.{self.name}": self.orders.value}

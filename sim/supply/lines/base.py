@@ -1,4 +1,4 @@
-"""CDMO manufacturing lines: batch lines and continuous lines, each followed by QC release.
+"""What every CDMO manufacturing line shares; batch and continuous lines are in their own modules.
 
 A line works through the campaigns its planners queue (first-come first-served,
 so products sharing a line contend for it), cleaning or changing over between
@@ -18,38 +18,16 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Callable, Iterable, NamedTuple
+from typing import Callable, Iterable
 
 import simpy
 
 from sim.core.context import Context
 from sim.core.lots import Lot
-from sim.scenario.supply import BatchLine, ContinuousLine, line_products
-
-TIMELINE_CAP = 5000
-"""Intervals kept per line for Gantt charts: bounded memory whatever the horizon."""
-
-
-class TimelineRow(NamedTuple):
-    """One interval of a line's activity, as stored with a replication's results, so that the
-    Gantt chart is drawn from data (``timeline.csv``) rather than from live line objects.
-
-    *kind* is a line state (``production``, ``engineering``, ``ppq``, ``changeover``, ``startup``,
-    ``shutdown``, ``breakdown``, ``maintenance``, ``waiting_material``, ``closed``, ``idle``,
-    ``before_start``), ``tech_transfer``, or ``qc_hold``.  *label* is the product for production,
-    engineering, PPQ, start-up and tech transfer, the outcome (``released`` / ``rejected``) for a
-    QC hold, and empty otherwise.
-    """
-    line: str
-    cdmo: str
-    start: float
-    end: float
-    kind: str
-    label: str
-
-
-PLANNED_STOPS = ("before_start", "idle", "closed", "maintenance")
-"""States that are not planned production time (excluded from OEE availability)."""
+from sim.core.node import Holding, Node
+from sim.core.timeline import TimelineRow
+from sim.supply.lines.release import QCRelease
+from sim.supply.lines.clock import TIMELINE_CAP, StateClock, oee, share_after_warmup
 
 Issuer = Callable[[float], simpy.Event]
 
@@ -68,7 +46,7 @@ class Campaign:
 
 
 class Recipe:
-    """One product as made on one line: BOM, sizes, samplers, and its milestones."""
+    """One product as made on one line: BOM, sizes, and its milestones (a kind may add samplers)."""
 
     def __init__(self, ctx: Context, line: str, spec, prefix: str) -> None:
         self.spec = spec
@@ -76,55 +54,27 @@ class Recipe:
         self.name = spec.product
         self.bom = [(m, q) for m, q in spec.bom.items() if q > 0]
         self.prefix = prefix
-        if hasattr(spec, "batch_size"):
-            self.size = spec.batch_size
-            self.cycle = ctx.sampler(f"{prefix}.cycle_time", spec.cycle_time)
-            self.yield_ = ctx.sampler(f"{prefix}.yield", spec.yield_fraction)
-            self.ideal_time = spec.cycle_time.mean_value
-        else:
-            self.size = spec.lot_size
-            self.rate = spec.rate
-            self.ideal_time = spec.lot_size / spec.rate
+        self.size = spec.units_per_lot()
+        self.ideal_time = spec.ideal_time()
         self.first_release = math.nan
         self.tech_transfer_start = math.nan
         self.tech_transfer_done = math.nan
         self.tech_transfer_attempts = 0
 
 
-class StateClock:
-    """Time a line spends in each state (from the warm-up on), and a bounded log for Gantt charts."""
+class LineNode(QCRelease, Node):
+    """What every line shares: campaigns, material intake, breakdowns, QC release.
 
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.state = "before_start"
-        self.label = ""
-        self.since = 0.0
-        self.totals: dict[str, float] = defaultdict(float)
-        self.log: list[tuple[float, float, str, str]] = []
+    A kind subclasses it, implements :meth:`_campaign` (how one campaign is made) and may set
+    :attr:`recipe_class` (per-product samplers) and :attr:`reports_downtime`.
+    """
 
-    def set(self, state: str, label: str = "") -> None:
-        if state == self.state and label == self.label:
-            return
-        self._close(self.ctx.now)
-        self.state, self.label, self.since = state, label, self.ctx.now
+    recipe_class: type[Recipe] = Recipe
+    reports_downtime = False
+    """Report ``downtime.<line>`` even without breakdowns (a continuous line's availability is news)."""
 
-    def _close(self, now: float) -> None:
-        d = now - max(self.since, self.ctx.warmup)
-        if d > 0:
-            self.totals[self.state] += d
-        if now > self.since and len(self.log) < TIMELINE_CAP:
-            self.log.append((self.since, now, self.state, self.label))
-
-    def finish(self, t: float) -> None:
-        self._close(t)
-        self.since = t
-
-
-class _LineNode:
-    """What batch and continuous lines share: campaigns, material intake, breakdowns, QC release."""
-
-    def __init__(self, ctx: Context, spec, issuers: dict[str, Issuer], ship: Callable[[Lot], None],
-                 lab=None) -> None:
+    def __init__(self, ctx: Context, spec, products: list, issuers: dict[str, Issuer],
+                 ship: Callable[[Lot], None], lab=None) -> None:
         self.ctx = ctx
         self.spec = spec
         self.name = name = spec.name
@@ -132,9 +82,8 @@ class _LineNode:
         self.ship = ship
         self.lab = lab
         self.qc_tests = (spec.qc_tests or lab.test_names) if lab is not None else []
-        products = line_products(spec)
         single = len(products) == 1
-        self.recipes = [Recipe(ctx, name, p, f"line.{name}" if single else f"line.{name}.{p.product}")
+        self.recipes = [self.recipe_class(ctx, name, p, f"line.{name}" if single else f"line.{name}.{p.product}")
                         for p in products]
         self.queue = simpy.Store(ctx.env)
         self.in_process: dict[str, float] = defaultdict(float)
@@ -148,12 +97,12 @@ class _LineNode:
         self._campaign_kinds: dict[str, tuple[str, str]] = {}  # clock label -> (timeline kind, product)
         # Counts for OEE and costs, from the warm-up on (like the clock's totals): see _book.
         self.ideal = 0.0  # nominal time of the work done (for OEE performance)
-        self.units = defaultdict(float)  # released, rejected, diverted, scrapped, yield_loss, rework_loss, made
-        self.lost: dict[str, float] = defaultdict(float)  # product -> units made and then lost (cost of quality)
-        self.consumed: dict[str, float] = defaultdict(float)  # material -> quantity consumed here
-        self.batches_made = 0
-        self.changeovers = 0
-        self.reworks = 0
+        self.units = ctx.count_map()  # released, rejected, diverted, scrapped, yield_loss, rework_loss, made
+        self.lost = ctx.count_map()  # product -> units made and then lost (cost of quality)
+        self.consumed = ctx.count_map()  # material -> quantity consumed here
+        self.batches_made = ctx.count()
+        self.changeovers = ctx.count()
+        self.reworks = ctx.count()
         p = f"line.{name}"
         self._qc_time = ctx.sampler(f"{p}.qc_time", spec.qc_time)
         self._qc_fail = ctx.coin(f"{p}.qc_failure", spec.qc_failure_prob)
@@ -174,7 +123,7 @@ class _LineNode:
         self.slots = sorted((s.start, s.end) for s in spec.slots)
         self.busy = ctx.level(f"utilisation.{name}")
         self.wip = ctx.level(f"wip.{name}")
-        self.down = ctx.level(f"downtime.{name}") if self._tbf is not None or spec.kind == "continuous" else None
+        self.down = ctx.level(f"downtime.{name}") if self._tbf is not None or self.reports_downtime else None
         self._cycle = ctx.tally(f"cycle_time.{name}")
         self._qc_release = ctx.tally(f"qc_release_time.{name}")
         self._output = ctx.counter(f"released.{name}")
@@ -182,7 +131,9 @@ class _LineNode:
         self._breakdowns = ctx.counter(f"breakdowns.{name}")
         self._op_left = math.inf
         self._maint_left = math.inf
-        ctx.env.process(self.run())
+
+    def start(self) -> None:
+        self.ctx.env.process(self.run())
 
     # -- campaigns -------------------------------------------------------------
     def run(self):
@@ -217,8 +168,7 @@ class _LineNode:
     def _change_over(self, new_product: bool):
         d = (self._product_changeover if new_product else self._changeover)()
         if d > 0:
-            if self.ctx.observing:
-                self.changeovers += 1
+            self.changeovers.add(self.ctx.now)
             self.clock.set("changeover")
             yield self.ctx.env.timeout(d)
 
@@ -237,11 +187,10 @@ class _LineNode:
             lots = yield ev
             self.staged[m] += per * scale
             ids.extend(l.id for l in lots)
-        observing = self.ctx.observing
+        now = self.ctx.now
         for m, per in recipe.bom:
             self.staged[m] -= per * scale
-            if observing:
-                self.consumed[m] += per * scale
+            self.consumed.add(now, m, per * scale)
             self.ctx.ledger.outflow(m, "consumed", per * scale)
         return "+".join(ids) or "none"
 
@@ -336,25 +285,19 @@ class _LineNode:
         Only from the warm-up on: OEE divides these by the clock's totals, which start there too,
         and the cost model sets them against holding costs of the same window.
         """
-        if self.ctx.observing:
-            self.units[what] += qty
-            if lost is not None:
-                self.lost[lost] += qty
+        now = self.ctx.now
+        self.units.add(now, what, qty)
+        if lost is not None:
+            self.lost.add(now, lost, qty)
 
     def _after_warmup(self, since: float) -> float:
-        """Share of the interval [since, now] after the warm-up (1 when all of it is): the part of the
-        nominal time of a batch straddling the warm-up that OEE performance counts."""
-        w, now = self.ctx.warmup, self.ctx.now
-        if since >= w:
-            return 1.0
-        return (now - w) / (now - since) if now > w else 0.0
+        return share_after_warmup(since, self.ctx.now, self.ctx.warmup)
 
     def _finish(self, recipe: Recipe, qty: float, purpose: str) -> None:
         """A batch (lot) left the line: scrap it (engineering) or move it to QC hold."""
         name, now = recipe.name, self.ctx.now
         self.in_process[name] -= qty
-        if self.ctx.observing:
-            self.batches_made += 1
+        self.batches_made.add(now)
         self._book("made", qty)
         if purpose == "engineering":
             self.wip.add(now, -qty)
@@ -363,54 +306,8 @@ class _LineNode:
             return
         self.in_qc[name] += qty
 
-    def _release(self, recipe: Recipe, qty: float, started: float, parent: str):
-        """QC hold of one lot: tests, deviation investigation, rework and retest, then release or reject."""
-        ctx, env, name = self.ctx, self.ctx.env, recipe.name
-        held = env.now
-        passed = yield from self._test()
-        if self._deviation():
-            yield env.timeout(self._investigation())
-        if not passed and self._rework():
-            if ctx.observing:
-                self.reworks += 1
-            self.in_qc[name] -= qty
-            self.in_rework[name] += qty
-            yield env.timeout(self._rework_time())
-            good = qty * self.spec.rework_yield
-            self.in_rework[name] -= qty
-            if qty - good > 0:
-                ctx.ledger.outflow(name, "rework_loss", qty - good)
-                self._book("rework_loss", qty - good, lost=name)
-                self.wip.add(env.now, good - qty)
-            qty = good
-            self.in_qc[name] += qty
-            passed = yield from self._test()
-        now = env.now
-        self.in_qc[name] -= qty
-        self.wip.add(now, -qty)
-        if len(self.qc_log) < TIMELINE_CAP:
-            self.qc_log.append((held, now, "released" if passed else "rejected"))
-        if not passed:
-            ctx.ledger.outflow(name, "rejected", qty)
-            self._rejected.count(now, qty)
-            self._book("rejected", qty, lost=name)
-            return
-        self._cycle.observe(now - started, now)
-        self._qc_release.observe(now - held, now)
-        self._output.count(now, qty)
-        self._book("released", qty)
-        if math.isnan(recipe.first_release):
-            recipe.first_release = now
-        self.ship(Lot(ctx.new_id(self.spec.name), name, qty, parent, math.inf, now))
-
-    def _test(self):
-        if self.lab is not None:
-            return (yield from self.lab.release(self.qc_tests))
-        yield self.ctx.env.timeout(self._qc_time())
-        return not self._qc_fail()
-
     # -- bookkeeping -------------------------------------------------------------
-    def holdings(self) -> Iterable[tuple[str, str, float]]:
+    def holdings(self) -> Iterable[Holding]:
         for m, q in self.staged.items():
             yield m, "staged", q
         for r in self.recipes:
@@ -441,114 +338,21 @@ class _LineNode:
 
     def oee(self) -> dict[str, float]:
         """Availability, performance, quality and their product, from the warm-up to the last event."""
-        tot = self.clock.totals
-        planned = sum(v for k, v in tot.items() if k not in PLANNED_STOPS)
-        run = tot.get("production", 0.0) + tot.get("startup", 0.0)
-        u = self.units
-        decided = u["released"] + u["rejected"] + u["diverted"] + u["scrapped"] + u["yield_loss"] + u["rework_loss"]
-        a = run / planned if planned > 0 else math.nan
-        p = min(self.ideal / run, 1.0) if run > 0 else math.nan
-        q = u["released"] / decided if decided > 0 else math.nan
-        return {"availability": a, "performance": p, "quality": q, "oee": a * p * q}
+        return oee(self.clock.totals, self.ideal, self.units)
 
-
-class BatchLineNode(_LineNode):
-    """One batch at a time: gather the BOM, a random cycle time (stretched by breakdowns), then QC."""
-
-    spec: BatchLine
-
-    def _campaign(self, camp: Campaign):
-        env, r = self.ctx.env, camp.recipe
-        made = 0
-        while camp.batches is None or made < camp.batches:
-            parent = yield from self._intake(r, 1.0)
-            if self.slots:  # a batch starts only inside a reserved slot (its material waits, staged)
-                yield from self._await_slot()
-            started = env.now
-            qty = r.size * r.yield_()
-            self._start(r, qty)
-            self._book("yield_loss", r.size - qty)
-            yield from self._operate(r.cycle(), r, slots=False)
-            self.ideal += r.ideal_time * self._after_warmup(started)
-            self._finish(r, qty, camp.purpose)
-            if camp.purpose != "engineering":
-                env.process(self._release(r, qty, started, parent))
-            made += 1
-
-
-class ContinuousLineNode(_LineNode):
-    """Runs at *rate* while up; output is cut into lots of *lot_size* units.
-
-    A run starts up (the output during start-up is off-spec and diverted) and
-    shuts down at its end; breakdowns (operation-dependent failures) and planned
-    maintenance stop it, and with ``restart_after_stop`` it must start up again.
-    With real-time release each lot is released ``qc_time`` after it is made;
-    with end-of-run release lots wait in QC hold until the run ends, then are tested.
-    """
-
-    spec: ContinuousLine
-
-    def __init__(self, ctx: Context, spec: ContinuousLine, issuers, ship, lab=None) -> None:
-        self.spec_restart = spec.restart_after_stop
-        self._startup = ctx.sampler(f"line.{spec.name}.startup_time", spec.startup_time)
-        self._shutdown = ctx.sampler(f"line.{spec.name}.shutdown_time", spec.shutdown_time)
-        self._diverted = ctx.counter(f"diverted.{spec.name}")
-        super().__init__(ctx, spec, issuers, ship, lab)
-
-    def _campaign(self, camp: Campaign):
-        env, r = self.ctx.env, camp.recipe
-        held: list[tuple[float, float, str]] = []
-        made = 0
-        while camp.batches is None or made < camp.batches:
-            parent = yield from self._intake(r, r.size)
-            started = env.now
-            self._start(r, r.size)
-            yield from self._operate(r.size / r.rate, r, slots=True)
-            self.ideal += r.ideal_time * self._after_warmup(started)
-            self._finish(r, r.size, camp.purpose)
-            if camp.purpose != "engineering":
-                if self.spec.release == "end_of_run":
-                    held.append((r.size, started, parent))
-                else:
-                    env.process(self._release(r, r.size, started, parent))
-            made += 1
-        if self.running:
-            yield from self._shut_down()
-        for qty, started, parent in held:
-            env.process(self._release(r, qty, started, parent))
-
-    def _must_start(self) -> bool:
-        return not self.running
-
-    def _before_run(self, recipe: Recipe):
-        self.running = True
-        d = self._startup()
-        if d <= 0:
-            return
-        off = recipe.rate * d
-        yield from self._intake(recipe, off)
-        self._start(recipe, off)
-        self.clock.set("startup", recipe.name)
-        began = self.ctx.now
-        self.busy.set(began, 1)
-        yield self.ctx.env.timeout(d)
-        self.busy.set(self.ctx.now, 0)
-        self.ideal += d * self._after_warmup(began)
-        now = self.ctx.now
-        self.in_process[recipe.name] -= off
-        self.wip.add(now, -off)
-        self.ctx.ledger.outflow(recipe.name, "diverted_offspec", off)
-        self._diverted.count(now, off)
-        self._book("diverted", off, lost=recipe.name)
-        self._book("made", off)
-
-    def _shut_down(self):
-        self.running = False
-        d = self._shutdown()
-        if d > 0:
-            self.clock.set("shutdown")
-            yield self.ctx.env.timeout(d)
-
-
-LINE_KINDS: dict[str, type[_LineNode]] = {"batch": BatchLineNode, "continuous": ContinuousLineNode}
-"""Registry: scenario ``kind`` -> runtime line class. A new kind registers here."""
+    def metrics(self, t_end: float) -> dict[str, float]:
+        """OEE, milestones and counts of this line (its collectors' metrics are the context's)."""
+        n = self.name
+        self.clock.finish(t_end)
+        m = {f"{k}.{n}": v for k, v in self.oee().items()}
+        m[f"first_release.{n}"] = self.first_release
+        for r in self.recipes:
+            if len(self.recipes) > 1:
+                m[f"first_release.{n}.{r.name}"] = r.first_release
+            if r.spec.tech_transfer is not None:
+                m[f"tech_transfer.{n}.{r.name}.days"] = r.tech_transfer_done - r.tech_transfer_start
+                m[f"tech_transfer.{n}.{r.name}.attempts"] = r.tech_transfer_attempts
+        m[f"batches.{n}"] = self.batches_made.value
+        m[f"changeovers.{n}"] = self.changeovers.value
+        m[f"reworked.{n}"] = self.reworks.value
+        return m
