@@ -40,7 +40,7 @@ def test_mid_run_every_state_is_held_somewhere():
 def test_a_missing_holder_is_caught():
     mdl = model(_busy_network(60.0))
     mdl.run()
-    holders = [h for h in mdl.holders() if h not in mdl.network.lanes.values()]
+    holders = [h for h in mdl.nodes() if h not in mdl.network.lanes.values()]
     from sim.core import conservation
     with pytest.raises(ConservationError, match="kit:"):
         conservation.check(mdl.ctx.ledger, holders)

@@ -132,10 +132,10 @@ def test_make_to_stock_triggers_campaigns_on_the_downstream_position():
     model = SupplyChainModel(sc, seed=1)
     model.run()
     api, dp = model.lines
-    assert api.batches_made % 2 == 0 or api.clock.state == "production"  # whole campaigns
-    assert api.changeovers >= 5  # many campaigns, each triggered by the reorder point
+    assert api.batches_made.value % 2 == 0 or api.clock.state == "production"  # whole campaigns
+    assert api.changeovers.value >= 5  # many campaigns, each triggered by the reorder point
     # the API line can make 20 kg/day, the DP line needs 10: make-to-stock keeps it fed
-    assert dp.batches_made >= 150
+    assert dp.batches_made.value >= 150
     assert model.supply.stores["ds"].qty <= 30 + 2 * 40
 
 

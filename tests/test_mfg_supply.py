@@ -26,6 +26,7 @@ def test_otif_is_on_time_times_in_full():
         sup = SupplierNode(ctx, Supplier(name="s", material="m", lead_time={"dist": "uniform", "low": 2, "high": 6},
                                          on_time_prob=0.7, late_delay=3, in_full_prob=0.8, partial_fraction=0.4,
                                          backorder_delay=5))
+        sup.start()
         got = []
 
         def orders():
@@ -45,6 +46,7 @@ def test_capacity_queues_orders_and_makes_them_late():
     """10 kg/day; two orders of 50 at t=0 quoted 8 days: dispatched at 5 and 10, due at 8."""
     ctx = context(100)
     sup = SupplierNode(ctx, Supplier(name="s", material="m", lead_time=8, capacity={"quantity": 100, "period": 10}))
+    sup.start()
     arrivals = []
     for _ in range(2):
         sup.order(50, lambda lot: arrivals.append(ctx.now))
@@ -65,7 +67,7 @@ def test_outages_take_the_expected_share_of_time():
     for rep in range(4):
         ctx = context(4000, rep)
         SupplierNode(ctx, Supplier(name="s", material="m", lead_time=1, disruptions={
-            "time_between": {"dist": "exponential", "mean": 30}, "duration": {"dist": "exponential", "mean": 10}}))
+            "time_between": {"dist": "exponential", "mean": 30}, "duration": {"dist": "exponential", "mean": 10}})).start()
         ctx.env.run(until=4000)
         lv = ctx.levels["outage.s"]
         lv.finish(4000)
@@ -80,16 +82,20 @@ def test_primary_backup_and_split_allocation():
     backup = SupplierNode(ctx, Supplier(name="b", material="m", lead_time=1))
     node = MaterialNode(ctx, Material(name="m", policy={"kind": "base_stock", "level": 0}, sources=["p", "b"]),
                         [primary, backup], LotStore(ctx.env, "material.m", "m"))
+    for n in (primary, backup, node):
+        n.start()
     ctx.at(5, lambda: node.place(10))   # primary up
     ctx.at(15, lambda: node.place(10))  # primary down 10-20: goes to the backup
     ctx.env.run(until=50)
-    assert (primary.orders, backup.orders) == (1, 1)
+    assert (primary.orders.value, backup.orders.value) == (1, 1)
 
     ctx = context(100)
     a = SupplierNode(ctx, Supplier(name="a", material="m", lead_time=1))
     b = SupplierNode(ctx, Supplier(name="b", material="m", lead_time=1))
     node = MaterialNode(ctx, Material(name="m", policy={"kind": "base_stock", "level": 0}, allocation="split",
                                       shares={"a": 2, "b": 1}), [a, b], LotStore(ctx.env, "material.m", "m"))
+    for n in (a, b, node):
+        n.start()
     node.place(90)
     assert (a.on_order, b.on_order) == (60, 30)
 
@@ -100,6 +106,8 @@ def test_periodic_review_orders_up_to_s_at_review_epochs():
     store = LotStore(ctx.env, "material.m", "m")
     node = MaterialNode(ctx, Material(name="m", initial_stock=100,
                                       policy={"kind": "periodic", "review_period": 7, "order_up_to": 100}), [sup], store)
+    sup.start()
+    node.start()
     ctx.at(1, lambda: node.issue(30))
     ctx.at(8, lambda: node.issue(50))
     seen = {}
@@ -115,6 +123,8 @@ def test_backorders_count_in_the_position_and_are_served_first_come():
     sup = SupplierNode(ctx, Supplier(name="s", material="m", lead_time=5))
     store = LotStore(ctx.env, "material.m", "m")
     node = MaterialNode(ctx, Material(name="m", initial_stock=4, policy={"kind": "base_stock", "level": 4}), [sup], store)
+    sup.start()
+    node.start()
     evs = [node.issue(3) for _ in range(3)]  # 3 issued at once, 6 backordered
     assert [e.triggered for e in evs] == [True, False, False]
     assert store.backordered == 6 and node.position == pytest.approx(4) and sup.on_order == 9
@@ -131,6 +141,8 @@ def test_incoming_qc_rejects_the_expected_share():
         spec = Material(name="m", policy={"kind": "sQ", "reorder_point": 0, "order_quantity": 1},
                         incoming_qc={"time": 0.5, "failure_prob": 0.3})
         node = MaterialNode(ctx, spec, [sup], LotStore(ctx.env, "material.m", "m"), incoming_test(ctx, spec, {}))
+        sup.start()
+        node.start()
 
         def demand():
             while True:
@@ -139,6 +151,6 @@ def test_incoming_qc_rejects_the_expected_share():
         ctx.env.process(demand())
         ctx.env.run(until=2000)
         out = ctx.ledger.outflows
-        rejected.append(out["m", "rejected_incoming"] / (sup.delivered_qty - node.quarantine))
+        rejected.append(out["m", "rejected_incoming"] / (sup.delivered_qty.value - node.quarantine))
     assert_close(rejected, 0.3, rel=0.1)
     assert math.isclose(ctx.counters["rejected_incoming.m"].total, ctx.ledger.outflows["m", "rejected_incoming"])

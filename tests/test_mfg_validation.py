@@ -74,6 +74,8 @@ def run_policy(policy: dict, lam: float, lead: float, horizon: float, rep: int) 
     store = LotStore(ctx.env, "material.m", "m")
     initial = policy.get("level", policy.get("order_up_to"))
     node = MaterialNode(ctx, Material(name="m", policy=policy, initial_stock=initial), [sup], store)
+    sup.start()
+    node.start()
     rng = ctx.rng("demand")
 
     def demand():
