@@ -121,6 +121,26 @@ def test_make_to_forecast_batches_by_hand():
     assert 4 * 20 * 0.8 <= m["total.released.api-line"] <= 4 * 20
 
 
+def test_make_to_forecast_counts_each_arms_kits_and_each_kit_types_units():
+    """Two arms 2:1 over 4 visits; the active arm takes 2 'big' kits (10 units) per visit, placebo 1 'small'
+    kit (4 units).  Per patient: 2/3 x 4 x 2 x 10 + 1/3 x 4 x 1 x 4 = 53.33 + 5.33 = 58.67 units; 30 patients
+    -> 1760 units; DP batches of 100 with no losses -> 18 (the compact fields alone would say
+    30 x 4 x 1 x 28 = 3360 units -> 34 batches)."""
+    sc = scenario([
+        {"name": "dp-line", "kind": "batch", "products": [
+            {"product": "dp", "bom": {"api": 1}, "batch_size": 100, "cycle_time": 1,
+             "plan": {"policy": "make_to_forecast"}}]}],
+        kit_types=[{"name": "big", "units_per_kit": 10}, {"name": "small", "units_per_kit": 4}],
+        trials=[{"name": "t", "target_patients": 30, "visits": [0, 28, 56, 84],
+                 "arms": [{"name": "active", "ratio": 2, "kits": {"big": 2}},
+                          {"name": "placebo", "ratio": 1, "kits": {"small": 1}}],
+                 "resupply": {"trigger": 1, "level": 2},
+                 "regions": [{"name": "r", "sites": 1, "activation": 1e6, "enrollment_rate": 0.1,
+                              "transit_time": 1}]}],
+        packaging={"units_per_kit": 28, "time": 0, "shelf_life": 1e6}, horizon=50)
+    assert forecast_batches(sc) == {("dp-line", "dp"): 18}
+
+
 def test_make_to_stock_triggers_campaigns_on_the_downstream_position():
     """API made to stock (reorder point 30 kg, campaigns of 2 x 40 kg) feeds a DP line using 10 kg a day."""
     sc = scenario([

@@ -127,7 +127,7 @@ class KitType(Model):
 
 # -- trials ----------------------------------------------------------------------
 
-class _Resupply(Model):
+class ResupplySpec(Model):
     """What every site resupply policy shares: the initial shipment and the expiry windows."""
 
     initial: PerKit | None = Field(None, description="initial shipment at activation (default: as the policy decides)")
@@ -146,7 +146,7 @@ class _Resupply(Model):
         return {"initial": self.initial}
 
 
-class TriggerResupply(_Resupply):
+class TriggerResupply(ResupplySpec):
     """Trigger / resupply: when the position (usable on hand + in transit - owed) falls to
     ``trigger``, ship up to ``level``."""
 
@@ -166,7 +166,7 @@ class TriggerResupply(_Resupply):
         return {**super().kit_fields(), "trigger": self.trigger, "level": self.level}
 
 
-class PredictiveResupply(_Resupply):
+class PredictiveResupply(ResupplySpec):
     """Predictive: when the position does not cover the kits of enrolled patients' visits in the next
     ``short_window`` days, ship enough to cover the next ``prediction_window`` days."""
 

@@ -57,6 +57,10 @@ class KindFamily:
         union = Annotated[Union[members], Discriminator(self._discriminator())]
         return Annotated[union, BeforeValidator(self._drop_foreign)] if self.tolerant else union
 
+    def _ours(self, meta: Any) -> bool:
+        return isinstance(meta, Discriminator) or (isinstance(meta, BeforeValidator)
+                                                   and meta.func == self._drop_foreign)
+
     def _drop_foreign(self, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
@@ -96,7 +100,14 @@ class KindFamily:
 
     def _rebuild(self) -> None:
         for model, field, wrap in self._holders:
-            model.model_fields[field].annotation = wrap(self.union())
+            annotation, info = wrap(self.union()), model.model_fields[field]
+            if typing.get_origin(annotation) is Annotated:
+                # a field annotated with the union itself: pydantic keeps the union's discriminator and
+                # validators in the field's metadata, apart from the type; replace ours, keep the rest
+                info.annotation = annotation.__origin__
+                info.metadata = [m for m in info.metadata if not self._ours(m)] + list(annotation.__metadata__)
+            else:
+                info.annotation = annotation
         rebuild_all()
 
 

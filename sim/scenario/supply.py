@@ -50,7 +50,7 @@ class TechTransfer(Model):
     ppq_batches: int = Field(0, ge=0, description="process-performance-qualification batches (released if they pass QC)")
 
 
-class _Plan(Model):
+class PlanSpec(Model):
     """How many batches (lots, on a continuous line) to make, and when: one kind per ``policy``."""
 
     campaign: int | None = Field(None, ge=1, description="batches per campaign (none: all in one campaign)")
@@ -72,7 +72,7 @@ class _Plan(Model):
         return False
 
 
-class FixedPlan(_Plan):
+class FixedPlan(PlanSpec):
     """A set number of batches (or run to the horizon), in campaigns of ``campaign``."""
 
     policy: Literal["fixed"] = "fixed"
@@ -88,7 +88,7 @@ class FixedPlan(_Plan):
         return self.batches is None and self.campaign is None
 
 
-class ForecastPlan(_Plan):
+class ForecastPlan(PlanSpec):
     """Make to forecast: the batches the clinical plan needs plus an overage, fixed before the run."""
 
     policy: Literal["make_to_forecast"]
@@ -100,7 +100,7 @@ class ForecastPlan(_Plan):
         return self.trials
 
 
-class StockPlan(_Plan):
+class StockPlan(PlanSpec):
     """Make to stock: every ``review_period`` days, start a campaign when downstream stock is low."""
 
     policy: Literal["make_to_stock"]
@@ -146,7 +146,7 @@ class LineCosts(Model):
     holding: NonNegFloat = Field(0.0, description="per unit of work in progress per day")
 
 
-class _Product(Model):
+class ProductSpec(Model):
     product: Name = Field(description="what is made (units)")
     bom: dict[Name, NonNegFloat] = Field(default_factory=dict, description="material -> quantity consumed")
     plan: Plan = FixedPlan()
@@ -173,7 +173,7 @@ class _Product(Model):
         raise NotImplementedError
 
 
-class BatchProduct(_Product):
+class BatchProduct(ProductSpec):
     """A product made on a batch line; its BOM is per batch."""
 
     batch_size: PositiveFloat = Field(description="nominal units per batch")
@@ -190,7 +190,7 @@ class BatchProduct(_Product):
         return self.cycle_time.mean_value
 
 
-class ContinuousProduct(_Product):
+class ContinuousProduct(ProductSpec):
     """A product made on a continuous line; its BOM is per unit."""
 
     rate: PositiveFloat = Field(description="units per day while running")
@@ -209,7 +209,7 @@ class ContinuousProduct(_Product):
         return self.lot_size / self.rate
 
 
-class _Line(Model):
+class LineSpec(Model):
     name: Name
     cdmo: Name = Field("cdmo", description="the CDMO that runs the line")
     material: Name | None = Field(None, description="single-product form: the one raw material consumed")
@@ -246,7 +246,7 @@ class _Line(Model):
 
     # The single-product short form, per kind: fields that describe the product, the one that says
     # how much of ``material`` each batch or unit takes, and the one that counts batches or lots.
-    PRODUCT: ClassVar[type[_Product]]
+    PRODUCT: ClassVar[type[ProductSpec]]
     PRODUCT_FIELDS: ClassVar[tuple[str, ...]] = ()  # required in the short form
     OPTIONAL_PRODUCT_FIELDS: ClassVar[tuple[str, ...]] = ()
     MATERIAL_FIELD: ClassVar[str]
@@ -258,7 +258,7 @@ class _Line(Model):
                  self.MATERIAL_FIELD, self.COUNT_FIELD)
         return [n for n in names if getattr(self, n) is not None]
 
-    def product_specs(self) -> list[_Product]:
+    def product_specs(self) -> list[ProductSpec]:
         """The products the line makes, from ``products`` or from the single-product fields."""
         if self.products is not None:
             return list(self.products)
@@ -271,12 +271,12 @@ class _Line(Model):
         fields.update({f: getattr(self, f) for f in self.OPTIONAL_PRODUCT_FIELDS if getattr(self, f) is not None})
         return [self.PRODUCT.model_validate(fields)]
 
-    def kind_problems(self, where: str, products: list[_Product]) -> list[str]:
+    def kind_problems(self, where: str, products: list[ProductSpec]) -> list[str]:
         """Cross-field problems particular to this kind of line (field paths under *where*)."""
         return []
 
 
-class BatchLine(_Line):
+class BatchLine(LineSpec):
     """A batch line: one batch at a time."""
 
     kind: Literal["batch"]
@@ -294,7 +294,7 @@ class BatchLine(_Line):
     COUNT_FIELD = "batches"
 
 
-class ContinuousLine(_Line):
+class ContinuousLine(LineSpec):
     """A continuous line running at *rate*, released in lots of *lot_size* units."""
 
     kind: Literal["continuous"]
@@ -315,7 +315,7 @@ class ContinuousLine(_Line):
     MATERIAL_FIELD = "material_per_unit"
     COUNT_FIELD = "lots"
 
-    def kind_problems(self, where: str, products: list[_Product]) -> list[str]:
+    def kind_problems(self, where: str, products: list[ProductSpec]) -> list[str]:
         out = []
         if self.qc_lab is not None and self.release == "real_time":
             out.append(f"{where}.release: real-time release does not use a QC lab; "
@@ -340,8 +340,8 @@ for _cls in (BatchLine, ContinuousLine):
     PLANS.hold(_cls, "plan", lambda u: u | None)
 
 
-def line_products(line: _Line) -> list[_Product]:
-    """The products *line* makes (see :meth:`_Line.product_specs`)."""
+def line_products(line: LineSpec) -> list[ProductSpec]:
+    """The products *line* makes (see :meth:`LineSpec.product_specs`)."""
     return line.product_specs()
 
 
