@@ -9,7 +9,6 @@ machine, with identical results.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any

@@ -49,7 +49,7 @@ def test_default_scenario_still_runs():
 
 def test_clinical_figure_from_stored_results(tmp_path):
     sc = load_scenario(next(p for p in SCENARIOS if p.stem == "clinical_dtp"))
-    run_experiment(sc, reps=2, out_dir=tmp_path / "r", progress=False, figures=False)
+    run_experiment(sc, reps=2, out_dir=tmp_path / "r", progress=False)
     paths = clinical_figure(tmp_path / "r", tmp_path / "doc.png")
     assert (tmp_path / "doc.png").stat().st_size > 10_000
     assert {p.suffix for p in paths} == {".png", ".svg"}

@@ -31,7 +31,7 @@ def test_results_are_bit_identical_on_every_backend(tmp_path):
     try:
         for name, backend in backends.items():
             folders[name] = tmp_path / name
-            res = run_plan(plan, folders[name], backend=backend, figures=False)
+            res = run_plan(plan, folders[name], backend=backend)
             assert res.outcome.ran == 10 and not res.outcome.failures
     finally:
         for b in backends.values():
@@ -45,8 +45,8 @@ def test_results_are_bit_identical_on_every_backend(tmp_path):
 
 def test_in_memory_results_do_not_depend_on_workers():
     sc = small()
-    one = run_experiment(sc, reps=6, seed=3, workers=1, figures=False)
-    two = run_experiment(sc, reps=6, seed=3, workers=2, figures=False)
+    one = run_experiment(sc, reps=6, seed=3, workers=1)
+    two = run_experiment(sc, reps=6, seed=3, workers=2)
     assert [r.rep for r in two.reps] == list(range(6))
     for a, b in zip(one.reps, two.reps):
         assert repr(a.metrics) == repr(b.metrics)                 # repr: NaN-aware, exact
@@ -70,9 +70,9 @@ def test_cli_on_a_running_dask_scheduler_matches_serial(tmp_path):
 
 def test_replications_are_independent_but_reproducible():
     sc = small()
-    a = run_experiment(sc, reps=3, seed=3, figures=False).reps
-    b = run_experiment(sc, reps=3, seed=3, figures=False).reps
-    c = run_experiment(sc, reps=3, seed=4, figures=False).reps
+    a = run_experiment(sc, reps=3, seed=3).reps
+    b = run_experiment(sc, reps=3, seed=3).reps
+    c = run_experiment(sc, reps=3, seed=4).reps
     key = "delay.order_to_delivery.mean"
     assert [r.metrics[key] for r in a] == [r.metrics[key] for r in b]
     assert len({r.metrics[key] for r in a}) == 3                   # each replication its own streams

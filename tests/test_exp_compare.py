@@ -49,7 +49,7 @@ def test_common_random_numbers_isolate_the_effect(tmp_path):
     a = small(horizon=500)
     b = small(horizon=500, **{"suppliers.api-supplier.lead_time": {"dist": "lognormal", "mean": 54, "sd": 18}})
     plan = compare_plan(a, b, ("base", "slow"), reps=8, seed=5)
-    res = run_plan(plan, tmp_path / "c", workers=1, figures=False)
+    res = run_plan(plan, tmp_path / "c", workers=1)
     diffs = {d.metric: d for d in paired_differences(res.outcome.metrics["base"], res.outcome.metrics["slow"],
                                                      "slow")}
     d = diffs[LEAD]

@@ -221,7 +221,7 @@ def test_sweep_response_recovers_a_known_input(tmp_path):
             suppliers.api-supplier.lead_time: [15, 25, 40]
         """)
     plan = load_batch(path)
-    run_plan(plan, tmp_path / "out", workers=1, figures=False)
+    run_plan(plan, tmp_path / "out", workers=1)
     with open(tmp_path / "out" / "summary.csv", newline="") as fh:
         rows = {r["scenario"]: r for r in csv.DictReader(fh)
                 if r["metric"] == "delay.supplier_lead_time.api-supplier.mean"}

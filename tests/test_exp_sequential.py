@@ -64,7 +64,7 @@ def _half_width(x):
 
 def test_stops_at_the_first_round_meeting_every_target(tmp_path):
     rule = SequentialRule(metrics=METRICS, relative=0.01, max_reps=200)
-    exp = run_experiment(small(), reps=5, seed=1, out_dir=tmp_path / "s", figures=False, sequential=rule)
+    exp = run_experiment(small(), reps=5, seed=1, out_dir=tmp_path / "s", sequential=rule)
     n = len(exp.reps)
     rounds = sorted({h["replications"] for h in exp.outcome.history})
     assert rounds[0] == 5 and rounds[-1] == n and 5 < n < 200 and len(rounds) >= 3
@@ -78,13 +78,13 @@ def test_stops_at_the_first_round_meeting_every_target(tmp_path):
         last = [r for r in csv.DictReader(fh) if int(r["replications"]) == n]
     assert {r["metric"] for r in last} == set(METRICS) and all(r["met"] == "True" for r in last)
     # the same count, and the same numbers, with two worker processes
-    again = run_experiment(small(), reps=5, seed=1, figures=False, sequential=rule, workers=2)
+    again = run_experiment(small(), reps=5, seed=1, sequential=rule, workers=2)
     assert len(again.reps) == n and [s.mean for s in again.summaries] == [s.mean for s in exp.summaries]
 
 
 def test_the_cap_is_respected_and_reported():
     rule = SequentialRule(metrics=["service_level"], absolute=1e-9, max_reps=7)
-    exp = run_experiment(small(), reps=3, seed=1, figures=False, sequential=rule)
+    exp = run_experiment(small(), reps=3, seed=1, sequential=rule)
     assert len(exp.reps) == 7
     (check,) = exp.outcome.checks["phase3-small-molecule"]
     assert not check.met and check.n == 7
@@ -94,7 +94,7 @@ def test_each_scenario_of_a_batch_stops_on_its_own(tmp_path):
     rule = SequentialRule(metrics=["service_level"], relative=0.004, max_reps=60)
     plan = Plan("batch", "seq", [Point("short", small()), Point("long", small(horizon=600))], seed=3, reps=4,
                 sequential=rule, detail=False)
-    res = run_plan(plan, tmp_path / "b", workers=1, figures=False)
+    res = run_plan(plan, tmp_path / "b", workers=1)
     n = {pid: len(r) for pid, r in res.outcome.reps.items()}
     assert n["short"] != n["long"]
     for pid in n:
@@ -105,7 +105,7 @@ def test_each_scenario_of_a_batch_stops_on_its_own(tmp_path):
 def test_unknown_metric_is_named_with_suggestions():
     rule = SequentialRule(metrics=["service_levl"], relative=0.1)
     with pytest.raises(MetricNameError, match="no metric 'service_levl'; did you mean service_level"):
-        run_experiment(small(), reps=2, seed=1, figures=False, sequential=rule)
+        run_experiment(small(), reps=2, seed=1, sequential=rule)
 
 
 def test_cli_target_half_width(tmp_path):

@@ -37,7 +37,7 @@ def test_record_round_trip_is_exact():
 
 def test_run_folder_keeps_its_layout_and_the_tables_agree(tmp_path):
     out = tmp_path / "run"
-    exp = run_experiment(small(), reps=4, seed=9, out_dir=out, figures=False)
+    exp = run_experiment(small(), reps=4, seed=9, out_dir=out)
     assert RUN_LAYOUT <= {p.name for p in out.iterdir()}
     assert sorted(p.name for p in (out / "reps").iterdir()) == [f"rep-{r:05d}.json.gz" for r in range(4)]
     with open(out / "metrics.csv", newline="") as fh:
@@ -57,7 +57,7 @@ def test_run_folder_keeps_its_layout_and_the_tables_agree(tmp_path):
 def test_batch_tidy_table_has_a_row_per_scenario_rep_metric(tmp_path):
     plan = Plan("batch", "tidy", [Point("a", small()), Point("b", small(horizon=330))], seed=2, reps=3,
                 detail=False)
-    res = run_plan(plan, tmp_path / "b", workers=1, figures=False)
+    res = run_plan(plan, tmp_path / "b", workers=1)
     with open(tmp_path / "b" / "metrics.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["scenario", "rep", "metric", "value"]
@@ -76,7 +76,7 @@ def test_a_failing_replication_is_recorded_and_the_others_carry_on(tmp_path):
     out = tmp_path / "f"
     backend = LocalBackend(2)
     try:
-        exp = run_experiment(sc, reps=5, seed=4, out_dir=out, figures=False, backend=backend,
+        exp = run_experiment(sc, reps=5, seed=4, out_dir=out, backend=backend,
                              work=fails_on_rep_2, raise_on_failure=False)
     finally:
         backend.close()
@@ -92,12 +92,12 @@ def test_a_failing_replication_is_recorded_and_the_others_carry_on(tmp_path):
     assert json.loads((out / "metadata.json").read_text())["failures"] == 1
     # the API raises (after writing everything) unless told not to
     with pytest.raises(ReplicationsFailed, match="scenario phase3-small-molecule, seed 4, rep 2"):
-        run_experiment(sc, reps=3, seed=4, out_dir=tmp_path / "g", figures=False, work=fails_on_rep_2)
+        run_experiment(sc, reps=3, seed=4, out_dir=tmp_path / "g", work=fails_on_rep_2)
     # resuming retries the failed replication only; success removes the failure record
-    exp = run_experiment(sc, reps=5, seed=4, out_dir=out, figures=False, resume=True)
+    exp = run_experiment(sc, reps=5, seed=4, out_dir=out, resume=True)
     assert exp.outcome.ran == 1 and exp.outcome.reused == 4 and not exp.failures
     assert not (out / "failures.csv").exists() and not (out / "reps" / "rep-00002.failed.json").exists()
-    fresh = run_experiment(sc, reps=5, seed=4, out_dir=tmp_path / "fresh", figures=False)
+    fresh = run_experiment(sc, reps=5, seed=4, out_dir=tmp_path / "fresh")
     assert table_bytes(out) == table_bytes(fresh.out_dir)
 
 
@@ -132,7 +132,7 @@ def test_interrupted_run_resumes_and_loses_nothing(tmp_path):
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["replications_reused"] == done and meta["replications_run"] == 16 - done
     assert not list((out / "reps").glob(".*")), "temporary files of the killed run are cleaned up"
-    reference = run_experiment(small(horizon=800), reps=16, seed=5, out_dir=tmp_path / "ref", figures=False)
+    reference = run_experiment(small(horizon=800), reps=16, seed=5, out_dir=tmp_path / "ref")
     assert table_bytes(out) == table_bytes(reference.out_dir)
 
 
@@ -158,14 +158,14 @@ def test_a_lost_worker_stops_the_run_and_resume_completes_it(tmp_path):
     backend = LocalBackend(2)
     try:
         with pytest.raises(WorkerLost, match="a worker process died"):
-            run_experiment(small(), reps=8, seed=6, out_dir=out, figures=False, backend=backend,
+            run_experiment(small(), reps=8, seed=6, out_dir=out, backend=backend,
                            work=dies_on_rep_3)
     finally:
         backend.close()
     kept = sorted(p.name for p in (out / "reps").glob("*.json.gz"))
     # rep 3 starts only once its worker finished an earlier one: what finished is kept
     assert "rep-00003.json.gz" not in kept and len(kept) >= 2
-    exp = run_experiment(small(), reps=8, seed=6, out_dir=out, figures=False, resume=True)
+    exp = run_experiment(small(), reps=8, seed=6, out_dir=out, resume=True)
     assert exp.outcome.reused == len(kept) and exp.outcome.ran == 8 - len(kept)
-    fresh = run_experiment(small(), reps=8, seed=6, out_dir=tmp_path / "fresh", figures=False)
+    fresh = run_experiment(small(), reps=8, seed=6, out_dir=tmp_path / "fresh")
     assert table_bytes(out) == table_bytes(fresh.out_dir)

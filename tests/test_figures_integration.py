@@ -12,7 +12,7 @@ import pytest
 
 import sim.model
 from sim.experiments.store import decode, encode
-from sim.figures.manufacturing import read_timeline
+from sim.figures.gantt import read_timeline
 from sim.model import run_replication
 from sim.experiments.tables import write_replication_tables
 from sim.scenario import load_scenario

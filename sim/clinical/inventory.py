@@ -9,7 +9,7 @@ from typing import Callable, Iterable
 
 from sim.core.context import Context
 from sim.core.lots import Lot, LotStore
-from sim.core.node import Holding, Node
+from sim.core.node import Node
 from sim.scenario.resolve import KIT_PREFIX
 
 def kit_material(kit: str) -> str:

@@ -21,6 +21,7 @@ from sim.experiments.store import Store
 from sim.model import ReplicationResult
 from sim.experiments.tables import summarize_metrics
 from sim.scenario import Scenario
+from sim.scenario.resolve import experiment_seed
 from sim.core.stats import Summary
 
 PACKAGES = ("simpy", "numpy", "scipy", "matplotlib", "pydantic", "PyYAML", "click", "tqdm", "dask",
@@ -72,9 +73,9 @@ def package_versions() -> dict[str, str]:
 
 def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend | None = None,
              workers: int | None = 1, scheduler: str | None = None, resume: bool = False,
-             progress: bool | None = None, figures: bool = True, work=None,
-             keep: bool = False) -> BatchResult:
-    """Run *plan* and, with *out_dir*, write its results folder (and figures).
+             progress: bool | None = None, work=None, keep: bool = False) -> BatchResult:
+    """Run *plan* and, with *out_dir*, write its results folder (tables; figures are drawn from them
+    downstream: :func:`sim.figures.plot_results`).
 
     Without *backend*, one is made from *workers* / *scheduler* and closed at
     the end.  Replications that raise are recorded, not raised: see
@@ -97,9 +98,6 @@ def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend 
         return BatchResult(plan, outcome, summaries, None, seconds)
     meta = _metadata(plan, outcome, started, seconds, backend)
     summaries = store.finalize(outcome.reps, meta, outcome.history)
-    if figures:
-        from sim.figures.results import plot_results
-        plot_results(store.root)
     return BatchResult(plan, outcome, summaries, store.root, seconds)
 
 
@@ -125,13 +123,13 @@ def single_plan(scenario: Scenario, reps: int | None = None, seed: int | None = 
                 sequential: SequentialRule | None = None) -> Plan:
     """The plan of a plain run: one scenario, its own seed and replications unless given."""
     return Plan("run", scenario.name, [Point(slug(scenario.name), scenario)],
-                seed=scenario.seed if seed is None else seed,
+                seed=experiment_seed(scenario, seed),
                 reps=scenario.replications if reps is None else reps, sequential=sequential, detail=True)
 
 
 def run_experiment(scenario: Scenario, reps: int | None = None, seed: int | None = None,
                    out_dir: str | Path | None = None, progress: bool | None = None,
-                   figures: bool = True, *, workers: int | None = 1, scheduler: str | None = None,
+                   *, workers: int | None = 1, scheduler: str | None = None,
                    backend: Backend | None = None, sequential: SequentialRule | None = None,
                    resume: bool = False, work=None,
                    raise_on_failure: bool = True) -> ExperimentResult:
@@ -144,7 +142,7 @@ def run_experiment(scenario: Scenario, reps: int | None = None, seed: int | None
     """
     plan = single_plan(scenario, reps, seed, sequential)
     batch = run_plan(plan, out_dir, backend=backend, workers=workers, scheduler=scheduler, resume=resume,
-                     progress=progress, figures=figures, work=work, keep=True)
+                     progress=progress, work=work, keep=True)
     pid = plan.points[0].id
     results = [batch.outcome.results[pid][r] for r in batch.outcome.reps[pid]]
     exp = ExperimentResult(scenario, plan.seed, results, batch.summaries[pid], batch.out_dir,

@@ -1,0 +1,78 @@
+"""Figures from stored results: every figure is rebuilt from a results folder's tables alone.
+
+A single run gets throughput, inventory and delay figures, the clinical
+four-panel figure (when it has trials) and a Gantt chart of its lines (from
+``timeline.csv``); a batch gets a scenario comparison (means with 95 % CIs),
+response curves with CI bands for sweeps, a tornado chart for
+one-factor-at-a-time designs, and, for a paired comparison, the differences
+with their CIs.  :func:`plot_results` picks what a folder supports.  Each
+figure is written as PNG (300 dpi) and SVG into ``<results>/figures``.
+
+Modules: :mod:`.style` (shared style and saving), :mod:`.results`, :mod:`.clinical`,
+:mod:`.gantt`, :mod:`.batch` (batches and comparisons), :mod:`.studies` (study figures).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from sim.experiments.store import read_plan
+from sim.experiments.tables import ResultsFolderError
+from sim.figures.batch import batch_figures
+from sim.figures.clinical import clinical_figure, has_clinical_series
+from sim.figures.gantt import gantt_from_table
+from sim.figures.results import delay_figure, inventory_figure, throughput_figure
+from sim.figures.style import STYLE, load_series
+
+__all__ = ["make_figures", "plot_results"]
+
+
+def make_figures(results_dir: str | Path) -> list[Path]:
+    """Build every figure of a single-scenario results folder; returns the files written."""
+    results_dir = Path(results_dir)
+    out = results_dir / "figures"
+    paths: list[Path] = []
+    with plt.rc_context(STYLE):
+        if (results_dir / "series.csv").exists():
+            series, t = load_series(results_dir)
+            period = float(t[1] - t[0]) if len(t) > 1 else 1.0
+            paths += throughput_figure(series, t, out, period)
+            paths += inventory_figure(series, t, out)
+            if has_clinical_series(series) and (results_dir / "metrics.csv").exists():
+                paths += clinical_figure(results_dir, loaded=(series, t))
+        if (results_dir / "delays.csv").exists():
+            paths += delay_figure(results_dir, out)
+        if (results_dir / "timeline.csv").exists():
+            paths += gantt_from_table(results_dir)
+    return paths
+
+
+def _check_tables(results_dir: Path, table: str) -> None:
+    if (results_dir / table).is_file():
+        return
+    if (results_dir / "plan.json").is_file():
+        raise ResultsFolderError(f"{results_dir}: no {table} yet: the experiment stored there did not finish; "
+                                 f"finish it with the same command plus --resume --out {results_dir}")
+    raise ResultsFolderError(f"{results_dir}: not a results folder (no {table}); give the folder a "
+                             f"run, batch or compare command wrote")
+
+
+def plot_results(results_dir: str | Path, per_scenario: bool | None = None) -> list[Path]:
+    """Rebuild every figure a results folder supports, from its tables only.
+
+    *per_scenario*: also the single-run figures of each scenario of a batch that
+    kept its series (default: for a paired comparison only).  Raises
+    :class:`ResultsFolderError` for a folder without tables.
+    """
+    results_dir = Path(results_dir)
+    plan = read_plan(results_dir)
+    _check_tables(results_dir, "metrics.csv" if plan is None or plan["kind"] == "run" else "summary.csv")
+    if plan is None or plan["kind"] == "run":
+        return make_figures(results_dir)
+    with plt.rc_context(STYLE):
+        paths = batch_figures(results_dir, plan)
+    if per_scenario if per_scenario is not None else plan["kind"] == "compare":
+        for p in plan["points"]:
+            paths += make_figures(results_dir / "scenarios" / p["id"])
+    return paths

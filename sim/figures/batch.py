@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.experiments.designs import short_label, short_names
 from sim.experiments.store import read_summary
-from sim.figures.results import _save
+from sim.figures.style import save
 from sim.experiments.tables import headline_metrics, read_csv
 from sim.core.stats import Summary
 
@@ -104,7 +104,7 @@ def comparison_figure(summary, labels: dict[str, str], metrics: list[str], out: 
     axes[0][0].set_yticks(y, [labels[i] for i in ids], fontsize=7)
     fig.suptitle("Scenarios compared: mean and 95 % CI across replications")
     fig.tight_layout()
-    return _save(fig, out, "comparison")
+    return save(fig, out, "comparison")
 
 
 def response_figure(summary, values, design: dict[str, Any], metrics: list[str], out: Path) -> list[Path]:
@@ -133,7 +133,7 @@ def response_figure(summary, values, design: dict[str, Any], metrics: list[str],
     how = "mean with 95 % CI band" if grid else f"{design['kind']} design points, mean with 95 % CI"
     fig.suptitle(f"Response to the swept factors ({how})")
     fig.tight_layout()
-    return _save(fig, out, "response")
+    return save(fig, out, "response")
 
 
 def _grid_curves(ax, summary, values, f: str, others: list[str], m: str) -> None:
@@ -196,7 +196,7 @@ def tornado_figure(summary, values, design: dict[str, Any], metrics: list[str], 
     fig.legend(handles, ["lowest level", "highest level"], frameon=False, loc="lower center", ncol=2)
     fig.suptitle("One factor at a time: change from the base case (bars), 95 % CI (whiskers)")
     fig.tight_layout(rect=(0, 0.06, 1, 1))
-    return _save(fig, out, "tornado")
+    return save(fig, out, "tornado")
 
 
 def difference_figure(rows: list[dict[str, str]], metrics: list[str], plan: dict[str, Any], out: Path) -> list[Path]:
@@ -222,4 +222,4 @@ def difference_figure(rows: list[dict[str, str]], metrics: list[str], plan: dict
     a, b = (p["id"] for p in plan["points"])
     ax.set_title(f"Paired differences with common random numbers: B = {b}, A = {a} (95 % CI)")
     fig.tight_layout()
-    return _save(fig, out, "differences")
+    return save(fig, out, "differences")

@@ -9,7 +9,6 @@ put a copy in the docs)::
 """
 from __future__ import annotations
 
-import argparse
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.figures.results import STYLE, _band, _save, load_series, save_figure, scenario_name  # noqa: E402
+from sim.figures.style import STYLE, band, load_series, save, save_figure, scenario_name  # noqa: E402
 from sim.experiments.tables import read_csv  # noqa: E402
 
 
@@ -61,14 +60,14 @@ def enrollment_panel(ax, series, t, metrics) -> None:
 
 def inventory_panels(ax_depot, ax_sites, series, t, metrics) -> None:
     for n in sorted(n for n in series if n.startswith("inventory.depot.")):
-        _band(ax_depot, t, series[n], n.removeprefix("inventory.depot."))
+        band(ax_depot, t, series[n], n.removeprefix("inventory.depot."))
     ax_depot.set_title("Kits at depots (mean, 5-95 % band)")
     ax_depot.set_ylabel("kits (period average)")
     ax_depot.legend(frameon=False)
     for s in _busiest_sites(metrics, series):
-        _band(ax_sites, t, series[f"inventory.site.{s}"], s)
+        band(ax_sites, t, series[f"inventory.site.{s}"], s)
     if "inventory.homes_total" in series:
-        _band(ax_sites, t, series["inventory.homes_total"], "all patients' homes")
+        band(ax_sites, t, series["inventory.homes_total"], "all patients' homes")
     ax_sites.set_title("Kits at the three busiest sites (mean, 5-95 % band)")
     ax_sites.set_ylabel("kits (period average)")
     ax_sites.legend(frameon=False)
@@ -82,7 +81,7 @@ def not_dosed_panel(ax, series, t, metrics, period: float) -> None:
             continue
         risk = metrics.get(f"risk.{kind}", [])
         share = f", {100 * np.mean(risk):.0f} % of runs" if risk else ""
-        _band(ax, t, series[name], f"{label}{share}")
+        band(ax, t, series[name], f"{label}{share}")
     ax.set_title("Visits not dosed (mean, 5-95 % band)")
     ax.set_ylabel(f"visits per {period:g} days")
     ax.legend(frameon=False)
@@ -91,7 +90,7 @@ def not_dosed_panel(ax, series, t, metrics, period: float) -> None:
 def clinical_figure(results_dir: str | Path, out: str | Path | None = None,
                     loaded: tuple[dict[str, np.ndarray], np.ndarray] | None = None) -> list[Path]:
     """The four-panel clinical figure; written to ``<results>/figures/clinical.{png,svg}`` and, if
-    *out* is given, also to that PNG path.  *loaded*: the folder's :func:`~sim.figures.load_series`,
+    *out* is given, also to that PNG path.  *loaded*: the folder's :func:`~sim.figures.style.load_series`,
     if the caller has it already (``series.csv`` can be large; read it once)."""
     results_dir = Path(results_dir)
     with plt.rc_context(STYLE):
@@ -110,18 +109,5 @@ def clinical_figure(results_dir: str | Path, out: str | Path | None = None,
         paths = []
         if out is not None:
             paths.append(save_figure(fig, Path(out), dpi=150))
-        paths += _save(fig, results_dir / "figures", "clinical")
+        paths += save(fig, results_dir / "figures", "clinical")
     return paths
-
-
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("results_dir")
-    ap.add_argument("--out", help="also write the figure to this PNG")
-    args = ap.parse_args(argv)
-    for p in clinical_figure(args.results_dir, args.out):
-        print(p)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -5,7 +5,7 @@ production plan ``policy: fixed`` ...; a site resupply policy ``policy: trigger`
 a pydantic discriminated union whose members are schema classes; the kind-specific arithmetic lives
 in those classes' methods, and the runtime keeps one registry per family from schema class to
 runtime class.  So adding a kind is its schema class, its runtime class and one registration — no
-``if kind == ...`` anywhere else.  :meth:`KindFamily.register` may be called after import (from a
+string test of the kind anywhere else.  :meth:`KindFamily.register` may be called after import (from a
 user's own module or a test): it rebuilds the scenario models that contain the family.
 """
 from __future__ import annotations

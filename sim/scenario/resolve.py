@@ -175,7 +175,7 @@ def resolve(scenario: Scenario, seed: int | None = None) -> ResolvedScenario:
         materials.append(declared.get(name) or implicit_material(first))
     made = {p.product for prods in products.values() for p in prods}
     consumed = {m for prods in products.values() for p in prods for m, q in p.bom.items() if q > 0}
-    mtf = any(p.plan.policy == "make_to_forecast" for prods in products.values() for p in prods)
+    mtf = any(p.plan.derives_from_demand for prods in products.values() for p in prods)
     depots, depot_country = _depots(sc)
     return ResolvedScenario(
         spec=sc, seed=experiment_seed(sc, seed), products=products, materials=tuple(materials),

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from sim.scenario.base import FieldError, Model, Name, NonNegFloat, PositiveFloat, require_unique
-from sim.scenario.clinical import KitType, Network, Trial, check_clinical
+from sim.scenario.clinical import KitType, Network, Trial
+from sim.scenario.clinical_check import check_clinical
 from sim.scenario.materials import Material, QCLab
 from sim.scenario.supply import LINES, Depot, Line, Packaging, Supplier
 from sim.scenario.supply_check import supply_problems

@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 from sim.core.context import Context
 from sim.core.lots import Lot, LotStore
-from sim.core.node import Node
 from sim.core.timeline import TimelineRow
 from sim.scenario.resolve import ResolvedScenario
 from sim.supply.costs import cost_metrics

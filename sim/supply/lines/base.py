@@ -27,7 +27,7 @@ from sim.core.lots import Lot
 from sim.core.node import Holding, Node
 from sim.core.timeline import TimelineRow
 from sim.supply.lines.release import QCRelease
-from sim.supply.lines.clock import TIMELINE_CAP, StateClock, oee, share_after_warmup
+from sim.supply.lines.clock import StateClock, oee, share_after_warmup
 
 Issuer = Callable[[float], simpy.Event]
 

@@ -10,31 +10,19 @@ what finished, for ``--resume``.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
-import math
 import sys
 from pathlib import Path
 
 import click
 
 from sim import __version__
+from sim.cli.catalogue import metrics
+from sim.cli.common import fail as _fail
+from sim.cli.common import fmt as _fmt
+from sim.cli.common import load as _load
+from sim.cli.common import user_errors
+from sim.cli.study import study
 from sim.core.errors import ScenarioError
-
-
-def _load(path: str | None):
-    from sim.scenario import load_default, load_scenario
-    return load_default() if path is None or path == "default" else load_scenario(path)
-
-
-def _fail(err: Exception | str, code: int = 2):
-    click.echo(str(err), err=True)
-    sys.exit(code)
-
-
-def _fmt(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:,.3f}" if abs(x) < 10 else f"{x:,.1f}"
 
 
 def print_summary(summaries, reps: int) -> None:
@@ -48,25 +36,6 @@ def print_summary(summaries, reps: int) -> None:
         s = by_name[name]
         ci = f"[{_fmt(s.ci_low)}, {_fmt(s.ci_high)}]" if s.n > 1 else ""
         click.echo(f"{name:<{width}}  {_fmt(s.mean):>12}  {ci:>25}")
-
-
-def user_errors(fn):
-    """Known, fixable errors -> a message and exit 2; Ctrl-C -> keep what finished."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from sim.experiments.backends import BackendError, WorkerLost
-        from sim.experiments.runner import MetricNameError
-        from sim.experiments.store import StoreError
-        from sim.experiments.tables import ResultsFolderError
-        try:
-            return fn(*args, **kwargs)
-        except (ScenarioError, BackendError, StoreError, MetricNameError, ResultsFolderError) as err:
-            _fail(err)
-        except WorkerLost as err:
-            _fail(f"{err}; continue with --resume --out DIR", 1)
-        except KeyboardInterrupt:
-            _fail("interrupted: finished replications are stored; continue with --resume --out DIR", 130)
-    return wrapper
 
 
 def _stamp() -> str:
@@ -111,9 +80,13 @@ def _execute(plan, out, workers, scheduler, timeout, resume, progress, figures, 
                    f"{' (sequential)' if plan.sequential else ''} on {backend.name} ({backend.workers} workers)",
                    err=True)
     try:
-        return run_plan(plan, out, backend=backend, resume=resume, progress=progress, figures=figures), out
+        res = run_plan(plan, out, backend=backend, resume=resume, progress=progress)
     finally:
         backend.close()
+    if figures:
+        from sim.figures import plot_results
+        plot_results(out)
+    return res, out
 
 
 def _sets(sets, source: str):
@@ -277,6 +250,7 @@ def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, c
     """
     from sim.experiments.compare import compare_plan, paired_differences, write_comparison
     from sim.experiments.overrides import apply_overrides
+    from sim.scenario.resolve import experiment_seed
 
     scs = []
     for path, own in ((scenario_a, sets_a), (scenario_b, sets_b)):
@@ -284,7 +258,7 @@ def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, c
         sc = apply_overrides(sc, [*_sets(sets, path), *_sets(own, path)], f"{path} with --set")
         scs.append(sc)
     a, b = scs
-    seed = a.seed if seed is None else seed
+    seed = experiment_seed(a, seed)
     if b.seed != a.seed and seed == a.seed:
         click.echo(f"note: both scenarios use seed {seed} (common random numbers); B's own seed is ignored",
                    err=True)
@@ -295,7 +269,7 @@ def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, c
     diffs = paired_differences(res.outcome.metrics[pa], res.outcome.metrics[pb], pb)
     write_comparison(Path(out) / "comparison.csv", diffs)
     if not no_figures:
-        from sim.figures.results import plot_results
+        from sim.figures import plot_results
         plot_results(out)
     _print_comparison(diffs, pa, pb, show_all, len(res.outcome.reps[pa]))
     click.echo(f"\nresults: {out}")
@@ -345,9 +319,13 @@ def default() -> None:
 @user_errors
 def plot(results_dir, per_scenario) -> None:
     """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating."""
-    from sim.figures.results import plot_results
+    from sim.figures import plot_results
     for p in plot_results(results_dir, per_scenario):
         click.echo(p)
+
+
+cli.add_command(metrics)
+cli.add_command(study)
 
 
 def main() -> None:

@@ -1,0 +1,46 @@
+"""What every command shares: loading a scenario, failing with a message and an exit status (never a
+traceback), formatting numbers, and turning the errors a user can fix into messages."""
+from __future__ import annotations
+
+import functools
+import math
+import sys
+
+import click
+
+from sim.core.errors import ScenarioError
+
+
+def load(path: str | None):
+    from sim.scenario import load_default, load_scenario
+    return load_default() if path is None or path == "default" else load_scenario(path)
+
+
+def fail(err: Exception | str, code: int = 2):
+    click.echo(str(err), err=True)
+    sys.exit(code)
+
+
+def fmt(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:,.3f}" if abs(x) < 10 else f"{x:,.1f}"
+
+
+def user_errors(fn):
+    """Known, fixable errors -> a message and exit 2; Ctrl-C -> keep what finished."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from sim.experiments.backends import BackendError, WorkerLost
+        from sim.experiments.runner import MetricNameError
+        from sim.experiments.store import StoreError
+        from sim.experiments.tables import ResultsFolderError
+        try:
+            return fn(*args, **kwargs)
+        except (ScenarioError, BackendError, StoreError, MetricNameError, ResultsFolderError) as err:
+            fail(err)
+        except WorkerLost as err:
+            fail(f"{err}; continue with --resume --out DIR", 1)
+        except KeyboardInterrupt:
+            fail("interrupted: finished replications are stored; continue with --resume --out DIR", 130)
+    return wrapper

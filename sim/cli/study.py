@@ -1,0 +1,43 @@
+"""``pharmasim study NAME``: the studies of :mod:`sim.studies`, each with its figure."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sim.cli.common import load, user_errors
+
+
+@click.group()
+def study() -> None:
+    """Studies: fixed sets of scenario variants that answer one question, with their figure."""
+
+
+@study.command("batch-vs-continuous")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), default="docs", show_default=True,
+              help="folder for batch_vs_continuous.{csv,png} and the base scenario's Gantt chart")
+@click.option("--reps", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--seed", type=int, default=None, help="experiment seed (default: the scenario's)")
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="local worker processes (results are identical whatever the number)")
+@user_errors
+def batch_vs_continuous(scenario, out, reps, seed, workers) -> None:
+    """Batch versus continuous manufacturing in SCENARIO (one batch line, one continuous line): side by
+    side, and their sensitivity to breakdowns and QC capacity, with common random numbers."""
+    import matplotlib.pyplot as plt
+
+    from sim.figures.gantt import gantt_chart, gantt_title
+    from sim.figures.studies import batch_vs_continuous_figure
+    from sim.figures.style import COMPACT
+    from sim.studies.batch_vs_continuous import lines_compared, run_study
+
+    sc = load(scenario)
+    rows, timeline = run_study(sc, out, reps, seed, workers=workers)
+    b, c = lines_compared(sc)
+    with plt.rc_context(COMPACT):
+        paths = [Path(out) / "batch_vs_continuous.csv",
+                 batch_vs_continuous_figure(rows, b, c, sc.name, reps, Path(out)),
+                 *gantt_chart(timeline, gantt_title(sc.name, 0), Path(out), f"gantt_{sc.name}")]
+    for p in paths:
+        click.echo(p)
