@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+from sim.scenario.kinds import Registry
 from sim.scenario.clinical import (RESUPPLY, BufferPredictionResupply, PredictiveResupply, TriggerResupply,
                                    per_kit)
 
@@ -86,25 +87,17 @@ class BufferPredictionPolicy(PredictivePolicy):
         return per_kit(self.spec.buffer, kit)
 
 
-POLICIES: dict[type, type[ResupplyPolicy]] = {
+POLICIES = Registry(RESUPPLY, {
     TriggerResupply: TriggerPolicy,
     PredictiveResupply: PredictivePolicy,
     BufferPredictionResupply: BufferPredictionPolicy,
-}
+})
 """Registry: schema class of ``resupply.policy`` -> runtime policy class."""
 
-
-def register_policy(spec_cls: type, policy_cls: type[ResupplyPolicy]) -> None:
-    """Make a new resupply policy available to scenarios (schema) and to the model (runtime)."""
-    RESUPPLY.register(spec_cls)
-    POLICIES[spec_cls] = policy_cls
-
-
-def unregister_policy(spec_cls: type) -> None:
-    """Undo :func:`register_policy` (tests register toy policies)."""
-    RESUPPLY.unregister(RESUPPLY.kind_of(spec_cls))
-    del POLICIES[spec_cls]
+register_policy = POLICIES.register
+"""Make a new resupply policy available to scenarios (schema) and to the model (runtime)."""
+unregister_policy = POLICIES.unregister
 
 
 def make_policy(spec) -> ResupplyPolicy:
-    return POLICIES[type(spec)](spec)
+    return POLICIES.of(spec)(spec)

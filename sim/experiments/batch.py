@@ -34,6 +34,7 @@ from sim.experiments.plan import Plan, Point, unique_ids
 from sim.experiments.sequential import SequentialRule
 from sim.scenario import Scenario, format_errors, load_default, load_scenario, read_yaml, top_level_problem
 from sim.scenario.base import FieldError, Model, Name
+from sim.scenario.resolve import experiment_seed
 
 DEFAULT = "default"
 MAX_PROBLEMS = 20
@@ -159,9 +160,9 @@ def expand(spec: BatchFile, path: Path, extra_set: list[tuple[str, Any]], reps: 
                              f"{path}: scenarios[{i}] ({entry.file}) with set")
         points.append(Point(entry.name or sc.name, sc, "scenario"))
     design = None
+    plan_seed = experiment_seed(base, seed if seed is not None else spec.seed)
     if spec.sweep is not None:
-        sweep_seed = spec.sweep.seed if spec.sweep.seed is not None else (
-            seed if seed is not None else spec.seed if spec.seed is not None else base.seed)
+        sweep_seed = spec.sweep.seed if spec.sweep.seed is not None else plan_seed
         design_points, base_values = _design(spec.sweep, base, path, sweep_seed)
         points += _sweep_points(design_points, base, path)
         design = {"kind": spec.sweep.design, "factors": list(spec.sweep.factors),
@@ -173,7 +174,7 @@ def expand(spec: BatchFile, path: Path, extra_set: list[tuple[str, Any]], reps: 
     if design is not None:
         design["base"] = next((p.id for p in points if p.role == "base"), None)
     return Plan("batch", spec.name or path.stem, points,
-                seed=seed if seed is not None else spec.seed if spec.seed is not None else base.seed,
+                seed=plan_seed,
                 reps=reps or spec.replications or base.replications, sequential=spec.sequential,
                 detail=spec.detail, design=design, metrics=spec.metrics, source=str(path))
 

@@ -137,3 +137,27 @@ def rebuild_all() -> None:
         if cls not in seen:
             seen.add(cls)
             cls.model_rebuild(force=True)
+
+
+class Registry(dict):
+    """One family's map from schema class to what runs it (a runtime class), kept by the runtime side.
+
+    :meth:`register` adds a kind to both at once: the schema accepts it and the model can run it.
+    """
+
+    def __init__(self, family: KindFamily, entries: dict[type, Any]) -> None:
+        super().__init__(entries)
+        self.family = family
+
+    def register(self, spec_cls: type[Model], runtime: Any) -> None:
+        self.family.register(spec_cls)
+        self[spec_cls] = runtime
+
+    def unregister(self, spec_cls: type[Model]) -> None:
+        """Undo :meth:`register` (tests register toy kinds)."""
+        self.family.unregister(self.family.kind_of(spec_cls))
+        del self[spec_cls]
+
+    def of(self, spec: Model) -> Any:
+        """What runs *spec* (an instance of one of the family's schema classes)."""
+        return self[type(spec)]

@@ -20,6 +20,7 @@ from typing import Callable
 
 from sim.core.context import Context
 from sim.core.node import Node
+from sim.scenario.kinds import Registry
 from sim.scenario.supply import PLANS, FixedPlan, ForecastPlan, StockPlan
 from sim.supply.lines.base import Campaign, LineNode, Recipe
 from sim.supply.tech_transfer import transfer
@@ -121,17 +122,14 @@ class StockPlanner(Planner):
         self.outstanding = False
 
 
-PLANNERS: dict[type, type[Planner]] = {FixedPlan: FixedPlanner, ForecastPlan: ForecastPlanner, StockPlan: StockPlanner}
+PLANNERS = Registry(PLANS, {FixedPlan: FixedPlanner, ForecastPlan: ForecastPlanner, StockPlan: StockPlanner})
 """Registry: schema class of a production plan -> runtime planner class."""
 
-
-def register_plan(spec_cls: type, planner_cls: type[Planner]) -> None:
-    """Make a new kind of production plan available to scenarios (schema) and to the model (runtime)."""
-    PLANS.register(spec_cls)
-    PLANNERS[spec_cls] = planner_cls
+register_plan = PLANNERS.register
+"""Make a new kind of production plan available to scenarios (schema) and to the model (runtime)."""
 
 
 def planner(ctx: Context, line: LineNode, recipe: Recipe, forecast: int | None,
             position: Callable[[], float] | None) -> Planner:
     """The planner of *recipe*'s plan on *line*."""
-    return PLANNERS[type(recipe.spec.plan)](ctx, line, recipe, forecast, position)
+    return PLANNERS.of(recipe.spec.plan)(ctx, line, recipe, forecast, position)

@@ -17,6 +17,7 @@ from sim.core.context import Context
 from sim.core.lots import Lot, LotStore
 from sim.core.node import Holding, Node
 from sim.supply.suppliers import SupplierNode
+from sim.scenario.kinds import Registry
 from sim.scenario.materials import POLICIES, BaseStock, Material, MinMax, PeriodicReview, ReorderPoint
 
 EPS = 1e-9
@@ -60,15 +61,12 @@ class PeriodicReviewing:
             yield env.timeout(policy.review_period)
 
 
-REVIEWS: dict[type, type] = {ReorderPoint: ContinuousReview, MinMax: ContinuousReview, BaseStock: ContinuousReview,
-                             PeriodicReview: PeriodicReviewing}
+REVIEWS = Registry(POLICIES, {ReorderPoint: ContinuousReview, MinMax: ContinuousReview,
+                              BaseStock: ContinuousReview, PeriodicReview: PeriodicReviewing})
 """Registry: schema class of a raw-material policy -> how it is reviewed at run time."""
 
-
-def register_policy(spec_cls: type, review_cls: type) -> None:
-    """Make a new raw-material policy available to scenarios (schema) and to the model (runtime)."""
-    POLICIES.register(spec_cls)
-    REVIEWS[spec_cls] = review_cls
+register_policy = REVIEWS.register
+"""Make a new raw-material policy available to scenarios (schema) and to the model (runtime)."""
 
 
 class MaterialNode(Node):
@@ -88,7 +86,7 @@ class MaterialNode(Node):
         self._test = test
         self._reviewing = False
         self._rejected = ctx.counter(f"rejected_incoming.{spec.name}")
-        self._review = REVIEWS[type(spec.policy)](self)
+        self._review = REVIEWS.of(spec.policy)(self)
 
     def start(self) -> None:
         """Initial stock on hand, then the policy's first review (which may place orders at time 0)."""
