@@ -73,3 +73,19 @@ def test_results_readme_tables_are_generated_from_the_catalogue():
     text = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
     assert markdown() in text
     assert markdown("series") in text
+
+
+def test_metrics_command_looks_a_name_up_and_prints_the_tables():
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+    run = CliRunner().invoke
+    res = run(cli, ["metrics", "total.released.dp-batch"])
+    assert res.exit_code == 0 and res.output.startswith("total.released.<line>") and "units" in res.output
+    res = run(cli, ["metrics", "utilisation"])
+    assert {line.split()[0] for line in res.output.splitlines()} == {
+        "utilisation.<line>", "utilisation.qc.<lab>", "utilisation.packaging"}
+    assert run(cli, ["metrics", "--markdown"]).output == markdown() + "\n"
+    assert run(cli, ["metrics", "--series", "--markdown"]).output == markdown("series") + "\n"
+    res = run(cli, ["metrics", "no-such-thing"])
+    assert res.exit_code == 1 and "no metrics entry matches 'no-such-thing'" in res.output
