@@ -9,7 +9,6 @@ what finished, for ``--resume``.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sim.cli.catalogue import metrics
 from sim.cli.common import fail as _fail
 from sim.cli.common import fmt as _fmt
 from sim.cli.common import load as _load
+from sim.cli.common import stamp
 from sim.cli.common import user_errors
 from sim.cli.study import study
 from sim.core.errors import ScenarioError
@@ -36,10 +36,6 @@ def print_summary(summaries, reps: int) -> None:
         s = by_name[name]
         ci = f"[{_fmt(s.ci_low)}, {_fmt(s.ci_high)}]" if s.n > 1 else ""
         click.echo(f"{name:<{width}}  {_fmt(s.mean):>12}  {ci:>25}")
-
-
-def _stamp() -> str:
-    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
 def execution_options(fn):
@@ -74,7 +70,7 @@ def _execute(plan, out, workers, scheduler, timeout, resume, progress, figures, 
         _fail("--resume needs --out DIR: the folder of the experiment to continue")
     backend = make_backend(workers, scheduler, timeout)
     if out is None:
-        out = Path("results") / f"{plan.name}-{_stamp()}"
+        out = Path("results") / f"{plan.name}-{stamp()}"
     if announce:
         click.echo(f"{plan.name}: {len(plan.points)} scenarios x {plan.reps} replications"
                    f"{' (sequential)' if plan.sequential else ''} on {backend.name} ({backend.workers} workers)",

@@ -2,6 +2,7 @@
 traceback), formatting numbers, and turning the errors a user can fix into messages."""
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import math
 import sys
@@ -44,3 +45,8 @@ def user_errors(fn):
         except KeyboardInterrupt:
             fail("interrupted: finished replications are stored; continue with --resume --out DIR", 130)
     return wrapper
+
+
+def stamp() -> str:
+    """The time part of default results folder names."""
+    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")

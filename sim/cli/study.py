@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import load, user_errors
+from sim.cli.common import load, stamp, user_errors
 
 
 @click.group()
@@ -15,8 +15,9 @@ def study() -> None:
 
 @study.command("batch-vs-continuous")
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--out", type=click.Path(file_okay=False), default="docs", show_default=True,
-              help="folder for batch_vs_continuous.{csv,png} and the base scenario's Gantt chart")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="folder for batch_vs_continuous.{csv,png} and the base scenario's Gantt chart "
+                   "(default: results/NAME-batch-vs-continuous-TIME)")
 @click.option("--reps", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--seed", type=int, default=None, help="experiment seed (default: the scenario's)")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
@@ -33,6 +34,8 @@ def batch_vs_continuous(scenario, out, reps, seed, workers) -> None:
     from sim.studies.batch_vs_continuous import lines_compared, run_study
 
     sc = load(scenario)
+    if out is None:
+        out = Path("results") / f"{sc.name}-batch-vs-continuous-{stamp()}"
     rows, timeline = run_study(sc, out, reps, seed, workers=workers)
     b, c = lines_compared(sc)
     with plt.rc_context(COMPACT):

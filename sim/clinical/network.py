@@ -95,8 +95,6 @@ class ClinicalNetwork:
         """Every node, in the order the conservation check and the metrics walk visit them."""
         return [*self.depots.values(), *self.lanes.values(), *self.sites, *self.trials]
 
-    holders = nodes
-
     def metrics(self, t_end: float) -> dict[str, float]:
         """What spans nodes: service, kits produced against kits dispensed, stock-outs, risks."""
         counters = self.ctx.counters

@@ -13,8 +13,7 @@ from collections import defaultdict
 from typing import Iterable, Protocol
 
 from sim.core.errors import ConservationError
-
-Holding = tuple[str, str, float]  # (material, state, quantity)
+from sim.core.node import Holding
 
 
 class Holder(Protocol):

@@ -98,8 +98,6 @@ class SupplyNetwork:
         """Every node, in the order the conservation check and the metrics walk visit them."""
         return [*self.stores.values(), *self.materials.values(), *self.suppliers, *self.lines, *self.lanes]
 
-    holders = nodes
-
     def timeline(self, t_end: float) -> list[TimelineRow]:
         """Every line's timeline, line after line in scenario order (bounded: see TIMELINE_CAP)."""
         return [row for line in self.lines for row in line.timeline(t_end)]
