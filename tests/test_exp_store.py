@@ -136,7 +136,7 @@ def test_interrupted_run_resumes_and_loses_nothing(tmp_path):
     assert table_bytes(out) == table_bytes(reference.out_dir)
 
 
-def test_resume_refuses_a_different_experiment_and_a_fresh_run_starts_over(tmp_path):
+def test_resume_refuses_a_different_experiment_and_overwrite_starts_over(tmp_path):
     out = tmp_path / "r"
     assert cli_run("run", "--set", "horizon=300", "--reps", "2", "--workers", "1", "--out", out,
                    "--no-figures").exit_code == 0
@@ -147,7 +147,10 @@ def test_resume_refuses_a_different_experiment_and_a_fresh_run_starts_over(tmp_p
                   "--resume")                                            # more replications: extends
     assert res.exit_code == 0 and json.loads((out / "metadata.json").read_text())["replications_reused"] == 2
     res = cli_run("run", "--set", "horizon=310", "--reps", "1", "--workers", "1", "--out", out, "--no-figures")
-    assert res.exit_code == 0                                            # no --resume: start afresh
+    assert res.exit_code == 2 and "holds an earlier experiment (complete)" in res.stderr  # neither flag: refused
+    res = cli_run("run", "--set", "horizon=310", "--reps", "1", "--workers", "1", "--out", out, "--no-figures",
+                  "--overwrite")
+    assert res.exit_code == 0                                            # --overwrite: start afresh
     assert sorted(p.name for p in (out / "reps").iterdir()) == ["rep-00000.json.gz"]
     assert cli_run("run", "--resume", "--reps", "1").exit_code == 2     # --resume needs --out
 

@@ -142,3 +142,22 @@ def test_problems_name_the_exact_field_in_plain_words(mutate, expected):
     d = scenario_dict()
     mutate(d)
     assert problems_of(d) == [expected]
+
+
+def test_duplicate_keys_and_non_finite_numbers_are_refused(tmp_path):
+    from sim.scenario import load_scenario
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("name: a\nhorizon: 10\nname: b\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(dup)
+    assert err.value.problems == ["line 3, column 1: not valid YAML: key 'name' is given twice in one mapping "
+                                  "(YAML would keep the last)"]
+    merged = tmp_path / "merged.yaml"  # a merge key's fields may be overridden: not a duplicate
+    merged.write_text("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  x: 3\n")
+    from sim.scenario import read_yaml
+    assert read_yaml(merged)["other"] == {"x": 3, "y": 2}
+    d = scenario_dict()
+    d["horizon"] = float("inf")
+    d["lines"][0]["cycle_time"] = {"dist": "normal", "mean": float("nan"), "sd": 1}
+    assert problems_of(d) == ["horizon: expected a finite number; got inf",
+                              "lines[0].cycle_time.mean: expected a finite number; got nan"]

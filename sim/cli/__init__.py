@@ -54,6 +54,8 @@ def execution_options(fn):
         click.option("--connect-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
                      help="seconds to wait for the Dask scheduler and its workers"),
         click.option("--resume", is_flag=True, help="continue the interrupted experiment in --out"),
+        click.option("--overwrite", is_flag=True,
+                     help="replace the earlier experiment in --out (only the files this tool wrote there)"),
         click.option("--no-figures", is_flag=True, help="skip the figures"),
         click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)"),
     ]):
@@ -61,7 +63,7 @@ def execution_options(fn):
     return fn
 
 
-def _execute(plan, out, workers, scheduler, timeout, resume, progress, figures, announce=False):
+def _execute(plan, out, workers, scheduler, timeout, resume, overwrite, progress, figures, announce=False):
     """Run *plan* on the backend the options ask for (closed at the end) into *out*
     (default ``results/NAME-TIME``); returns the result and the folder."""
     from sim.experiments.run import run_plan
@@ -76,7 +78,7 @@ def _execute(plan, out, workers, scheduler, timeout, resume, progress, figures, 
                    f"{' (sequential)' if plan.sequential else ''} on {backend.name} ({backend.workers} workers)",
                    err=True)
     try:
-        res = run_plan(plan, out, backend=backend, resume=resume, progress=progress)
+        res = run_plan(plan, out, backend=backend, resume=resume, overwrite=overwrite, progress=progress)
     finally:
         backend.close()
     if figures:
@@ -116,8 +118,8 @@ def cli() -> None:
 @click.option("--max-reps", type=click.IntRange(min=2), default=1000, show_default=True,
               help="cap on replications with --target-half-width")
 @user_errors
-def run(scenario, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, no_figures, progress,
-        target_half_width, target_metric, max_reps) -> None:
+def run(scenario, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, overwrite, no_figures,
+        progress, target_half_width, target_metric, max_reps) -> None:
     """Run SCENARIO (a YAML file; the embedded default if omitted) and write a results folder."""
     from sim.experiments.run import single_plan
     from sim.experiments.overrides import apply_overrides
@@ -127,7 +129,7 @@ def run(scenario, out, reps, seed, sets, workers, scheduler, connect_timeout, re
     sc = apply_overrides(sc, _sets(sets, source), f"{source} with --set")
     rule = _sequential_rule(target_half_width, target_metric, max_reps)
     plan = single_plan(sc, reps, seed, rule)
-    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, progress, not no_figures)
+    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, overwrite, progress, not no_figures)
     pid = plan.points[0].id
     print_summary(res.summaries[pid], len(res.outcome.reps[pid]))
     if rule is not None:
@@ -171,7 +173,7 @@ def _print_checks(outcome) -> None:
 @click.argument("batch_file", type=click.Path(dir_okay=False))
 @execution_options
 @user_errors
-def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, no_figures,
+def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, overwrite, no_figures,
           progress) -> None:
     """Run every scenario of BATCH_FILE (listed scenarios and/or a sweep design).
 
@@ -181,7 +183,7 @@ def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout
     from sim.experiments.batch import load_batch
 
     plan = load_batch(batch_file, _sets(sets, batch_file), reps, seed)
-    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, progress, not no_figures,
+    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, overwrite, progress, not no_figures,
                         announce=True)
     _print_batch(res)
     _note_unknown_metrics(plan.metrics, {s.metric for ss in res.summaries.values() for s in ss}, batch_file)
@@ -237,7 +239,7 @@ def _cell(v) -> str:
 @click.option("--all", "show_all", is_flag=True, help="print every metric, not only the headline ones")
 @user_errors
 def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, connect_timeout, resume,
-            no_figures, progress, sets_a, sets_b, show_all) -> None:
+            overwrite, no_figures, progress, sets_a, sets_b, show_all) -> None:
     """Compare SCENARIO_A and SCENARIO_B ('default' = the embedded one) with common random numbers.
 
     Both run replication r from the same seed; the paired differences B - A of
@@ -260,7 +262,7 @@ def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, c
                    err=True)
     labels = tuple(Path(p).stem if p != "default" else "default" for p in (scenario_a, scenario_b))
     plan = compare_plan(a, b, labels, reps or a.replications, seed)
-    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, progress, False)
+    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, overwrite, progress, False)
     pa, pb = (p.id for p in plan.points)
     diffs = paired_differences(res.outcome.metrics[pa], res.outcome.metrics[pb], pb)
     write_comparison(Path(out) / "comparison.csv", diffs)

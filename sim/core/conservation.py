@@ -9,6 +9,7 @@ raises :class:`~sim.core.errors.ConservationError`.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Iterable, Protocol
 
@@ -48,10 +49,15 @@ def account(ledger: Ledger, holders: Iterable[Holder]) -> dict[str, dict[str, fl
 
 
 def check(ledger: Ledger, holders: Iterable[Holder], tol: float = 1e-6) -> dict[str, dict[str, float]]:
-    """Raise :class:`ConservationError` unless in − out = held for every material."""
+    """Raise :class:`ConservationError` unless in − out = held for every material (NaN or inf anywhere
+    is a violation too)."""
     table = account(ledger, holders)
     problems = []
     for m, row in sorted(table.items()):
+        bad = sorted(k for k, v in row.items() if not math.isfinite(v))
+        if bad:  # NaN passes every comparison, so it is refused before any
+            problems.append(f"{m}: not a finite quantity in {', '.join(bad)} ({row})")
+            continue
         ins = sum(v for k, v in row.items() if k.startswith("in:"))
         outs = sum(v for k, v in row.items() if k.startswith("out:"))
         held = sum(v for k, v in row.items() if k.startswith("held:"))

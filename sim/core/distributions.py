@@ -23,7 +23,7 @@ BLOCK = 512
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def sampler(self, rng: np.random.Generator) -> "Sampler":
         return Sampler(self, rng)

@@ -73,31 +73,36 @@ def package_versions() -> dict[str, str]:
 
 def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend | None = None,
              workers: int | None = 1, scheduler: str | None = None, resume: bool = False,
-             progress: bool | None = None, work=None, keep: bool = False) -> BatchResult:
+             overwrite: bool = False, progress: bool | None = None, work=None,
+             keep: bool = False) -> BatchResult:
     """Run *plan* and, with *out_dir*, write its results folder (tables; figures are drawn from them
     downstream: :func:`sim.figures.plot_results`).
 
     Without *backend*, one is made from *workers* / *scheduler* and closed at
-    the end.  Replications that raise are recorded, not raised: see
+    the end.  *out_dir* must be new or empty, or hold an earlier experiment of
+    this tool and *resume* (continue it) or *overwrite* (replace it) be given:
+    see :mod:`sim.experiments.folder`.  Replications that raise are recorded, not raised: see
     ``outcome.failures``.
     """
-    store = Store(out_dir, plan, resume) if out_dir is not None else None
+    store = Store(out_dir, plan, resume, overwrite) if out_dir is not None else None
     own = backend is None
     backend = make_backend(workers, scheduler) if own else backend
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
     try:
         outcome = execute(plan, backend, store, progress, work, keep)
+        seconds = time.perf_counter() - t0
+        if store is None:
+            summaries = {pid: summarize_metrics([m[r] for r in outcome.reps[pid]])
+                         for pid, m in outcome.metrics.items()}
+            return BatchResult(plan, outcome, summaries, None, seconds)
+        meta = _metadata(plan, outcome, started, seconds, backend)
+        summaries = store.finalize(outcome.reps, meta, outcome.history)
     finally:
         if own:
             backend.close()
-    seconds = time.perf_counter() - t0
-    if store is None:
-        summaries = {pid: summarize_metrics([m[r] for r in outcome.reps[pid]])
-                     for pid, m in outcome.metrics.items()}
-        return BatchResult(plan, outcome, summaries, None, seconds)
-    meta = _metadata(plan, outcome, started, seconds, backend)
-    summaries = store.finalize(outcome.reps, meta, outcome.history)
+        if store is not None:
+            store.close()
     return BatchResult(plan, outcome, summaries, store.root, seconds)
 
 
@@ -131,7 +136,7 @@ def run_experiment(scenario: Scenario, reps: int | None = None, seed: int | None
                    out_dir: str | Path | None = None, progress: bool | None = None,
                    *, workers: int | None = 1, scheduler: str | None = None,
                    backend: Backend | None = None, sequential: SequentialRule | None = None,
-                   resume: bool = False, work=None,
+                   resume: bool = False, overwrite: bool = False, work=None,
                    raise_on_failure: bool = True) -> ExperimentResult:
     """Run *reps* replications (default: the scenario's) with streams spawned from *seed*.
 
@@ -142,6 +147,7 @@ def run_experiment(scenario: Scenario, reps: int | None = None, seed: int | None
     """
     plan = single_plan(scenario, reps, seed, sequential)
     batch = run_plan(plan, out_dir, backend=backend, workers=workers, scheduler=scheduler, resume=resume,
+                     overwrite=overwrite,
                      progress=progress, work=work, keep=True)
     pid = plan.points[0].id
     results = [batch.outcome.results[pid][r] for r in batch.outcome.reps[pid]]

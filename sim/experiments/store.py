@@ -27,7 +27,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import shutil
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -35,6 +34,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from sim.experiments.backends import Outcome
+from sim.experiments.folder import ResultsFolder, StoreError  # noqa: F401 - StoreError is part of this API
 from sim.experiments.plan import Plan
 from sim.model import ReplicationResult
 from sim.core.timeline import TimelineRow
@@ -44,10 +44,6 @@ from sim.scenario import dump_scenario
 from sim.core.stats import Summary
 
 PLAN = "plan.json"
-
-
-class StoreError(ValueError):
-    """The results folder cannot take this experiment (e.g. resuming a different one)."""
 
 
 def _json_default(obj: Any):
@@ -121,25 +117,27 @@ class ScenarioFolder:
 class Store:
     """The folder of one experiment (see the module docstring for the layout)."""
 
-    def __init__(self, root: str | Path, plan: Plan, resume: bool = False) -> None:
+    def __init__(self, root: str | Path, plan: Plan, resume: bool = False, overwrite: bool = False) -> None:
         self.root = Path(root)
         self.plan = plan
-        self.resumed = False
-        plan_file = self.root / PLAN
-        if resume and plan_file.exists():
-            self._check_same(json.loads(plan_file.read_text(encoding="utf-8")))
-            self.resumed = True
+        self.guard = ResultsFolder(self.root, resume, overwrite, check_resume=self._check_stored)
+        self.resumed = self.guard.resumed
+        if self.resumed:
             for p in plan.points:  # temporary files of writes a crash cut short
                 for tmp in self.folder(p.id).reps_dir.glob(".*.tmp"):
                     tmp.unlink(missing_ok=True)
-        elif plan_file.exists():
-            self._clear()  # a fresh start in a folder of ours: old records must not leak in
-        elif resume and self.root.exists() and any(self.root.iterdir()):
-            raise StoreError(f"{self.root}: nothing to resume (no {PLAN}); choose another --out")
-        self.root.mkdir(parents=True, exist_ok=True)
-        write_json(plan_file, plan.describe())
+        write_json(self.root / PLAN, plan.describe())
         for p in plan.points:
             atomic_write_text(self.folder(p.id).path / "scenario.yaml", dump_scenario(p.scenario))
+
+    def _check_stored(self) -> None:
+        plan_file = self.root / PLAN
+        if not plan_file.is_file():
+            raise StoreError(f"{self.root}: nothing to resume (no {PLAN}); choose another --out")
+        self._check_same(json.loads(plan_file.read_text(encoding="utf-8")))
+
+    def close(self) -> None:
+        self.guard.close()
 
     def _check_same(self, old: dict[str, Any]) -> None:
         new = self.plan.describe()
@@ -155,14 +153,6 @@ class Store:
         if problems:
             raise StoreError(f"{self.root}: cannot resume, this is not the experiment stored there "
                              f"({'; '.join(problems)}); use another --out or drop --resume")
-
-    def _clear(self) -> None:
-        """Remove what an earlier experiment in this folder wrote (tables are rewritten anyway)."""
-        for name in ("reps", "scenarios", "figures"):
-            shutil.rmtree(self.root / name, ignore_errors=True)
-        for name in ("failures.csv", "sequential.csv", "scenarios.csv", "design.csv", "comparison.csv",
-                     "series.csv", "delays.csv", "timeline.csv"):
-            (self.root / name).unlink(missing_ok=True)
 
     def folder(self, pid: str) -> ScenarioFolder:
         return ScenarioFolder(self.root if self.plan.single else self.root / "scenarios" / pid)
@@ -199,6 +189,7 @@ class Store:
         if not plan.single:
             self._write_batch_tables(reps, summaries, failures)
         write_json(root / "metadata.json", metadata)
+        self.guard.complete()
         return summaries
 
     def _write_failures(self, failures: list[dict[str, Any]]) -> None:

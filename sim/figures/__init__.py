@@ -17,6 +17,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from sim.experiments.folder import read_marker
 from sim.experiments.store import read_plan
 from sim.experiments.tables import ResultsFolderError
 from sim.figures.batch import batch_figures
@@ -49,6 +50,11 @@ def make_figures(results_dir: str | Path) -> list[Path]:
 
 
 def _check_tables(results_dir: Path, table: str) -> None:
+    marker = read_marker(results_dir)
+    if marker is not None and marker.get("state") != "complete":
+        raise ResultsFolderError(f"{results_dir}: the experiment stored there did not finish (its tables may be "
+                                 f"an earlier one's); finish it with the same command plus --resume --out "
+                                 f"{results_dir}")
     if (results_dir / table).is_file():
         return
     if (results_dir / "plan.json").is_file():

@@ -9,9 +9,10 @@ from sim.core.distributions import Distribution, coerce_number
 
 
 class Model(BaseModel):
-    """Base of every scenario section: unknown fields are errors, not silently ignored."""
+    """Base of every scenario section: unknown fields are errors, not silently ignored, and every number
+    is finite (``.inf`` or ``.nan`` in a scenario is a mistake that would corrupt a run silently)."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 Dist = Annotated[Distribution, BeforeValidator(coerce_number)]

@@ -1,0 +1,99 @@
+"""A results folder never loses a file the tool did not write: the tool writes only into a new or empty
+folder or one carrying its marker, replaces an earlier experiment only when told to, locks the folder
+while it runs, and never presents an unfinished experiment's tables as finished."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sim.core import conservation
+from sim.core.errors import ConservationError
+from sim.experiments.folder import LOCK, MARKER, ResultsFolder, StoreError, read_marker
+from test_exp_support import cli_run
+
+RUN = ("run", "--set", "horizon=200", "--reps", "1", "--workers", "1", "--no-figures")
+
+
+def _tree(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_a_folder_that_is_not_ours_is_refused_and_left_untouched(tmp_path):
+    """The reproducer: a run with --out pointing at a project checkout (here: a folder holding a
+    scenarios/ directory and a plan.json of the user's own) must not write or delete anything."""
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "mine.yaml").write_text("name: mine\n")
+    (tmp_path / "plan.json").write_text('{"my": "plan"}')
+    before = _tree(tmp_path)
+    for extra in ((), ("--overwrite",), ("--resume",)):
+        res = cli_run(*RUN, "--out", tmp_path, *extra)
+        assert res.exit_code == 2, res.output
+        assert "not a results folder of this tool" in res.stderr or "nothing to resume" in res.stderr
+    assert _tree(tmp_path) == before and (tmp_path / "plan.json").read_text() == '{"my": "plan"}'
+
+
+def test_an_earlier_experiment_is_replaced_only_with_overwrite_and_only_its_own_files(tmp_path):
+    out = tmp_path / "r"
+    assert cli_run(*RUN, "--out", out).exit_code == 0
+    marker = read_marker(out)
+    assert marker["state"] == "complete" and {"metrics.csv", "reps", "plan.json"} <= set(marker["written"])
+    (out / "notes.txt").write_text("my notes")          # the user's own file in our folder
+    res = cli_run(*RUN, "--out", out)
+    assert res.exit_code == 2 and "holds an earlier experiment (complete)" in res.stderr
+    assert cli_run(*RUN, "--out", out, "--overwrite", "--seed", "5").exit_code == 0
+    assert (out / "notes.txt").read_text() == "my notes"
+    new = read_marker(out)
+    assert new["id"] != marker["id"] and new["state"] == "complete"
+    assert json.loads((out / "metadata.json").read_text())["seed"] == 5
+    assert not (out / LOCK).exists()
+
+
+def test_a_second_run_into_a_folder_in_use_stops_at_once(tmp_path):
+    out = tmp_path / "busy"
+    holder = ResultsFolder(out)                            # a run in progress holds the lock
+    try:
+        assert read_marker(out)["state"] == "running"
+        res = cli_run(*RUN, "--out", out, "--overwrite")
+        assert res.exit_code == 2 and "in use by another run" in res.stderr
+        with pytest.raises(StoreError, match="in use by another run"):
+            ResultsFolder(out, resume=True)
+    finally:
+        holder.close()
+
+
+def test_an_unfinished_experiment_is_not_plotted_as_finished(tmp_path):
+    out = tmp_path / "r"
+    assert cli_run(*RUN, "--out", out).exit_code == 0
+    marker = read_marker(out)
+    marker["state"] = "running"                            # as a run killed before its tables were rewritten
+    (out / MARKER).write_text(json.dumps(marker))
+    res = cli_run("plot", out)
+    assert res.exit_code == 2 and "did not finish" in res.stderr and "--resume" in res.stderr
+    assert cli_run(*RUN, "--out", out, "--resume").exit_code == 0
+    assert read_marker(out)["state"] == "complete" and cli_run("plot", out).exit_code == 0
+
+
+def test_a_folder_written_by_an_earlier_version_counts_as_ours(tmp_path):
+    out = tmp_path / "old"
+    assert cli_run(*RUN, "--out", out).exit_code == 0
+    (out / MARKER).unlink()                                # no marker, but plan.json and reps/
+    res = cli_run(*RUN, "--out", out)
+    assert res.exit_code == 2 and "earlier version" in res.stderr
+    assert cli_run(*RUN, "--out", out, "--resume").exit_code == 0
+
+
+def test_conservation_refuses_nan_and_inf():
+    ledger = conservation.Ledger()
+    ledger.inflow("api", "ordered", float("nan"))
+    with pytest.raises(ConservationError, match="api: not a finite quantity in in:ordered"):
+        conservation.check(ledger, [])
+    ledger = conservation.Ledger()
+    ledger.inflow("api", "ordered", 5.0)
+
+    class Holder:
+        def holdings(self):
+            yield "api", "on_hand", float("inf")
+
+    with pytest.raises(ConservationError, match="held:on_hand"):
+        conservation.check(ledger, [Holder()])
