@@ -122,7 +122,7 @@ def test_a_file_that_is_not_utf8_or_is_empty_is_named_without_a_traceback(tmp_pa
 @pytest.mark.parametrize("mutate,expected", [
     # a name with a space: the rule in words, not pydantic's regular expression
     (lambda d: d.update(name="my run"),
-     "name: expected a name of letters, digits, '_', '.' and '-' (no spaces); got 'my run'"),
+     "name: expected a name of letters, digits, '_', '.' and '-' (no spaces, at most 100 characters); got 'my run'"),
     # a number where a section belongs: no "or instance of Region" (a class name the user never wrote)
     (lambda d: d["trials"][0].update(regions=[5]), "trials[0].regions[0]: expected a valid dictionary; got 5"),
     # a model's own checks name the field that is wrong, not the whole section with its mapping

@@ -5,7 +5,8 @@ Errors the user can fix (a bad scenario, override, batch file or scheduler)
 are reported before any work, without a traceback, with exit status 2.
 Replications that raise are recorded and reported at the end (exit status 3
 for a conservation error, 1 otherwise); a lost worker (1) or Ctrl-C (130) keeps
-what finished, for ``--resume``.
+what finished, for ``--resume``.  An error of the machine rather than the input
+(a folder that cannot be written, a full disk) is one line and exit status 4.
 """
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def execution_options(fn):
     for opt in reversed([
         click.option("--out", "-o", type=click.Path(file_okay=False),
                      help="results folder (default: results/NAME-TIME)"),
-        click.option("--reps", "-n", type=click.IntRange(min=1), help="replications (default: the scenario's)"),
+        click.option("--reps", "-n", type=click.IntRange(min=1, max=100_000),
+                     help="replications (default: the scenario's)"),
         click.option("--seed", "-s", type=click.IntRange(min=0), help="experiment seed (default: the scenario's)"),
         click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
                      help="override a field, e.g. --set lines.dp-batch.batch_size=60000 (repeatable)"),

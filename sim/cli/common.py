@@ -42,6 +42,9 @@ def user_errors(fn):
             fail(err)
         except WorkerLost as err:
             fail(f"{err}; continue with --resume --out DIR", 1)
+        except OSError as err:  # the machine, not the input: permissions, a full disk, a file in the way
+            where = f"{err.filename}: " if err.filename else ""
+            fail(f"{where}{err.strerror or err}", 4)
         except KeyboardInterrupt:
             fail("interrupted: finished replications are stored; continue with --resume --out DIR", 130)
     return wrapper

@@ -19,6 +19,7 @@ import yaml
 
 from sim.core.errors import ScenarioError
 from sim.scenario import Scenario, parse_scenario
+from sim.scenario.yamlio import YamlProblem, load_yaml
 
 _TOKEN = re.compile(r"\[([^\]]*)\]|([^.\[\]]+)")
 
@@ -34,9 +35,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not sep or not path:
         raise PathError(f"{text!r}: expected PATH=VALUE, e.g. horizon=730")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as err:
-        raise PathError(f"{path}: value {raw!r} is not valid YAML ({getattr(err, 'problem', err)})") from None
+        value = load_yaml(raw) if raw.strip() else ""
+    except YamlProblem as err:
+        raise PathError(f"{path}: value {raw[:60]!r} is not valid YAML ({err})") from None
     return path, value
 
 

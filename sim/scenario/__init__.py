@@ -7,6 +7,7 @@ user may write, the runtime says how it behaves.
 from __future__ import annotations
 
 import re
+import reprlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sim.core.errors import ScenarioError
 from sim.scenario.base import NAME_PATTERN, NAME_RULE, FieldError
 from sim.scenario.kinds import FAMILIES
 from sim.scenario.schema import Scenario
+from sim.scenario.yamlio import YamlProblem, load_yaml
 
 __all__ = ["Scenario", "load_scenario", "load_default", "parse_scenario", "dump_scenario",
            "DEFAULT_SOURCE", "format_errors"]
@@ -50,8 +52,15 @@ def _kind_in(loc: tuple[Any, ...]) -> str | None:
     return None
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlist = _REPR.maxdict = 6
+_REPR.maxlevel = 2
+
+
 def _shown(value: Any) -> str:
-    shown = repr(value)
+    """A value for an error message: bounded before it is formatted (a value can be huge)."""
+    shown = _REPR.repr(value)
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
@@ -70,7 +79,7 @@ def format_errors(err: ValidationError) -> list[str]:
             if kind is not None:
                 line = f"{path}: required by the {kind}"
         elif e["type"] == "extra_forbidden":
-            line = f"{path}: unknown field (value {e['input']!r}); check the spelling"
+            line = f"{path}: unknown field (value {_shown(e['input'])}); check the spelling"
         elif e["type"] == "union_tag_invalid":
             ctx = e.get("ctx", {})
             field = ctx.get("discriminator", "kind").strip("'").removesuffix("()")
@@ -89,7 +98,7 @@ def format_errors(err: ValidationError) -> list[str]:
             line = f"{path}: expected {NAME_RULE}; got {_shown(e['input'])}"
         else:
             # pydantic says "Input should be X"; our validators state the expectation itself
-            msg = msg.removeprefix("Input should be ")
+            msg = msg.removeprefix("Input should be ").removeprefix("String should have ")
             msg = re.sub(r" or instance of \w+$", "", msg)  # "a valid dictionary or instance of Region"
             line = f"{path}: expected {msg[0].lower() + msg[1:]}; got {_shown(e['input'])}" if path else msg
         problems.append(line)
@@ -115,23 +124,6 @@ def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(source, problems) from None
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """The safe loader, refusing a key given twice in one mapping (YAML would keep the last silently)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # "<<: *anchor": merged keys may be overridden, that is what merging is for
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is given twice in one mapping (YAML would keep the last)",
-                    key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def read_yaml(path: str | Path) -> Any:
     """Read YAML with the safe loader; errors name the file, line and column."""
     path = Path(path)
@@ -143,12 +135,9 @@ def read_yaml(path: str | Path) -> Any:
         raise ScenarioError(str(path), [f"not a UTF-8 text file (byte {err.start}: {err.object[err.start:err.start + 1]!r}); "
                                         "save it as UTF-8 YAML"]) from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise ScenarioError(str(path), [f"{where}not valid YAML: {problem}"]) from None
+        return load_yaml(text)
+    except YamlProblem as err:
+        raise ScenarioError(str(path), [str(err)]) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

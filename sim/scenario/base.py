@@ -19,13 +19,13 @@ Dist = Annotated[Distribution, BeforeValidator(coerce_number)]
 """A distribution field; a bare number means ``{dist: deterministic, value: number}``."""
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
-Name = Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 Probability = Annotated[float, Field(ge=0.0, lt=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
 
 
-NAME_RULE = "a name of letters, digits, '_', '.' and '-' (no spaces)"
+NAME_RULE = "a name of letters, digits, '_', '.' and '-' (no spaces, at most 100 characters)"
 """What :data:`Name` accepts, in words (error messages)."""
 
 

@@ -319,6 +319,9 @@ def _integer_ratios(ratios: list[float]) -> tuple[list[int], str | None]:
         fr = [Fraction(r).limit_denominator(1000) for r in ratios]
         den = math.lcm(*(f.denominator for f in fr))
         ints = [int(f * den) for f in fr]
+    if min(ints) <= 0:
+        shown = ", ".join(f"{r:g}" for r in ratios)
+        return [], f"ratios {shown} are too uneven (an arm below 1/1000 of the randomisation)"
     g = math.gcd(*ints)
     return [i // g for i in ints], None
 

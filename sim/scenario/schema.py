@@ -11,6 +11,10 @@ from sim.scenario.supply import LINES, Depot, Line, Packaging, Supplier
 from sim.scenario.supply_check import supply_problems
 
 
+MAX_PERIODS = 100_000
+"""Reporting periods a run may keep per series (a daily series over 270 years); memory budget."""
+
+
 class Scenario(Model):
     """A complete scenario. Times are in days."""
 
@@ -35,6 +39,10 @@ class Scenario(Model):
     def _cross_references(self):
         if self.warmup >= self.horizon:
             raise FieldError("warmup", f"expected shorter than horizon ({self.horizon:g}); got {self.warmup:g}")
+        if self.horizon / self.period > MAX_PERIODS:
+            raise FieldError("period", f"expected at least horizon / {MAX_PERIODS:,} = {self.horizon / MAX_PERIODS:.3g} "
+                                       f"days: every series keeps one value per period, and {self.horizon / self.period:,.0f} "
+                                       f"periods would not fit in memory; got {self.period:g}")
         require_unique("suppliers", [s.name for s in self.suppliers])
         require_unique("lines", [l.name for l in self.lines])
         require_unique("trials", [t.name for t in self.trials])

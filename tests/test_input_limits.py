@@ -1,0 +1,75 @@
+"""Inputs that would exhaust memory or time, or end in a traceback, get a one-line message instead."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sim.core.errors import ScenarioError
+from sim.scenario import load_scenario
+from sim.scenario.yamlio import MAX_ITEMS, load_yaml
+from tests.conftest import scenario_dict
+from test_exp_support import cli_run
+from test_scenario_errors import problems_of
+
+
+def _bomb(levels: int = 9) -> str:
+    """A 'billion laughs' document: 9 ** levels values once expanded, a few hundred bytes as text."""
+    lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_bomb())
+    t0 = time.perf_counter()
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert time.perf_counter() - t0 < 2.0
+    assert err.value.problems == [f"more than {MAX_ITEMS:,} values once its aliases (*name) are expanded; "
+                                  "not a scenario"]
+    assert load_yaml(_bomb(3))["l2"][0][0] == ["x"] * 9  # modest aliasing is fine
+
+
+def test_deep_nesting_in_a_file_and_in_set_is_a_message(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("horizon: " + "[" * 1000)
+    res = cli_run("validate", path)
+    assert res.exit_code == 2 and res.stderr.splitlines()[1] == "  - nested too deeply"
+    res = cli_run("run", "--set", "horizon=" + "[" * 1000, "--reps", "1")
+    assert res.exit_code == 2 and "nested too deeply" in res.stderr
+
+
+def test_huge_values_are_cut_before_they_are_formatted():
+    d = scenario_dict()
+    d["nmae"] = "a" * 1_000_000
+    (p,) = problems_of(d)
+    assert p.startswith("nmae: unknown field (value 'aaaa") and len(p) < 120
+
+
+def test_budgets_and_bounds_name_the_field():
+    d = scenario_dict()
+    d["period"] = 1e-6
+    (p,) = problems_of(d)
+    assert p.startswith("period: expected at least horizon / 100,000") and "would not fit in memory" in p
+    d = scenario_dict()
+    d["lines"][0]["name"] = "x" * 101
+    (p,) = problems_of(d)
+    assert p.startswith("lines[0].name: expected at most 100 characters; got 'xxx")
+
+
+def test_uneven_arm_ratios_are_a_message_not_a_crash():
+    d = scenario_dict()
+    d["trials"][0]["arms"] = [{"name": "a", "ratio": 1e-10}, {"name": "b", "ratio": 1}]
+    (p,) = problems_of(d)
+    assert p.startswith("trials[0].arms[*].ratio: ratios 1e-10, 1 are too uneven")
+
+
+def test_machine_errors_are_one_line_with_exit_status_4(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    res = cli_run("run", "--set", "horizon=100", "--reps", "1", "--out", blocker / "sub", "--no-figures")
+    assert res.exit_code == 4 and res.stderr.strip() == f"{blocker / 'sub'}: Not a directory"
+    res = cli_run("run", "--reps", "1000000000")
+    assert res.exit_code == 2 and "1000000000 is not in the range" in res.output
