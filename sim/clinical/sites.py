@@ -21,7 +21,7 @@ from sim.clinical.inventory import KitShelf
 from sim.clinical.lanes import Lane
 from sim.clinical.trial import PATIENT, Arm, Patient, TrialNode
 from sim.core.context import Context
-from sim.core.distributions import Deterministic, Exponential
+from sim.core.distributions import MAX_VALUE, Deterministic, Exponential
 from sim.core.node import Holding
 from sim.scenario.resolve import SiteGroupPlan
 
@@ -56,7 +56,7 @@ class SiteNode(DispensingPoint):
                           if spec.treatment_duration is not None else None)
         h = spec.dropout_hazard
         self._dropout = ctx.sampler(f"site.{name}.dropout", Exponential(dist="exponential", mean=1.0 / h)) \
-            if h > 0 else None
+            if h > 1e-9 else None  # a mean time to dropout of a million years is no dropout
         self.randomiser = trial.randomiser(f"site.{name}.randomisation")
         self._visits = trial.visit_plan()
         trial.on_enrollment_closed(self, self.enrollment_closed)
@@ -70,7 +70,7 @@ class SiteNode(DispensingPoint):
         yield env.timeout(self.activation_delay())
         self.activate()
         rate = self.rate
-        if rate <= 0:
+        if rate * MAX_VALUE <= 1:  # no patient in a trillion days (a Poisson-Gamma rate can be that small)
             return
         gap_spec = Deterministic(value=1.0 / rate) if self.group.arrivals == "regular" else \
             Exponential(dist="exponential", mean=1.0 / rate)

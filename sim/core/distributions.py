@@ -22,8 +22,28 @@ from scipy import special, stats
 BLOCK = 512
 
 
+MAX_VALUE = 1e12
+"""Draws (days, units, kg) beyond this are not meaningful and overflow the arithmetic built on them."""
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _usable(self):
+        """Parameters valid for the family: its mean, variance and a few draws are finite, non-negative
+        and below :data:`MAX_VALUE` (checked once, when the scenario is read)."""
+        try:
+            with np.errstate(all="raise"):
+                values = [self.mean_value, self.variance, *self.draw_block(np.random.default_rng(0), 4)]
+        except TypeError:  # parameters missing: the family's own check (run next) says which
+            return self
+        except (OverflowError, ZeroDivisionError, FloatingPointError, ValueError):
+            values = [math.inf]
+        if not all(math.isfinite(v) and 0 <= v <= MAX_VALUE ** 2 for v in values) or self.mean_value > MAX_VALUE:
+            raise ValueError(f"parameters out of range for a {self.dist} distribution: its mean, variance and "
+                             f"draws must be finite, at least 0 and at most {MAX_VALUE:g}")
+        return self
 
     def sampler(self, rng: np.random.Generator) -> "Sampler":
         return Sampler(self, rng)

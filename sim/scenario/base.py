@@ -21,8 +21,11 @@ Dist = Annotated[Distribution, BeforeValidator(coerce_number)]
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 Probability = Annotated[float, Field(ge=0.0, lt=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
-NonNegFloat = Annotated[float, Field(ge=0.0)]
+MAX_QUANTITY = 1e12
+"""Quantities (days, units, kg, money) beyond this are not meaningful, and sums of them lose the
+precision the conservation check needs."""
+PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY)]
+NonNegFloat = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY)]
 
 
 NAME_RULE = "a name of letters, digits, '_', '.' and '-' (no spaces, at most 100 characters)"

@@ -217,9 +217,9 @@ class Region(Model):
     """Legacy compact form: sites sharing start-up, a fixed rate and a lane from the central depot."""
 
     name: Name
-    sites: int = Field(ge=1, description="number of sites")
+    sites: int = Field(ge=1, le=5000, description="number of sites")
     activation: Dist = Field(description="days from study start to site activation")
-    enrollment_rate: PositiveFloat = Field(description="patients per site per day (Poisson)")
+    enrollment_rate: PositiveFloat = Field(le=1000, description="patients per site per day (Poisson)")
     transit_time: Dist = Field(description="days from depot dispatch to site receipt")
 
 
@@ -227,7 +227,7 @@ class SiteGroup(Model):
     """Sites in one country sharing start-up and the distribution of recruitment rates."""
 
     country: Name
-    count: int = Field(1, ge=1, description="number of sites")
+    count: int = Field(1, ge=1, le=5000, description="number of sites")
     recruitment_rate: Dist = Field(
         description="patients screened per site per day; a gamma gives the Poisson-Gamma model")
     arrivals: Literal["poisson", "regular"] = Field("poisson", description="regular: every 1/rate days (for traces)")
@@ -235,14 +235,21 @@ class SiteGroup(Model):
     startup: Dist | None = Field(None, description="days to activation (default: the country's site_startup)")
     direct_to_patient: bool = Field(False, description="kits are shipped to patients' homes (decentralised)")
 
+    @model_validator(mode="after")
+    def _rate_bounded(self):
+        if self.recruitment_rate.mean_value > 1000:
+            raise FieldError("recruitment_rate", f"expected a mean of at most 1000 patients per site per day; "
+                                                 f"got {self.recruitment_rate.mean_value:g}")
+        return self
+
 
 class Trial(Model):
     """A clinical trial: design, visit schedule, sites and resupply."""
 
     name: Name
-    target_patients: int = Field(ge=1, description="patients to randomise; enrollment stops there")
+    target_patients: int = Field(ge=1, le=100_000, description="patients to randomise; enrollment stops there")
     arms: list[Arm] = Field(default_factory=list, description="default: one arm using every kit type")
-    block_size: int | None = Field(None, ge=1, description="randomisation block (default: the sum of the ratios)")
+    block_size: int | None = Field(None, ge=1, le=10_000, description="randomisation block (default: the sum of the ratios)")
     stratify: Literal["site", "trial"] = Field("site", description="one randomisation list per site or per trial")
     screen_failure: Probability = Field(0.0, description="probability a screened patient is not randomised")
     screening_time: Dist = Field(0.0, description="days from screening to randomisation")
@@ -252,7 +259,8 @@ class Trial(Model):
     treatment_duration: Dist | None = Field(None, description="days on treatment; later visits are not attended")
     kits_per_visit: int = Field(1, ge=1, description="kits per visit when no arms are given")
     dosing_window: NonNegFloat = Field(0.0, description="default visit window (days a dose can wait for a kit)")
-    dropout_hazard: NonNegFloat = Field(0.0, description="per day; time to dropout is exponential")
+    dropout_hazard: NonNegFloat = Field(0.0, le=1000, description="per day; time to dropout is exponential "
+                                        "(below 1e-9, none)")
     resupply: Resupply
     home_resupply: Resupply = Field(
         PredictiveResupply(policy="predictive", short_window=10, prediction_window=35, do_not_ship=0,

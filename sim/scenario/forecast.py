@@ -12,6 +12,10 @@ from sim.scenario.clinical import LEGACY_KIT
 from sim.scenario.supply import line_products
 
 
+MAX_BATCHES = 100_000
+"""The most batches a plan may ask for (as a fixed plan's ``batches``)."""
+
+
 class PlanningError(ValueError):
     """A make-to-forecast plan that cannot be derived from the scenario."""
 
@@ -101,7 +105,14 @@ def forecast_batches(sc) -> dict[tuple[str, str], int]:
                 units = trial_demand_units(sc, plan.served_trials(), p.product)
             mtf_makers = [x for x in makers[p.product] if x[2].plan.derives_from_demand]
             units *= (1 + plan.overage) / len(mtf_makers)
-            n = math.ceil(units / good_per_batch(line, p, labs) - 1e-9)
+            good = good_per_batch(line, p, labs)
+            if good <= 0:
+                raise PlanningError(f"{_where(i, line, p)}: {p.product!r} is expected to release nothing per batch "
+                                    "(zero yield, or every lot fails QC), so no number of batches meets the forecast")
+            n = math.ceil(units / good - 1e-9)
+            if n > MAX_BATCHES:
+                raise PlanningError(f"{_where(i, line, p)}.plan: make to forecast of {p.product!r} would need {n:,} "
+                                    f"batches (more than {MAX_BATCHES:,}); check the batch size and the demand")
             gmp[line.name, p.product] = n
         memo[key] = n + qual
         return n + qual

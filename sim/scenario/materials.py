@@ -79,7 +79,7 @@ class PeriodicReview(Model):
     """Periodic review (R, S) or (R, s, S): every R days, order up to S (only if at or below s, when given)."""
 
     kind: Literal["periodic"]
-    review_period: PositiveFloat = Field(description="days between reviews (R)")
+    review_period: PositiveFloat = Field(ge=0.01, description="days between reviews (R)")
     order_up_to: PositiveFloat = Field(description="kg the order brings the position up to (S)")
     reorder_point: float | None = Field(None, description="order only when the position is at or below this (s)")
     first_review: NonNegFloat = Field(0.0, description="day of the first review")

@@ -53,7 +53,7 @@ class TechTransfer(Model):
 class PlanSpec(Model):
     """How many batches (lots, on a continuous line) to make, and when: one kind per ``policy``."""
 
-    campaign: int | None = Field(None, ge=1, description="batches per campaign (none: all in one campaign)")
+    campaign: int | None = Field(None, ge=1, le=100_000, description="batches per campaign (none: all in one campaign)")
 
     derives_from_demand: ClassVar[bool] = False
     """Whether the number of batches is derived from the clinical plan before the run (make to forecast)."""
@@ -76,7 +76,7 @@ class FixedPlan(PlanSpec):
     """A set number of batches (or run to the horizon), in campaigns of ``campaign``."""
 
     policy: Literal["fixed"] = "fixed"
-    batches: int | None = Field(None, ge=0, description="batches in all (none: run to the horizon)")
+    batches: int | None = Field(None, ge=0, le=100_000, description="batches in all (none: run to the horizon)")
 
     def known_batches(self, product: str) -> int:
         if self.batches is None:
@@ -104,10 +104,10 @@ class StockPlan(PlanSpec):
     """Make to stock: every ``review_period`` days, start a campaign when downstream stock is low."""
 
     policy: Literal["make_to_stock"]
-    campaign: int = Field(ge=1, description="batches per campaign")
+    campaign: int = Field(ge=1, le=100_000, description="batches per campaign")
     reorder_point: NonNegFloat = Field(description="units of downstream stock at or below which a campaign "
                                                    "is started")
-    review_period: PositiveFloat = Field(7.0, description="days between stock reviews")
+    review_period: PositiveFloat = Field(7.0, ge=0.01, description="days between stock reviews")
 
 
 PLANS = family("production plan", "policy", default="fixed", tolerant=True)
@@ -284,7 +284,7 @@ class BatchLine(LineSpec):
     material_per_batch: NonNegFloat | None = Field(None, description="kg of material per batch")
     cycle_time: Dist | None = Field(None, description="days per batch, excluding QC")
     yield_fraction: Dist | None = Field(None, description="fraction of batch_size obtained")
-    batches: int | None = Field(None, ge=0, description="batches in the campaign (none: run to the horizon)")
+    batches: int | None = Field(None, ge=0, le=100_000, description="batches in the campaign (none: run to the horizon)")
     products: list[BatchProduct] | None = Field(None, description="several products sharing the line")
 
     PRODUCT = BatchProduct
@@ -301,7 +301,7 @@ class ContinuousLine(LineSpec):
     rate: PositiveFloat | None = Field(None, description="units per day while running")
     lot_size: PositiveFloat | None = Field(None, description="units per released lot")
     material_per_unit: NonNegFloat | None = Field(None, description="kg of material per unit")
-    lots: int | None = Field(None, ge=0, description="lots in the run (none: run to the horizon)")
+    lots: int | None = Field(None, ge=0, le=100_000, description="lots in the run (none: run to the horizon)")
     products: list[ContinuousProduct] | None = Field(None, description="several products sharing the line")
     startup_time: Dist = Field(0.0, description="days of start-up; the off-spec output is diverted")
     shutdown_time: Dist = Field(0.0, description="days of shut-down at the end of a run")
