@@ -73,3 +73,18 @@ def test_machine_errors_are_one_line_with_exit_status_4(tmp_path):
     assert res.exit_code == 4 and res.stderr.strip() == f"{blocker / 'sub'}: Not a directory"
     res = cli_run("run", "--reps", "1000000000")
     assert res.exit_code == 2 and "1000000000 is not in the range" in res.output
+
+
+@pytest.mark.parametrize("sets, expected", [
+    (["lines.dp-continuous.time_between_failures=0", "lines.dp-continuous.time_to_repair=0"],
+     "lines[1].time_between_failures: expected a mean above 0 days"),
+    (["lines.dp-continuous.lot_size=1e-300"], "lines[1].lot_size: expected a lot to take at least 0.0001 days"),
+    (["lines.dp-batch.cycle_time=0"], "lines[0].cycle_time: expected a batch to take time"),
+    (["trials.P3-001.regions.NA.enrollment_rate=5000"], "enrollment_rate: expected less than or equal to 1000"),
+])
+def test_zero_time_loops_are_refused_before_the_run(sets, expected):
+    args = ["run", "--reps", "1", "--no-figures"]
+    for s in sets:
+        args += ["--set", s]
+    res = cli_run(*args)
+    assert res.exit_code == 2 and expected in res.stderr, res.stderr

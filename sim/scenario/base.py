@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from sim.core.distributions import Distribution, coerce_number
 
@@ -24,8 +24,17 @@ Probability = Annotated[float, Field(ge=0.0, lt=1.0)]
 MAX_QUANTITY = 1e12
 """Quantities (days, units, kg, money) beyond this are not meaningful, and sums of them lose the
 precision the conservation check needs."""
-PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY)]
-NonNegFloat = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY)]
+
+
+def _not_huge(v: float) -> float:
+    # a validator, not Field(le=...): a field's own le (enrollment_rate <= 1000) must not be overridden
+    if v > MAX_QUANTITY:
+        raise ValueError(f"at most {MAX_QUANTITY:g} (larger quantities are not meaningful)")
+    return v
+
+
+PositiveFloat = Annotated[float, Field(gt=0.0), AfterValidator(_not_huge)]
+NonNegFloat = Annotated[float, Field(ge=0.0), AfterValidator(_not_huge)]
 
 
 NAME_RULE = "a name of letters, digits, '_', '.' and '-' (no spaces, at most 100 characters)"

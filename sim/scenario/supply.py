@@ -50,6 +50,10 @@ class TechTransfer(Model):
     ppq_batches: int = Field(0, ge=0, description="process-performance-qualification batches (released if they pass QC)")
 
 
+MIN_LOT_DAYS = 1e-4
+"""Shortest time a continuous line may take per lot (about 9 s): more lots than that are too many events."""
+
+
 class PlanSpec(Model):
     """How many batches (lots, on a continuous line) to make, and when: one kind per ``policy``."""
 
@@ -183,6 +187,13 @@ class BatchProduct(ProductSpec):
     def units_per_lot(self) -> float:
         return self.batch_size
 
+    @model_validator(mode="after")
+    def _takes_time(self):
+        if self.cycle_time.mean_value <= 0:
+            raise FieldError("cycle_time", "expected a batch to take time (a mean above 0 days); "
+                                           "batches of no duration would repeat forever at one instant")
+        return self
+
     def expected_output(self) -> float:
         return self.batch_size * self.yield_fraction.mean_value
 
@@ -198,6 +209,14 @@ class ContinuousProduct(ProductSpec):
 
     def units_per_lot(self) -> float:
         return self.lot_size
+
+    @model_validator(mode="after")
+    def _takes_time(self):
+        if self.lot_size / self.rate < MIN_LOT_DAYS:
+            raise FieldError("lot_size", f"expected a lot to take at least {MIN_LOT_DAYS:g} days at the rate "
+                                         f"({self.rate:g} a day): lots of {self.lot_size:g} would be too many "
+                                         "events to simulate")
+        return self
 
     def material_per_lot(self, material: str) -> float:
         return self.bom.get(material, 0.0) * self.lot_size  # the BOM is per unit
@@ -242,6 +261,9 @@ class LineSpec(Model):
         for given, missing in (pair, pair[::-1]):
             if getattr(self, given) is not None and getattr(self, missing) is None:
                 raise FieldError(missing, f"required with {given} (give both, or neither)")
+        if self.time_between_failures is not None and self.time_between_failures.mean_value <= 0:
+            raise FieldError("time_between_failures", "expected a mean above 0 days: a line that fails after "
+                                                      "no time at all never runs")
         return self
 
     # The single-product short form, per kind: fields that describe the product, the one that says

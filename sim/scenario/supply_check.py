@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sim.scenario.base import duplicate_names
+from pydantic import ValidationError
+
+from sim.scenario.base import FieldError, duplicate_names
 from sim.scenario.forecast import PlanningError, forecast_batches
 from sim.scenario.supply import line_products
 
@@ -92,7 +94,11 @@ def _lines(sc, supplied: set[str], labs) -> list[str]:
                 continue
             if line.material is not None and getattr(line, line.MATERIAL_FIELD) is None:
                 out.append(f"{where}.{line.MATERIAL_FIELD}: required field is missing (with `material`)")
-        resolved[i] = line_products(line)
+        try:
+            resolved[i] = line_products(line)
+        except ValidationError as err:  # the short form's product, checked as the product it stands for
+            out += [_short_form_problem(where, e) for e in err.errors(include_url=False)]
+            continue
         out += duplicate_names(f"{where}.products", [p.product for p in resolved[i]])
         for p in resolved[i]:
             made[p.product].append(line.name)
@@ -125,6 +131,13 @@ def _lines(sc, supplied: set[str], labs) -> list[str]:
                     out.append(f"{plan_at}.trials[{j}]: unknown trial {t!r} (trials: {sorted(trials)})")
     out += _cycles(resolved, sc)
     return out
+
+
+def _short_form_problem(where: str, e: dict) -> str:
+    cause = e.get("ctx", {}).get("error")
+    if isinstance(cause, FieldError):
+        return f"{where}.{cause.field}: {cause.message}"
+    return f"{where}.{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
 
 
 def _cycles(resolved, sc) -> list[str]:
