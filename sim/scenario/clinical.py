@@ -247,7 +247,7 @@ class Trial(Model):
     """A clinical trial: design, visit schedule, sites and resupply."""
 
     name: Name
-    target_patients: int = Field(ge=1, le=100_000, description="patients to randomise; enrollment stops there")
+    target_patients: int = Field(ge=1, le=10_000_000, description="patients to randomise; enrollment stops there")
     arms: list[Arm] = Field(default_factory=list, description="default: one arm using every kit type")
     block_size: int | None = Field(None, ge=1, le=10_000, description="randomisation block (default: the sum of the ratios)")
     stratify: Literal["site", "trial"] = Field("site", description="one randomisation list per site or per trial")
