@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import yaml
+
 import pytest
 
 from sim.core.errors import ScenarioError
@@ -88,3 +90,26 @@ def test_zero_time_loops_are_refused_before_the_run(sets, expected):
         args += ["--set", s]
     res = cli_run(*args)
     assert res.exit_code == 2 and expected in res.stderr, res.stderr
+
+
+def test_odd_files_absurd_distributions_and_huge_designs_are_messages(tmp_path):
+    import os
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    res = cli_run("validate", fifo)
+    assert res.exit_code == 2 and "not a regular file" in res.stderr
+    d = scenario_dict()
+    d["lines"][0]["cycle_time"] = {"dist": "normal", "mean": -100, "sd": 1}
+    (p,) = problems_of(d)
+    assert p.startswith("lines[0].cycle_time: expected a normal truncated at 0 with its mean -100 more than 5 sd")
+    d = scenario_dict()
+    d["lines"][0]["yield_fraction"] = 5
+    (p,) = problems_of(d)
+    assert p == "lines[0].yield_fraction: expected a fraction of the batch size above 0 and at most 1 (a mean); got a mean of 5"
+    batch = tmp_path / "grid.yaml"
+    levels = list(range(100))
+    batch.write_text(yaml.safe_dump({"sweep": {"design": "grid", "factors": {
+        "lines.dp-batch.batch_size": [10000 + i for i in levels], "horizon": [500 + i for i in levels],
+        "seed": levels}}}))
+    res = cli_run("batch", batch, "--reps", "1")
+    assert res.exit_code == 2 and "a grid of 1,000,000 points" in res.stderr

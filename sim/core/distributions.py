@@ -33,6 +33,7 @@ class _Spec(BaseModel):
     def _usable(self):
         """Parameters valid for the family: its mean, variance and a few draws are finite, non-negative
         and below :data:`MAX_VALUE` (checked once, when the scenario is read)."""
+        self._check_family()
         try:
             with np.errstate(all="raise"):
                 values = [self.mean_value, self.variance, *self.draw_block(np.random.default_rng(0), 4)]
@@ -44,6 +45,9 @@ class _Spec(BaseModel):
             raise ValueError(f"parameters out of range for a {self.dist} distribution: its mean, variance and "
                              f"draws must be finite, at least 0 and at most {MAX_VALUE:g}")
         return self
+
+    def _check_family(self) -> None:
+        """A family's own plausibility rule (raises ValueError), checked before the generic one."""
 
     def sampler(self, rng: np.random.Generator) -> "Sampler":
         return Sampler(self, rng)
@@ -167,6 +171,11 @@ class TruncNormal(_Spec):
     dist: Literal["normal", "truncnorm"]
     mean: float
     sd: float = Field(gt=0)
+
+    def _check_family(self) -> None:
+        if self.mean < -5 * self.sd:
+            raise ValueError(f"a normal truncated at 0 with its mean {self.mean:g} more than 5 sd ({self.sd:g}) "
+                             "below 0 is almost all truncation; give a positive mean")
 
     def draw_block(self, rng, n):
         # Inverse-CDF on a uniform block: exact and vectorised.

@@ -22,6 +22,7 @@ Example (paths are relative to the batch file; ``default`` is the embedded scena
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Annotated, Any, Iterable, Literal, Union
 
@@ -38,6 +39,10 @@ from sim.scenario.resolve import experiment_seed
 
 DEFAULT = "default"
 MAX_PROBLEMS = 20
+
+
+MAX_POINTS = 100_000
+"""The most scenarios a design may have (each is a scenario object in memory before anything runs)."""
 
 
 class BatchFileError(ScenarioError):
@@ -81,7 +86,7 @@ Factor = Annotated[Union[Annotated[list[Any], Tag("<levels>")], Annotated[Factor
 class Sweep(Model):
     design: Literal["grid", "ofat", "lhs", "sobol"]
     factors: dict[str, Factor] = Field(min_length=1)
-    points: int | None = Field(None, ge=1, description="design points (lhs, sobol)")
+    points: int | None = Field(None, ge=1, le=MAX_POINTS, description="design points (lhs, sobol)")
     seed: int | None = Field(None, ge=0, description="design seed (default: the batch seed)")
 
     @model_validator(mode="after")
@@ -93,6 +98,11 @@ class Sweep(Model):
                 raise FieldError(f"factors.{path}", f"{self.design} needs a range {{low: .., high: ..}}")
             if isinstance(spec, list) and not spec:
                 raise FieldError(f"factors.{path}", "give at least one level")
+        if self.design == "grid":
+            n = math.prod(len(spec) for spec in self.factors.values() if isinstance(spec, list))
+            if n > MAX_POINTS:
+                raise FieldError("factors", f"a grid of {n:,} points (the product of the levels); "
+                                            f"at most {MAX_POINTS:,}: use fewer levels, or lhs / sobol")
         if self.design in ("lhs", "sobol") and self.points is None:
             raise FieldError("points", f"required: {self.design} needs the number of design points")
         if self.design == "sobol" and self.points & (self.points - 1):

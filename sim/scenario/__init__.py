@@ -20,7 +20,7 @@ from sim.core.errors import ScenarioError
 from sim.scenario.base import NAME_PATTERN, NAME_RULE, FieldError
 from sim.scenario.kinds import FAMILIES
 from sim.scenario.schema import Scenario
-from sim.scenario.yamlio import YamlProblem, load_yaml
+from sim.scenario.yamlio import MAX_BYTES, YamlProblem, load_yaml
 
 __all__ = ["Scenario", "load_scenario", "load_default", "parse_scenario", "dump_scenario",
            "DEFAULT_SOURCE", "format_errors"]
@@ -128,7 +128,13 @@ def read_yaml(path: str | Path) -> Any:
     """Read YAML with the safe loader; errors name the file, line and column."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+            raise ScenarioError(str(path), ["not a regular file; give a YAML file"])
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ScenarioError(str(path), [f"larger than {MAX_BYTES:,} bytes; a scenario is a few thousand"])
+        text = raw.decode("utf-8")
     except OSError as err:
         raise ScenarioError(str(path), [f"cannot read file: {err.strerror}"]) from None
     except UnicodeDecodeError as err:

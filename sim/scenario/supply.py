@@ -189,6 +189,9 @@ class BatchProduct(ProductSpec):
 
     @model_validator(mode="after")
     def _takes_time(self):
+        if not 0 < self.yield_fraction.mean_value <= 1:
+            raise FieldError("yield_fraction", f"expected a fraction of the batch size above 0 and at most 1 "
+                                               f"(a mean); got a mean of {self.yield_fraction.mean_value:g}")
         if self.cycle_time.mean_value <= 0:
             raise FieldError("cycle_time", "expected a batch to take time (a mean above 0 days); "
                                            "batches of no duration would repeat forever at one instant")
