@@ -97,3 +97,53 @@ def test_conservation_refuses_nan_and_inf():
 
     with pytest.raises(ConservationError, match="held:on_hand"):
         conservation.check(ledger, [Holder()])
+
+
+def test_sigterm_stops_a_run_like_ctrl_c_and_resume_completes_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from test_exp_support import ROOT, subprocess_env
+    out = tmp_path / "term"
+    args = [sys.executable, "run_sim.py", "run", "--reps", "16", "--seed", "5", "--workers", "1", "--out", str(out),
+            "--no-figures", "--set", "horizon=800"]
+    proc = subprocess.Popen(args, cwd=ROOT, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list((out / "reps").glob("*.json.gz"))) < 3:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted: finished replications are stored" in err
+    assert read_marker(out)["state"] == "running" and not (out / LOCK).exists()
+    res = cli_run("run", "--reps", "16", "--seed", "5", "--workers", "1", "--out", out, "--no-figures",
+                  "--set", "horizon=800", "--resume")
+    assert res.exit_code == 0 and read_marker(out)["state"] == "complete"
+
+
+def test_damaged_records_are_run_again_and_damaged_tables_are_a_message(tmp_path):
+    out = tmp_path / "r"
+    args = ("run", "--set", "horizon=200", "--reps", "3", "--workers", "1", "--no-figures", "--out", out)
+    assert cli_run(*args).exit_code == 0
+    reference = (out / "metrics.csv").read_bytes()
+    (out / "reps" / "rep-00001.json.gz").write_bytes(b"\x1f\x8b truncated")
+    (out / "reps" / "rep-00002.json.gz").write_bytes(b"")
+    res = cli_run(*args, "--resume")
+    assert res.exit_code == 0
+    meta = json.loads((out / "metadata.json").read_text())
+    assert (meta["replications_reused"], meta["replications_run"]) == (1, 2)
+    assert (out / "metrics.csv").read_bytes() == reference
+    assert sorted(p.name for p in (out / "reps").glob("*.damaged")) == ["rep-00001.json.gz.damaged",
+                                                                         "rep-00002.json.gz.damaged"]
+    (out / "series.csv").write_text("rep,series,period_start,value\n0,x,zero,1\n")
+    res = cli_run("plot", out)
+    assert res.exit_code == 2 and "a stored table is damaged" in res.stderr
+
+
+def test_booleans_are_not_numbers():
+    from test_scenario_errors import problems_of
+    from tests.conftest import scenario_dict
+    d = scenario_dict()
+    d["horizon"] = True
+    assert problems_of(d) == ["horizon: expected a number or a name, not true / false; got True"]

@@ -10,6 +10,7 @@ what finished, for ``--resume``.  An error of the machine rather than the input
 """
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -328,7 +329,12 @@ cli.add_command(metrics)
 cli.add_command(study)
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a run as Ctrl-C does: workers stopped, finished replications kept
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="run_sim.py" if sys.argv and sys.argv[0].endswith("run_sim.py") else "pharmasim")
 
 

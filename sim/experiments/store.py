@@ -25,6 +25,7 @@ as described in ``results/README.md``)::
 from __future__ import annotations
 
 import gzip
+import zlib
 import json
 import math
 from contextlib import nullcontext
@@ -94,6 +95,21 @@ class ScenarioFolder:
                 "scenario": f.point, "rep": f.rep, "seed": f.seed, "error_type": f.error_type,
                 "message": f.message, "traceback": f.traceback})
 
+    def recover(self) -> list[Path]:
+        """Before resuming: drop temporary files of writes a crash cut short, and set aside records that
+        cannot be read (renamed ``*.damaged``) so that their replications run again; returns those."""
+        for tmp in self.reps_dir.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        damaged = []
+        for rep in self.done():
+            path = self._record(rep)
+            try:
+                decode(path.read_bytes())
+            except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error):
+                path.rename(path.with_name(path.name + ".damaged"))
+                damaged.append(path)
+        return damaged
+
     def done(self) -> list[int]:
         """Replications with a stored result, in order."""
         if not self.reps_dir.is_dir():
@@ -123,9 +139,8 @@ class Store:
         self.guard = ResultsFolder(self.root, resume, overwrite, check_resume=self._check_stored)
         self.resumed = self.guard.resumed
         if self.resumed:
-            for p in plan.points:  # temporary files of writes a crash cut short
-                for tmp in self.folder(p.id).reps_dir.glob(".*.tmp"):
-                    tmp.unlink(missing_ok=True)
+            for p in plan.points:
+                self.folder(p.id).recover()
         write_json(self.root / PLAN, plan.describe())
         for p in plan.points:
             atomic_write_text(self.folder(p.id).path / "scenario.yaml", dump_scenario(p.scenario))

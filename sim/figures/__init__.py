@@ -13,6 +13,7 @@ Modules: :mod:`.style` (shared style and saving), :mod:`.results`, :mod:`.clinic
 """
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -72,13 +73,19 @@ def plot_results(results_dir: str | Path, per_scenario: bool | None = None) -> l
     :class:`ResultsFolderError` for a folder without tables.
     """
     results_dir = Path(results_dir)
-    plan = read_plan(results_dir)
-    _check_tables(results_dir, "metrics.csv" if plan is None or plan["kind"] == "run" else "summary.csv")
-    if plan is None or plan["kind"] == "run":
-        return make_figures(results_dir)
-    with plt.rc_context(STYLE):
-        paths = batch_figures(results_dir, plan)
-    if per_scenario if per_scenario is not None else plan["kind"] == "compare":
-        for p in plan["points"]:
-            paths += make_figures(results_dir / "scenarios" / p["id"])
-    return paths
+    try:
+        plan = read_plan(results_dir)
+        _check_tables(results_dir, "metrics.csv" if plan is None or plan["kind"] == "run" else "summary.csv")
+        if plan is None or plan["kind"] == "run":
+            return make_figures(results_dir)
+        with plt.rc_context(STYLE):
+            paths = batch_figures(results_dir, plan)
+        if per_scenario if per_scenario is not None else plan["kind"] == "compare":
+            for p in plan["points"]:
+                paths += make_figures(results_dir / "scenarios" / p["id"])
+        return paths
+    except (KeyError, ValueError, IndexError, TypeError, csv.Error) as err:
+        if isinstance(err, ResultsFolderError):
+            raise
+        raise ResultsFolderError(f"{results_dir}: a stored table is damaged ({type(err).__name__}: "
+                                 f"{str(err)[:100]}); rerun the experiment, or --resume it") from None

@@ -1,18 +1,34 @@
 """Shared building blocks of the scenario schema."""
 from __future__ import annotations
 
-from typing import Annotated
+import typing
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from sim.core.distributions import Distribution, coerce_number
 
 
 class Model(BaseModel):
     """Base of every scenario section: unknown fields are errors, not silently ignored, and every number
-    is finite (``.inf`` or ``.nan`` in a scenario is a mistake that would corrupt a run silently)."""
+    is finite (``.inf`` or ``.nan`` in a scenario is a mistake that would corrupt a run silently) and a
+    number (``horizon: true`` is not one day)."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None and \
+                not _admits_bool(cls.model_fields[info.field_name].annotation):
+            raise ValueError("a number or a name, not true / false")
+        return value
+
+
+def _admits_bool(annotation: Any) -> bool:
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_admits_bool(a) for a in typing.get_args(annotation))
 
 
 Dist = Annotated[Distribution, BeforeValidator(coerce_number)]
