@@ -147,3 +147,33 @@ def test_booleans_are_not_numbers():
     d = scenario_dict()
     d["horizon"] = True
     assert problems_of(d) == ["horizon: expected a number or a name, not true / false; got True"]
+
+
+def test_killing_the_main_process_leaves_no_worker_running(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    from test_exp_support import ROOT, subprocess_env
+    out = tmp_path / "k"
+    proc = subprocess.Popen([sys.executable, "run_sim.py", "run", "--reps", "40", "--workers", "2", "--out", str(out),
+                             "--no-figures"], cwd=ROOT, env=subprocess_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    kids: list = []
+    while time.monotonic() < deadline and not list((out / "reps").glob("*.json.gz")):
+        kids = psutil.Process(proc.pid).children(recursive=True) or kids
+        time.sleep(0.02)
+    assert len(kids) >= 2, "the run did not start its workers"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    _, alive = psutil.wait_procs(kids, timeout=10)
+    assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_scheduler_addresses_other_than_tcp_are_refused():
+    for address in ("inproc://x", "tls://host:8786", "host:8786", "tcp://"):
+        res = cli_run("run", "--reps", "1", "--scheduler", address)
+        assert res.exit_code == 2 and "expected tcp://HOST:PORT" in res.stderr, (address, res.stderr)

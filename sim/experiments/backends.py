@@ -126,6 +126,25 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
+def _exit_with(main_pid: int) -> None:
+    """Worker initializer: a daemon thread ends this worker once the main process is gone (even if it
+    was killed with SIGKILL and could not shut its pool down), so no worker is left running."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(main_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # alive, owned by someone else: cannot be ours, but do not guess
+                pass
+
+    threading.Thread(target=watch, name="exit-with-main", daemon=True).start()
+
+
 class LocalBackend:
     """A pool of local worker processes (the standard library's), fed in chunks."""
 
@@ -133,7 +152,8 @@ class LocalBackend:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
+                                         initializer=_exit_with, initargs=(os.getpid(),))
 
     def run(self, tasks, work=None, detail=True):
         pending = {self._pool.submit(run_chunk, c, work, detail) for c in chunks(tasks, self.workers)}
@@ -236,8 +256,10 @@ def make_backend(workers: int | None = None, scheduler: str | None = None, timeo
     if scheduler is not None:
         if scheduler == "local":
             return DaskBackend(None, workers, timeout)
-        if "://" not in scheduler or not scheduler.split("://", 1)[1]:
-            raise BackendError(f"--scheduler {scheduler!r}: expected tcp://HOST:PORT or 'local'")
+        scheme, _, address = scheduler.partition("://")
+        if scheme != "tcp" or not address:
+            raise BackendError(f"--scheduler {scheduler!r}: expected tcp://HOST:PORT or 'local' "
+                               "(a running Dask scheduler, or one started here)")
         return DaskBackend(scheduler, None, timeout)
     n = workers or os.cpu_count() or 1
     return SerialBackend() if n == 1 else LocalBackend(n)
