@@ -79,7 +79,7 @@ class SupplyChainModel:
 
     # -- running ---------------------------------------------------------------
     def run(self) -> None:
-        self.ctx.env.run(until=self.scenario.horizon)
+        self.ctx.run(self.scenario.horizon)
 
     def nodes(self) -> list[Any]:
         """Every node, in the order the conservation check and the metrics walk visit them."""

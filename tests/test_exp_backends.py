@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
 
@@ -114,3 +115,24 @@ def test_workers_default_to_every_core_and_one_means_in_process():
         assert b.workers == (os.cpu_count() or 1)
     finally:
         b.close()
+
+
+def test_a_server_that_is_not_dask_is_an_error_within_the_timeout(tmp_path):
+    """A web server accepts the connection but never answers the Dask handshake: Dask's client would
+    wait forever; the backend gives up a couple of seconds after --connect-timeout."""
+    import http.server
+    import threading
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.server_address[1]}"
+    try:
+        t0 = time.perf_counter()
+        res = cli_run("run", "--scheduler", address, "--connect-timeout", "1", "--out", tmp_path / "x")
+        assert time.perf_counter() - t0 < 15
+    finally:
+        server.shutdown()
+    assert res.exit_code == 2
+    assert "did not answer as a Dask scheduler" in res.stderr and "Traceback" not in res.output

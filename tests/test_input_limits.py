@@ -113,3 +113,49 @@ def test_odd_files_absurd_distributions_and_huge_designs_are_messages(tmp_path):
         "seed": levels}}}))
     res = cli_run("batch", batch, "--reps", "1")
     assert res.exit_code == 2 and "a grid of 1,000,000 points" in res.stderr
+
+
+def test_experiments_too_big_for_the_machine_are_refused_with_the_estimate(tmp_path, monkeypatch):
+    """The estimate counts the model's series (98 in the default scenario, one value per period) and
+    scales with replications; over budget, the run stops before it starts, naming horizon / period,
+    unless --no-budget is given."""
+    from sim.experiments import budget
+    from sim.experiments.run import single_plan
+    from sim.scenario import load_default
+    sc = load_default()
+    est = budget.estimate(single_plan(sc, reps=10))
+    assert (est.series, est.periods, est.replications) == (98, 80, 10)
+    assert est.disk == 10 * (98 * 80 * budget.DISK_PER_VALUE + budget.DISK_PER_REPLICATION)
+    assert budget.estimate(single_plan(sc, reps=1000)).disk == pytest.approx(100 * est.disk)
+
+    monkeypatch.setattr(budget, "physical_memory", lambda: 2 * est.memory)  # exactly at the budget: runs
+    budget.check(single_plan(sc, reps=10), tmp_path)
+    monkeypatch.setattr(budget, "physical_memory", lambda: 1e6)
+    out = tmp_path / "big"
+    res = cli_run("run", "--reps", "2", "--out", out, "--no-figures")
+    assert res.exit_code == 2 and not out.exists()
+    assert "would need about" in res.stderr and "98 series x 80 periods (horizon / period)" in res.stderr
+    assert "--no-budget" in res.stderr
+    res = cli_run("run", "--reps", "2", "--out", out, "--no-figures", "--no-budget", "--workers", "1")
+    assert res.exit_code == 0 and (out / "summary.csv").exists()
+
+    monkeypatch.setattr(budget, "physical_memory", lambda: 1e15)
+    monkeypatch.setattr(budget, "free_disk", lambda _: 1e5)
+    res = cli_run("run", "--reps", "2", "--out", tmp_path / "full", "--no-figures")
+    assert res.exit_code == 2 and "the results would take about" in res.stderr
+
+
+def test_internal_errors_are_one_line_unless_debug(tmp_path, monkeypatch):
+    import sim.scenario
+    from click.testing import CliRunner
+    from sim.cli import cli
+
+    def broken(*_args, **_kw):
+        raise ZeroDivisionError("float division by zero")
+    monkeypatch.setattr(sim.scenario, "load_default", broken)
+    res = CliRunner().invoke(cli, ["validate", "default"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.stderr.splitlines()[0] == "internal error: ZeroDivisionError: float division by zero"
+    assert "--debug" in res.stderr
+    res = CliRunner().invoke(cli, ["--debug", "validate", "default"])
+    assert isinstance(res.exception, ZeroDivisionError)

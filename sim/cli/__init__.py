@@ -60,31 +60,38 @@ def execution_options(fn):
         click.option("--overwrite", is_flag=True,
                      help="replace the earlier experiment in --out (only the files this tool wrote there)"),
         click.option("--no-figures", is_flag=True, help="skip the figures"),
+        click.option("--no-budget", is_flag=True,
+                     help="run even if the experiment looks too big for this machine's memory or free disk"),
         click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)"),
     ]):
         fn = opt(fn)
     return fn
 
 
-def _execute(plan, out, workers, scheduler, timeout, resume, overwrite, progress, figures, announce=False):
-    """Run *plan* on the backend the options ask for (closed at the end) into *out*
-    (default ``results/NAME-TIME``); returns the result and the folder."""
-    from sim.experiments.run import run_plan
+def _execute(plan, opts: dict, figures: bool, announce: bool = False):
+    """Run *plan* as the :func:`execution_options` in *opts* ask (on a backend closed at the end) into
+    ``--out`` (default ``results/NAME-TIME``); returns the result and the folder."""
     from sim.experiments.backends import make_backend
-    if resume and out is None:
+    from sim.experiments.budget import check as check_budget
+    from sim.experiments.run import run_plan
+    out = opts["out"]
+    if opts["resume"] and out is None:
         _fail("--resume needs --out DIR: the folder of the experiment to continue")
-    backend = make_backend(workers, scheduler, timeout)
     if out is None:
         out = Path("results") / f"{plan.name}-{stamp()}"
+    if not opts["no_budget"]:
+        check_budget(plan, out)
+    backend = make_backend(opts["workers"], opts["scheduler"], opts["connect_timeout"])
     if announce:
         click.echo(f"{plan.name}: {len(plan.points)} scenarios x {plan.reps} replications"
                    f"{' (sequential)' if plan.sequential else ''} on {backend.name} ({backend.workers} workers)",
                    err=True)
     try:
-        res = run_plan(plan, out, backend=backend, resume=resume, overwrite=overwrite, progress=progress)
+        res = run_plan(plan, out, backend=backend, resume=opts["resume"], overwrite=opts["overwrite"],
+                       progress=opts["progress"], budget=False)
     finally:
         backend.close()
-    if figures:
+    if figures and not opts["no_figures"]:
         from sim.figures import plot_results
         plot_results(out)
     return res, out
@@ -106,7 +113,8 @@ def _report_failures(outcome, out) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pharmasim")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="show the traceback of an internal error (a bug) instead of one line")
+def cli(debug: bool) -> None:
     """Discrete-event simulation of sponsor - CRO - CDMO pharmaceutical supply chains."""
 
 
@@ -121,18 +129,17 @@ def cli() -> None:
 @click.option("--max-reps", type=click.IntRange(min=2), default=1000, show_default=True,
               help="cap on replications with --target-half-width")
 @user_errors
-def run(scenario, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, overwrite, no_figures,
-        progress, target_half_width, target_metric, max_reps) -> None:
+def run(scenario, target_half_width, target_metric, max_reps, **opts) -> None:
     """Run SCENARIO (a YAML file; the embedded default if omitted) and write a results folder."""
     from sim.experiments.run import single_plan
     from sim.experiments.overrides import apply_overrides
 
     sc = _load(scenario)
     source = scenario or "<default scenario>"
-    sc = apply_overrides(sc, _sets(sets, source), f"{source} with --set")
+    sc = apply_overrides(sc, _sets(opts["sets"], source), f"{source} with --set")
     rule = _sequential_rule(target_half_width, target_metric, max_reps)
-    plan = single_plan(sc, reps, seed, rule)
-    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, overwrite, progress, not no_figures)
+    plan = single_plan(sc, opts["reps"], opts["seed"], rule)
+    res, out = _execute(plan, opts, figures=True)
     pid = plan.points[0].id
     print_summary(res.summaries[pid], len(res.outcome.reps[pid]))
     if rule is not None:
@@ -176,8 +183,7 @@ def _print_checks(outcome) -> None:
 @click.argument("batch_file", type=click.Path(dir_okay=False))
 @execution_options
 @user_errors
-def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout, resume, overwrite, no_figures,
-          progress) -> None:
+def batch(batch_file, **opts) -> None:
     """Run every scenario of BATCH_FILE (listed scenarios and/or a sweep design).
 
     Every scenario uses the same seed (common random numbers).  See
@@ -185,9 +191,8 @@ def batch(batch_file, out, reps, seed, sets, workers, scheduler, connect_timeout
     """
     from sim.experiments.batch import load_batch
 
-    plan = load_batch(batch_file, _sets(sets, batch_file), reps, seed)
-    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, overwrite, progress, not no_figures,
-                        announce=True)
+    plan = load_batch(batch_file, _sets(opts["sets"], batch_file), opts["reps"], opts["seed"])
+    res, out = _execute(plan, opts, figures=True, announce=True)
     _print_batch(res)
     _note_unknown_metrics(plan.metrics, {s.metric for ss in res.summaries.values() for s in ss}, batch_file)
     if plan.sequential is not None:
@@ -241,8 +246,7 @@ def _cell(v) -> str:
 @click.option("--set-b", "sets_b", multiple=True, metavar="PATH=VALUE", help="override a field of B only")
 @click.option("--all", "show_all", is_flag=True, help="print every metric, not only the headline ones")
 @user_errors
-def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, connect_timeout, resume,
-            overwrite, no_figures, progress, sets_a, sets_b, show_all) -> None:
+def compare(scenario_a, scenario_b, sets_a, sets_b, show_all, **opts) -> None:
     """Compare SCENARIO_A and SCENARIO_B ('default' = the embedded one) with common random numbers.
 
     Both run replication r from the same seed; the paired differences B - A of
@@ -256,20 +260,20 @@ def compare(scenario_a, scenario_b, out, reps, seed, sets, workers, scheduler, c
     scs = []
     for path, own in ((scenario_a, sets_a), (scenario_b, sets_b)):
         sc = _load(path)
-        sc = apply_overrides(sc, [*_sets(sets, path), *_sets(own, path)], f"{path} with --set")
+        sc = apply_overrides(sc, [*_sets(opts["sets"], path), *_sets(own, path)], f"{path} with --set")
         scs.append(sc)
     a, b = scs
-    seed = experiment_seed(a, seed)
+    seed = experiment_seed(a, opts["seed"])
     if b.seed != a.seed and seed == a.seed:
         click.echo(f"note: both scenarios use seed {seed} (common random numbers); B's own seed is ignored",
                    err=True)
     labels = tuple(Path(p).stem if p != "default" else "default" for p in (scenario_a, scenario_b))
-    plan = compare_plan(a, b, labels, reps or a.replications, seed)
-    res, out = _execute(plan, out, workers, scheduler, connect_timeout, resume, overwrite, progress, False)
+    plan = compare_plan(a, b, labels, opts["reps"] or a.replications, seed)
+    res, out = _execute(plan, opts, figures=False)
     pa, pb = (p.id for p in plan.points)
     diffs = paired_differences(res.outcome.metrics[pa], res.outcome.metrics[pb], pb)
     write_comparison(Path(out) / "comparison.csv", diffs)
-    if not no_figures:
+    if not opts["no_figures"]:
         from sim.figures import plot_results
         plot_results(out)
     _print_comparison(diffs, pa, pb, show_all, len(res.outcome.reps[pa]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import math
+import os
 import sys
 
 import click
@@ -33,12 +34,14 @@ def user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from sim.experiments.backends import BackendError, WorkerLost
+        from sim.experiments.budget import BudgetError
         from sim.experiments.runner import MetricNameError
         from sim.experiments.store import StoreError
         from sim.experiments.tables import ResultsFolderError
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, BackendError, StoreError, MetricNameError, ResultsFolderError) as err:
+        except (ScenarioError, BackendError, BudgetError, StoreError, MetricNameError,
+                ResultsFolderError) as err:
             fail(err)
         except WorkerLost as err:
             fail(f"{err}; continue with --resume --out DIR", 1)
@@ -47,7 +50,20 @@ def user_errors(fn):
             fail(f"{where}{err.strerror or err}", 4)
         except KeyboardInterrupt:
             fail("interrupted: finished replications are stored; continue with --resume --out DIR", 130)
+        except Exception as err:  # noqa: BLE001 - a bug of ours: one line, unless asked for the traceback
+            if debugging():
+                raise
+            text = " ".join(str(err).split())
+            fail(f"internal error: {type(err).__name__}: {text[:300]}\n"
+                 "this is a bug in pharmasim; rerun with --debug for the traceback and report it", 1)
     return wrapper
+
+
+def debugging() -> bool:
+    """``--debug`` (before the command) or ``PHARMASIM_DEBUG=1``: show tracebacks of internal errors."""
+    ctx = click.get_current_context(silent=True)
+    flag = bool(ctx and ctx.find_root().params.get("debug"))
+    return flag or os.environ.get("PHARMASIM_DEBUG", "") not in ("", "0")
 
 
 def stamp() -> str:

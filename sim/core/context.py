@@ -14,6 +14,14 @@ from sim.core.randomness import Streams
 from sim.core.stats import Count, CountMap, Level, PeriodCounter, Tally
 
 
+STALL_EVENTS = 2_000_000
+"""Events at one instant taken as a zero-time loop (a replication has tens of thousands in all)."""
+
+
+class SimulationStalled(RuntimeError):
+    """The simulation clock stopped advancing: a zero-time loop in some component."""
+
+
 class Context:
     """Per-replication services handed to every component.
 
@@ -102,6 +110,44 @@ class Context:
     def samples(self) -> dict[str, list[float]]:
         """The bounded sample of every tally (``delays.csv``)."""
         return {name: t.sample for name, t in self.tallies.items()}
+
+    # -- running -------------------------------------------------------------
+    def run(self, until: float) -> None:
+        """``env.run(until=...)`` with a guard against zero-time loops: if :data:`STALL_EVENTS` events
+        go by without the clock moving, the run stops with :class:`SimulationStalled` naming the
+        processes waiting at that instant (a component that reschedules itself after no time, say).
+        The stop event is scheduled as SimPy's own ``run`` does, so the order of events is the same."""
+        env = self.env
+        stop = simpy.Event(env)
+        stop._ok, stop._value = True, None
+        env.schedule(stop, simpy.events.URGENT, until - env.now)
+        stop.callbacks.append(simpy.core.StopSimulation.callback)
+        step = env.step
+        try:
+            while True:
+                t0 = env.now
+                for _ in range(STALL_EVENTS):
+                    step()
+                if env.now == t0:
+                    raise SimulationStalled(f"the clock stopped at day {t0:g}: {STALL_EVENTS:,} events "
+                                            f"without time passing, from {self._waiting()}")
+        except simpy.core.StopSimulation:
+            return
+
+    def _waiting(self) -> str:
+        """The processes with an event at the current instant, named by their component."""
+        env, seen = self.env, {}
+        for t, _prio, _eid, event in env._queue:
+            if t != env.now:
+                continue
+            for cb in event.callbacks or ():
+                proc = getattr(cb, "__self__", None)
+                if isinstance(proc, simpy.Process):
+                    gen = proc._generator
+                    owner = gen.gi_frame.f_locals.get("self") if gen.gi_frame else None
+                    who = f"{type(owner).__name__} {getattr(owner, 'name', '')}".strip() if owner else ""
+                    seen[f"{who}.{gen.__name__}" if who else gen.__name__] = True
+        return ", ".join(list(seen)[:5]) or "callbacks outside any process"
 
     # -- misc ----------------------------------------------------------------
     def new_id(self, prefix: str) -> str:

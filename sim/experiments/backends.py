@@ -11,9 +11,12 @@ of workers; the store puts them back in order.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -129,7 +132,6 @@ def _mp_context():
 def _exit_with(main_pid: int) -> None:
     """Worker initializer: a daemon thread ends this worker once the main process is gone (even if it
     was killed with SIGKILL and could not shut its pool down), so no worker is left running."""
-    import threading
     import time
 
     def watch() -> None:
@@ -176,6 +178,43 @@ class LocalBackend:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+@contextlib.contextmanager
+def _workers_ignore_sigint():
+    """Start worker processes with SIGINT ignored (an ignored signal survives fork and exec): Ctrl-C
+    in a terminal reaches the whole process group, and Dask's workers would each print a traceback.
+    This process alone handles it and stops the workers itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _connect_within(connect: Callable[[], object], timeout: float):
+    """``connect()`` with a hard deadline: a Dask client pointed at a server that accepts the connection
+    but never speaks Dask (a web server, say) waits forever despite its own timeout.  The attempt runs
+    in a daemon thread that is abandoned, not joined, if it overruns."""
+    box: dict = {}
+
+    def attempt() -> None:
+        try:
+            box["client"] = connect()
+        except BaseException as err:  # noqa: BLE001 - handed to the caller
+            box["error"] = err
+
+    t = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    t.start()
+    t.join(timeout + 2.0)  # Dask's own timeout first; ours only for a peer that never answers
+    if t.is_alive():
+        raise TimeoutError("the peer accepted the connection but did not answer as a Dask scheduler")
+    if "error" in box:
+        raise box["error"]
+    return box["client"]
+
+
 def _probe() -> str:
     from sim import __version__
     return __version__
@@ -199,12 +238,13 @@ class DaskBackend:
         self._cluster = None
         try:
             if address is None:
-                self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                             processes=True, dashboard_address=None,
-                                             silence_logs=logging.ERROR)
+                with _workers_ignore_sigint():
+                    self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                                 processes=True, dashboard_address=None,
+                                                 silence_logs=logging.ERROR)
                 self._client = Client(self._cluster, timeout=timeout)
             else:
-                self._client = Client(address, timeout=timeout)
+                self._client = _connect_within(lambda: Client(address, timeout=timeout), timeout)
         except (OSError, TimeoutError) as err:
             self.close()
             where = f"the Dask scheduler at {address}" if address else "a local Dask cluster"

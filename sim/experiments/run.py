@@ -14,6 +14,7 @@ from pathlib import Path
 from sim import __version__
 from sim.core.errors import ConservationError
 from sim.experiments.backends import Backend, make_backend
+from sim.experiments.budget import check as check_budget
 from sim.experiments.plan import Plan, Point, slug
 from sim.experiments.runner import RunOutcome, execute
 from sim.experiments.sequential import SequentialRule
@@ -74,7 +75,7 @@ def package_versions() -> dict[str, str]:
 def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend | None = None,
              workers: int | None = 1, scheduler: str | None = None, resume: bool = False,
              overwrite: bool = False, progress: bool | None = None, work=None,
-             keep: bool = False) -> BatchResult:
+             keep: bool = False, budget: bool = True) -> BatchResult:
     """Run *plan* and, with *out_dir*, write its results folder (tables; figures are drawn from them
     downstream: :func:`sim.figures.plot_results`).
 
@@ -82,8 +83,11 @@ def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend 
     the end.  *out_dir* must be new or empty, or hold an earlier experiment of
     this tool and *resume* (continue it) or *overwrite* (replace it) be given:
     see :mod:`sim.experiments.folder`.  Replications that raise are recorded, not raised: see
-    ``outcome.failures``.
+    ``outcome.failures``.  With *budget*, an experiment that would not fit in memory or on disk is
+    refused first (:mod:`sim.experiments.budget`).
     """
+    if budget:
+        check_budget(plan, out_dir)
     store = Store(out_dir, plan, resume, overwrite) if out_dir is not None else None
     own = backend is None
     backend = make_backend(workers, scheduler) if own else backend

@@ -64,8 +64,9 @@ class KindFamily:
     def _drop_foreign(self, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
-        mine = self.members.get(value.get(self.field, self.default))
-        if mine is None:
+        kind = value.get(self.field, self.default)
+        mine = self.members.get(kind) if isinstance(kind, str) else None
+        if mine is None:  # an unknown or malformed kind: the discriminator reports it
             return value
         others = {f for cls in self.members.values() for f in cls.model_fields} - set(mine.model_fields)
         return {k: v for k, v in value.items() if k not in others}
