@@ -47,6 +47,24 @@ def test_lot_genealogy_and_fefo(deterministic):
     assert [l.qty for l in lots] == [10] * 11
     assert all(l.parent and l.parent.startswith("line-") for l in lots)  # kit lot <- released batch
     assert [l.expiry for l in lots] == sorted(l.expiry for l in lots)  # FEFO order
-    assert lots[0].expiry == pytest.approx(8 + 1000)
+    assert lots[0].expiry == pytest.approx(0 + 1000)  # batch 0 started at t = 0 (made), packed at 8
     taken = stock.take(15)
     assert [l.qty for l in taken] == [10, 5] and taken[1].parent == lots[0].id  # split keeps genealogy
+
+
+def test_shelf_life_counts_from_the_batch_start_not_from_packing(deterministic):
+    """GMP expiry: batch k starts at 4k, is released at 4k + 7 and packed at 4k + 8.  With a shelf life
+    of 9 days its kits expire at 4k + 9 (one day after packing: QC and packing used up eight); with 7.5
+    days the bulk has expired before it is packed and is scrapped as expired bulk, all 11 batches."""
+    sc = deterministic.model_copy(update={"packaging": deterministic.packaging.model_copy(
+        update={"shelf_life": 9.0})})
+    m = run_replication(sc, seed=1).metrics
+    assert m["total.packaged.kits"] == 110 and m["total.expired.depot"] == 110  # the last at 49 < 50
+    assert m["inventory.depot.central.mean"] == pytest.approx(110 * 1 / 50)  # each kit held one day
+
+    sc = deterministic.model_copy(update={"packaging": deterministic.packaging.model_copy(
+        update={"shelf_life": 7.5})})
+    r = run_replication(sc, seed=1)
+    assert r.metrics["total.packaged.kits"] == 0
+    assert r.metrics["total.expired_bulk.drug_product"] == 11 * 1000
+    assert r.accounting["drug_product"]["out:expired_bulk"] == 11 * 1000

@@ -113,3 +113,18 @@ def test_cli_reports_file_path_and_exits_2_without_traceback(tmp_path):
     assert r.returncode == 2
     assert str(f) in r.stderr and "trials[0].visits[2].day: 14" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_kit_without_a_product_is_refused_when_several_products_reach_packaging():
+    """Another trial's product on a shared line must not end up in this trial's kits unnoticed."""
+    from sim.core.errors import ScenarioError
+    from sim.scenario import parse_scenario
+    from tests.conftest import scenario_dict
+    d = scenario_dict()
+    d["lines"].append(dict(d["lines"][0], name="line2", product="other"))
+    with pytest.raises(ScenarioError, match=r"kit_types: the default kit type \(no kit_types given\) has no "
+                                            r"product, but several final products reach packaging "
+                                            r"\(\['drug_product', 'other'\]\)"):
+        parse_scenario(d)
+    d["kit_types"] = [{"name": "kit", "product": "drug_product"}]
+    assert parse_scenario(d).kit_types[0].product == "drug_product"  # the other product: not packed

@@ -14,15 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _corner_cases():
-    """A scenario reporting what no shipped scenario does: incoming QC without a lab, and a final
-    product that no kit type is packed from."""
+    """A scenario reporting what no shipped scenario does: incoming QC without a lab, a final
+    product that no kit type is packed from, and one whose shelf life (half a day from its batch start)
+    ends before it is packed."""
     line = {"name": "l", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 10,
             "cycle_time": 1, "batches": 2}
     other = {**line, "name": "l2", "product": "other"}
     return scenario([line, other], horizon=20,
                     materials=[{"name": "api", "policy": {"kind": "sQ", "reorder_point": 0, "order_quantity": 10},
                                 "incoming_qc": {"time": 1}}],
-                    kit_types=[{"name": "kit", "product": "drug_product"}])
+                    kit_types=[{"name": "kit", "product": "drug_product", "shelf_life": 0.5}])
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_metrics_command_looks_a_name_up_and_prints_the_tables():
     assert res.exit_code == 0 and res.output.startswith("total.released.<line>") and "units" in res.output
     res = run(cli, ["metrics", "utilisation"])
     assert {line.split()[0] for line in res.output.splitlines()} == {
-        "utilisation.<line>", "utilisation.qc.<lab>", "utilisation.packaging"}
+        "utilisation.<line>", "utilisation.qc.<lab>", "utilisation.qa.<lab>", "utilisation.packaging"}
     assert run(cli, ["metrics", "--markdown"]).output == markdown() + "\n"
     assert run(cli, ["metrics", "--series", "--markdown"]).output == markdown("series") + "\n"
     res = run(cli, ["metrics", "no-such-thing"])

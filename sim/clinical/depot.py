@@ -136,7 +136,7 @@ class DepotNode(Node):
             return
         ext = self._extension(lot.id) + rule.extension
         stock.remove(lot)
-        new = Lot(f"{lot.id}R", lot.material, lot.qty, lot.id, lot.expiry + rule.extension, self.ctx.now)
+        new = Lot(f"{lot.id}R", lot.material, lot.qty, lot.id, lot.expiry + rule.extension, self.ctx.now, lot.made)
         self._extended[new.id] = ext
         self._relabelled.count(self.ctx.now, new.qty)
         self._shelve(new)

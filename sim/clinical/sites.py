@@ -3,8 +3,10 @@
 A site opens after its start-up time and recruits: it draws its own recruitment rate once (from a
 Gamma distribution in the Poisson-Gamma model of recruitment forecasting, or a fixed rate) and,
 once activated, receives patients for screening as a Poisson process with that rate.  Arrivals
-stop for good when the trial has randomised its target or the site its cap; while enough patients
-are already in screening to fill either, newcomers are turned away (they are never screened).  Each
+stop for good when the trial has randomised its target or the site its cap.  Patients still in
+screening then may be randomised too (over-enrollment), unless the trial's ``enrollment_stop`` is
+``screening``: then, as at a site near its cap, newcomers are turned away unscreened while enough
+patients are already in screening to fill the target.  Each
 randomised patient is treated on the trial's visit schedule at a dispensing point — the site
 itself, or, for a direct-to-patient site, a :class:`HomeNode` supplied straight from a depot.
 A patient completes after the last visit or drops out at an exponential time.  A site closed
@@ -80,7 +82,7 @@ class SiteNode(DispensingPoint):
             yield env.timeout(gap())
             if trial.closed or self.capped:
                 break
-            if trial.randomised + trial.screening >= trial.target or self.would_exceed_cap():
+            if trial.turns_away() or self.would_exceed_cap():
                 continue  # enough patients in screening already: turned away
             env.process(self.screen())
 

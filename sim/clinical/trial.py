@@ -76,6 +76,11 @@ class TrialNode(Node):
         self.screen_failed += 1
         self.ctx.ledger.outflow(PATIENT, "screen_failed", 1)
 
+    def turns_away(self) -> bool:
+        """Whether a newcomer is turned away unscreened: under the ``screening`` stop rule, once the
+        patients randomised and in screening would fill the target."""
+        return self.spec.enrollment_stop == "screening" and self.randomised + self.screening >= self.target
+
     def on_enrollment_closed(self, site: object, callback: Callable[[], None]) -> None:
         """Call *callback* when the trial reaches its target (unless *site* randomised the last patient)."""
         self._on_close.append((site, callback))
@@ -91,7 +96,9 @@ class TrialNode(Node):
         self._enrolled.count(now)
         i = (self._randomiser or randomiser).next()
         self.by_arm[i] += 1
-        if self.randomised >= self.target:
+        if self.closed:  # over-enrollment: screened before the target was met, randomised after
+            self.last_patient_in = now
+        elif self.randomised >= self.target:
             self.last_patient_in = now
             self.closed = True
             for s, callback in self._on_close:
@@ -119,7 +126,8 @@ class TrialNode(Node):
              f"trial.{n}.patients_not_dosed": self.patients_not_dosed,
              f"trial.{n}.first_patient_in": self.first_patient_in,
              f"trial.{n}.last_patient_in": self.last_patient_in,
-             f"trial.{n}.last_patient_last_visit": self.last_visit}
+             f"trial.{n}.last_patient_last_visit": self.last_visit,
+             f"trial.{n}.over_enrolled": max(0, self.randomised - self.target)}
         for a, k in zip(self.arms, self.by_arm):
             m[f"trial.{n}.arm.{a.name}.randomised"] = k
         return m

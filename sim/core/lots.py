@@ -19,17 +19,24 @@ from sim.core.node import Node
 
 
 class Lot:
-    """A quantity of one material with one history and one expiry date."""
+    """A quantity of one material with one history and one expiry date.
 
-    __slots__ = ("id", "material", "qty", "parent", "expiry", "created", "store", "_key")
+    ``made`` is the date of manufacture (GMP: the start of the batch that made it), which is what a
+    drug product's shelf life counts from; it defaults to ``created`` and is kept when a lot is split,
+    shipped or packed, so that time in QC, in queues and in bulk storage uses up shelf life.
+    """
 
-    def __init__(self, id: str, material: str, qty: float, parent: str | None, expiry: float, created: float) -> None:
+    __slots__ = ("id", "material", "qty", "parent", "expiry", "created", "made", "store", "_key")
+
+    def __init__(self, id: str, material: str, qty: float, parent: str | None, expiry: float, created: float,
+                 made: float | None = None) -> None:
         self.id = id
         self.material = material
         self.qty = qty
         self.parent = parent
         self.expiry = expiry
         self.created = created
+        self.made = created if made is None else made
         self.store: LotStore | None = None
         self._key = (expiry, id)
 
@@ -110,7 +117,8 @@ class LotStore(Node):
                 out.append(lot)
             else:
                 self._id_seq += 1
-                piece = Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry, self.env.now)
+                piece = Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry, self.env.now,
+                            lot.made)
                 lot.qty -= need
                 need = 0.0
                 out.append(piece)

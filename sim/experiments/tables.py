@@ -132,12 +132,31 @@ def summary_rows(summaries: Iterable[Summary]):
         yield [s.metric, s.n, s.mean, s.sd, s.ci_low, s.ci_high, s.half_width]
 
 
+NOT_REACHED = ".not_reached"
+
+
 def summarize_metrics(rows: Sequence[dict[str, float]]) -> list[Summary]:
     """Across-replication summaries of every metric in *rows* (one dict per replication);
-    a metric a replication lacks counts as missing (NaN), not as zero."""
+    a metric a replication lacks counts as missing (NaN), not as zero.
+
+    A milestone (a day, catalogue unit ``day``) that some replications did not reach before the
+    horizon is censored: the mean of the others would be biased low, so its mean and CI are left
+    out (NaN, ``n`` = replications that reached it) and ``<milestone>.not_reached`` gives the share
+    of replications that did not."""
     from sim.core.stats import summarize
+    from sim.metrics import lookup
     names = sorted({k for r in rows for k in r})
-    return [summarize(n, [r.get(n, np.nan) for r in rows]) for n in names]
+    out = []
+    for n in names:
+        values = np.array([r.get(n, np.nan) for r in rows], dtype=float)
+        s = summarize(n, values)
+        entry = lookup(n)
+        if entry is not None and entry.unit == "day" and 0 < s.n < len(values):
+            out.append(Summary(n, s.n, np.nan, np.nan, np.nan, np.nan))
+            out.append(summarize(n + NOT_REACHED, np.isnan(values).astype(float)))
+        else:
+            out.append(s)
+    return out
 
 
 def write_replication_tables(out: str | Path, period: float, results: Iterable,

@@ -112,7 +112,8 @@ class KitType(Model):
     name: Name
     product: Name | None = Field(None, description="drug product packed into it (none: any product)")
     units_per_kit: int | None = Field(None, ge=1, description="default: packaging.units_per_kit")
-    shelf_life: PositiveFloat | None = Field(None, description="days from packaging to expiry (default: packaging's)")
+    shelf_life: PositiveFloat | None = Field(None, description="days from the drug product's date of manufacture "
+                                                               "(its batch start) to kit expiry (default: packaging's)")
     pack_share: PositiveFloat = Field(1.0, description="share of its product packed into this kit type")
     temperature: Literal[TEMPERATURES] = Field(AMBIENT, description="storage class; non-ambient is cold chain")
     initial_stock: int | None = Field(None, ge=0, description="kits at the central depot at day 0 (default: depot.initial_kits)")
@@ -253,6 +254,10 @@ class Trial(Model):
     stratify: Literal["site", "trial"] = Field("site", description="one randomisation list per site or per trial")
     screen_failure: Probability = Field(0.0, description="probability a screened patient is not randomised")
     screening_time: Dist = Field(0.0, description="days from screening to randomisation")
+    enrollment_stop: Literal["randomised", "screening"] = Field(
+        "randomised", description="randomised: patients are screened until the target is randomised, and "
+        "those still in screening then may be randomised too (over-enrollment, the usual practice); "
+        "screening: newcomers are turned away once randomised plus in-screening patients reach the target")
     visits: list[Annotated[Visit, BeforeValidator(_visit)]] = Field(
         min_length=1, description="dosing visits: days after randomisation, or {day, window}")
     repeat_every: PositiveFloat | None = Field(None, description="after the last visit, repeat it every so many days")

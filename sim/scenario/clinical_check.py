@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sim.scenario.base import require_unique
 from sim.scenario.clinical import LEGACY_KIT, Network, Trial, _integer_ratios, per_kit
+from sim.scenario.supply import line_products
 
 
 def kit_type_names(sc) -> list[str]:
@@ -18,7 +19,7 @@ def check_clinical(sc) -> None:
     """Cross-reference checks of the clinical sections; raises ValueError naming the field path."""
     kits = kit_type_names(sc)
     require_unique("kit_types", kits)
-    products = {getattr(l, "product", None) for l in sc.lines} - {None}
+    products = {p.product for line in sc.lines for p in line_products(line)}
     for i, k in enumerate(sc.kit_types):
         if k.product is not None and products and k.product not in products:
             raise ValueError(f"kit_types[{i}].product: {k.product!r} is made by no line (made: {sorted(products)})")

@@ -125,21 +125,39 @@ class Material(Model):
 
 
 class QCTest(Model):
-    """One kind of release test."""
+    """One kind of release test: hands-on analyst time, then elapsed time that needs no analyst."""
 
     name: Name
-    time: Dist = Field(description="days an analyst spends on one test")
+    time: Dist = Field(description="days of hands-on analyst time per test run")
+    elapsed: Dist = Field(0.0, description="days the test then runs without an analyst (incubation, "
+                                           "instrument time): a 14-day sterility test is hours of work and "
+                                           "14 days of elapsed time")
     failure_prob: Probability = Field(0.0, description="probability of an out-of-specification result")
     confirm_prob: Fraction = Field(1.0, description="probability the retest after a failure confirms it")
+    investigation: Dist = Field(0.0, description="days of OOS investigation before the retest")
+    reworkable: bool = Field(True, description="whether a lot that fails this test may be reworked (no for "
+                                              "sterility, most dissolution failures)")
     cost: NonNegFloat = Field(0.0, description="cost per test run (retests too)")
 
 
+class QADisposition(Model):
+    """QA batch-record review and QP certification: a separate team from the QC analysts."""
+
+    reviewers: int = Field(1, ge=1, description="QA reviewers / QPs working in parallel")
+    time: Dist = Field(description="days of review and certification per lot, once its tests are done")
+
+
 class QCLab(Model):
-    """A shared QC laboratory: *analysts* tests in parallel, the rest queue first-come first-served."""
+    """A shared QC laboratory: *analysts* tests in parallel, the rest queue first-come first-served.
+
+    A lot's release tests start together (``parallel``) and the lot is released at the latest of them,
+    then after QA disposition when ``qa`` is given."""
 
     name: Name
     analysts: int = Field(ge=1, description="analysts (or instruments) working in parallel")
     tests: list[QCTest] = Field(min_length=1)
+    parallel: bool = Field(True, description="a lot's tests run at the same time (false: one after another)")
+    qa: QADisposition | None = Field(None, description="QA disposition / QP certification after testing")
 
 
 POLICIES.hold(Material, "policy")

@@ -41,13 +41,43 @@ class Supplier(Model):
     unit_cost: NonNegFloat = Field(0.0, description="purchase cost per kg")
 
 
-class TechTransfer(Model):
-    """Technology transfer of a product to a line: repeated until it succeeds, then qualification batches."""
+class TransferStage(Model):
+    """One stage of a technology transfer (method transfer, process transfer, engineering run ...)."""
 
-    duration: Dist = Field(description="days per transfer attempt")
-    failure_prob: Probability = Field(0.0, description="probability an attempt fails and must be repeated")
+    name: Name
+    duration: Dist = Field(description="days per attempt at this stage")
+    failure_prob: Probability = Field(0.0, description="probability an attempt fails and this stage is repeated")
+
+
+class TechTransfer(Model):
+    """Technology transfer of a product to a line, then qualification batches.
+
+    Either one ``duration`` (with ``failure_prob``, the whole transfer is repeated on failure) or
+    ``stages`` in order, where a failure sends the transfer back one stage only: that stage is redone."""
+
+    duration: Dist | None = Field(None, description="days per transfer attempt (without stages)")
+    failure_prob: Probability = Field(0.0, description="probability an attempt fails and must be repeated "
+                                                       "(without stages)")
+    stages: list[TransferStage] = Field(default_factory=list, description="stages in order; a failure "
+                                        "repeats only the failed stage")
     engineering_batches: int = Field(0, ge=0, description="non-GMP batches (lots) made and scrapped")
     ppq_batches: int = Field(0, ge=0, description="process-performance-qualification batches (released if they pass QC)")
+
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        if (self.duration is None) == (not self.stages):
+            raise FieldError("duration", "expected either duration (with failure_prob) or stages, not both "
+                             "or neither")
+        if self.stages and self.failure_prob:
+            raise FieldError("failure_prob", "with stages, give each stage its own failure_prob")
+        return self
+
+    @property
+    def all_stages(self) -> list[TransferStage]:
+        """The stages; a transfer given by one duration is one stage."""
+        return self.stages or [TransferStage(name="transfer", duration=self.duration,
+                                             failure_prob=self.failure_prob)]
 
 
 MIN_LOT_DAYS = 1e-4
@@ -376,7 +406,8 @@ class Packaging(Model):
     units_per_kit: int = Field(ge=1, description="units of drug product per kit")
     time: Dist = Field(description="days to package one released lot")
     packers: int = Field(1, ge=1, description="lots packaged in parallel")
-    shelf_life: PositiveFloat = Field(description="days from packaging to kit expiry")
+    shelf_life: PositiveFloat = Field(description="days from the drug product's date of manufacture (its batch "
+                                                  "start) to kit expiry; packaging does not restart it")
 
 
 class Depot(Model):

@@ -27,12 +27,29 @@ def supply_problems(sc) -> list[str]:
     for i, lab in enumerate(sc.qc_labs):
         out += duplicate_names(f"qc_labs[{i}].tests", [t.name for t in lab.tests])
     out += _lines(sc, set(by_material), labs)
+    out += _kits_for_any_product(sc)
     if not out and any(p.plan.derives_from_demand for line in sc.lines for p in line_products(line)):
         try:
             forecast_batches(sc)
         except PlanningError as err:
             out.append(str(err))
     return out
+
+
+def _kits_for_any_product(sc) -> list[str]:
+    """A kit type without a product packs whatever reaches packaging: with several final products
+    (another trial's product on a shared line, say) that silently mixes them into one trial's kits."""
+    made = {p.product for line in sc.lines for p in line_products(line)}
+    consumed = {m for line in sc.lines for p in line_products(line) for m, q in p.bom.items() if q > 0}
+    final = sorted(made - consumed)
+    if len(final) < 2:
+        return []
+    loose = [k.name for k in sc.kit_types if k.product is None]
+    if sc.kit_types and not loose:
+        return []
+    which = f"kit types {loose} have" if loose else "the default kit type (no kit_types given) has"
+    return [f"kit_types: {which} no product, but several final products reach packaging ({final}); "
+            "name the product each kit type is packed from"]
 
 
 def _materials(sc, by_material: dict[str, list[str]]) -> list[str]:

@@ -3,9 +3,12 @@
 Each lot queues for one of ``packers`` packaging lines (a SimPy resource) and
 is packed in a random time.  The lot is split between the kit types made from
 its product in proportion to their ``pack_share``; each part becomes
-``floor(units / units_per_kit)`` kits that expire ``shelf_life`` days later,
-delivered to the depot as one lot per kit type.  Units that do not fill a
-whole kit are scrapped as remnant; a product no kit type is made from is
+``floor(units / units_per_kit)`` kits, delivered to the depot as one lot per kit type.
+A kit expires ``shelf_life`` days after the drug product's date of manufacture (the
+start of its batch), as a GMP expiry date does: packaging never restarts the clock,
+so time in QC and in the packaging queue uses up shelf life, and bulk that has
+expired by the time it is packed is scrapped (``expired_bulk``).  Units that do not
+fill a whole kit are scrapped as remnant; a product no kit type is made from is
 booked as ``not_packed``.
 """
 from __future__ import annotations
@@ -67,14 +70,18 @@ class PackagingNode(Node):
         packed_units = 0
         for k in plans:
             kits = int(lot.qty * k.pack_share / shares / k.units_per_kit + 1e-9)
-            if kits == 0:
+            expiry = min(lot.expiry, lot.made + k.shelf_life)
+            if kits == 0 or expiry <= env.now:
                 continue
             packed_units += kits * k.units_per_kit
             ctx.ledger.inflow(k.material, "packed", kits)
             self._kits.count(env.now, kits)
-            self.deliver(Lot(ctx.new_id("KIT"), k.material, kits, lot.id, env.now + k.shelf_life, env.now))
+            self.deliver(Lot(ctx.new_id("KIT"), k.material, kits, lot.id, expiry, env.now, lot.made))
         ctx.ledger.outflow(m, "packed", packed_units)
-        if lot.qty - packed_units > 0:
+        if packed_units == 0 and all(min(lot.expiry, lot.made + k.shelf_life) <= env.now for k in plans):
+            ctx.ledger.outflow(m, "expired_bulk", lot.qty)
+            ctx.counter(f"expired_bulk.{m}").count(env.now, lot.qty)
+        elif lot.qty - packed_units > 0:
             ctx.ledger.outflow(m, "remnant_scrapped", lot.qty - packed_units)
 
     def holdings(self) -> Iterable[tuple[str, str, float]]:

@@ -1,9 +1,12 @@
-"""A shared QC laboratory: a finite team of analysts (a SimPy resource) that lots queue for.
+"""A shared QC laboratory: a finite team of analysts (a SimPy resource) that lots queue for, and
+an optional QA team that disposes of (certifies) the lots once tested.
 
-Each test occupies one analyst for a random time.  An out-of-specification
-result triggers a retest; the lot fails only if the retest confirms the
-failure.  The queue wait of every test (retests too) is tallied as
-``qc_wait.<lab>``, so the lab can be checked against M/M/c theory.
+A test run holds an analyst for its hands-on time only; its elapsed time (incubation, instrument
+time) then runs without one.  A lot's tests start together (``parallel``), so the lot's testing ends
+with the latest of them.  An out-of-specification result triggers an investigation and a retest; the
+lot fails only if the retest confirms the failure, and may be reworked only if every failed test
+allows it.  The queue wait of every test run (retests too) is tallied as ``qc_wait.<lab>``: with
+hands-on time only, one test per lot and Poisson arrivals the lab is an M/M/c queue.
 """
 from __future__ import annotations
 
@@ -15,14 +18,22 @@ from sim.scenario.materials import QCLab as QCLabSpec
 from sim.scenario.materials import QCTest
 
 
+def _sampler_or_none(ctx: Context, name: str, spec):
+    """A sampler, or None for a constant zero (no event is scheduled for a step that takes no time)."""
+    return None if isinstance(spec, (int, float)) and spec == 0 else ctx.sampler(name, spec)
+
+
 class _TestKind:
-    __slots__ = ("name", "cost", "time", "fails", "confirms", "runs")
+    __slots__ = ("name", "cost", "time", "elapsed", "investigation", "reworkable", "fails", "confirms", "runs")
 
     def __init__(self, ctx: Context, lab: str, spec: QCTest) -> None:
         prefix = f"qc.{lab}.{spec.name}"
         self.name = spec.name
         self.cost = spec.cost
         self.time = ctx.sampler(f"{prefix}.time", spec.time)
+        self.elapsed = _sampler_or_none(ctx, f"{prefix}.elapsed", spec.elapsed)
+        self.investigation = _sampler_or_none(ctx, f"{prefix}.investigation", spec.investigation)
+        self.reworkable = spec.reworkable
         self.fails = ctx.coin(f"{prefix}.failure", spec.failure_prob)
         self.confirms = ctx.coin(f"{prefix}.confirm", spec.confirm_prob)
         self.runs = ctx.count()  # testing cost from the warm-up on, like the qc_tests counter
@@ -43,9 +54,15 @@ class QCLab(Node):
         self._queue = ctx.level(f"qc_queue.{spec.name}")
         self._runs = ctx.counter(f"qc_tests.{spec.name}")
         self._retests = ctx.counter(f"qc_retests.{spec.name}")
+        qa = spec.qa
+        self.qa = simpy.Resource(ctx.env, qa.reviewers) if qa is not None else None
+        if qa is not None:
+            self._qa_time = ctx.sampler(f"qa.{spec.name}.time", qa.time)
+            self._qa_wait = ctx.tally(f"qa_wait.{spec.name}")
+            self._qa_busy = ctx.level(f"utilisation.qa.{spec.name}")
 
     def run_test(self, name: str):
-        """One test of kind *name*: queue for an analyst, then test (a SimPy generator)."""
+        """One run of test *name*: queue for an analyst, hands-on time, then elapsed time alone."""
         env, kind = self.ctx.env, self.kinds[name]
         arrived = env.now
         self._queue.add(arrived, 1)
@@ -56,20 +73,58 @@ class QCLab(Node):
             self._busy.add(env.now, 1 / self.spec.analysts)
             yield env.timeout(kind.time())
             self._busy.add(env.now, -1 / self.spec.analysts)
+        if kind.elapsed is not None:
+            yield env.timeout(kind.elapsed())
         kind.runs.add(env.now)
         self._runs.count(env.now)
 
-    def release(self, tests: list[str]):
-        """Run *tests* one after another; a failure is retested once. Returns True if the lot passes."""
-        for name in tests:
-            kind = self.kinds[name]
+    def _one(self, name: str):
+        """Test, and on an OOS result investigate and retest; returns 'pass', or 'fail' / 'fail-final'
+        (a failure rework cannot fix)."""
+        kind = self.kinds[name]
+        yield from self.run_test(name)
+        if kind.fails():
+            self._retests.count(self.ctx.now)
+            if kind.investigation is not None:
+                yield self.ctx.env.timeout(kind.investigation())
             yield from self.run_test(name)
-            if kind.fails():
-                self._retests.count(self.ctx.now)
-                yield from self.run_test(name)
-                if kind.confirms():
-                    return False
-        return True
+            if kind.confirms():
+                return "fail" if kind.reworkable else "fail-final"
+        return "pass"
+
+    def test_lot(self, tests: list[str]):
+        """All of a lot's *tests* (together, or one after another if not ``parallel``); returns
+        ``(passed, reworkable)``.  Sequential testing stops at the first confirmed failure."""
+        if len(tests) == 1 or not self.spec.parallel:
+            for name in tests:
+                verdict = yield from self._one(name)
+                if verdict != "pass":
+                    return False, verdict == "fail"
+            return True, True
+        env = self.ctx.env
+        runs = [env.process(self._one(name)) for name in tests]
+        yield env.all_of(runs)
+        verdicts = [r.value for r in runs]
+        return all(v == "pass" for v in verdicts), "fail-final" not in verdicts
+
+    def release(self, tests: list[str]):
+        """Test a lot; True if it passes (incoming material: no rework, no QA step)."""
+        passed, _ = yield from self.test_lot(tests)
+        return passed
+
+    def dispose(self):
+        """QA disposition / QP certification of a tested lot, on the QA team (no-op without one)."""
+        if self.qa is None:
+            return
+        env = self.ctx.env
+        arrived = env.now
+        with self.qa.request() as req:
+            yield req
+            self._qa_wait.observe(env.now - arrived, env.now)
+            share = 1 / self.spec.qa.reviewers
+            self._qa_busy.add(env.now, share)
+            yield env.timeout(self._qa_time())
+            self._qa_busy.add(env.now, -share)
 
     @property
     def testing_cost(self) -> float:

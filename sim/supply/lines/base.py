@@ -5,8 +5,9 @@ so products sharing a line contend for it), cleaning or changing over between
 campaigns.  For each batch (or lot) it gathers the bill of materials from the
 material stores, makes the product, and hands the lot to QC; QC does not block
 the line.  QC is either a plain random delay (``qc_time``) or tests in a shared
-:class:`~sim.supply.qc_lab.QCLab`; a deviation adds investigation time, a
-failed lot may be reworked and retested once, otherwise it is rejected.
+:class:`~sim.supply.qc_lab.QCLab` (then QA disposition if the lab has a QA team); a
+deviation investigation runs alongside testing and release waits for the later of the two; a failed
+lot may be reworked (if its failure allows it) and retested once, otherwise it is rejected.
 Released lots go to ``ship`` (the next stage's input store, or packaging).
 
 Where material can be, for the conservation check: ``staged`` (raw material

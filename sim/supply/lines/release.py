@@ -1,5 +1,6 @@
-"""QC release of a line's lots: tests (a plain delay or a shared lab), deviation investigation,
-rework and retest, then release or rejection.  Mixed into :class:`~sim.supply.lines.base.LineNode`,
+"""QC release of a line's lots: tests (a plain delay or a shared lab) with any deviation
+investigation running alongside, rework and retest when the failure allows it, QA disposition, then
+release or rejection.  Mixed into :class:`~sim.supply.lines.base.LineNode`,
 whose counters, ledger and ``ship`` it uses; kept apart because release runs beside the line."""
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ class QCRelease:
     """The QC hold of one lot (a SimPy sub-process per lot, so QC never blocks the line)."""
 
     def _release(self, recipe, qty: float, started: float, parent: str):
-        """QC hold of one lot: tests, deviation investigation, rework and retest, then release or reject."""
+        """QC hold of one lot: tests and (alongside) any deviation investigation — the lot waits for the
+        later of the two —, rework and retest if the failure allows it, QA disposition, then release or
+        reject."""
         ctx, env, name = self.ctx, self.ctx.env, recipe.name
         held = env.now
-        passed = yield from self._test()
-        if self._deviation():
-            yield env.timeout(self._investigation())
-        if not passed and self._rework():
+        investigated = held + self._investigation() if self._deviation() else held
+        passed, reworkable = yield from self._test()
+        if investigated > env.now:
+            yield env.timeout(investigated - env.now)
+        if not passed and reworkable and self._rework():
             self.reworks.add(env.now)
             self.in_qc[name] -= qty
             self.in_rework[name] += qty
@@ -32,7 +36,9 @@ class QCRelease:
                 self.wip.add(env.now, good - qty)
             qty = good
             self.in_qc[name] += qty
-            passed = yield from self._test()
+            passed, _ = yield from self._test()
+        if passed and self.lab is not None:
+            yield from self.lab.dispose()
         now = env.now
         self.in_qc[name] -= qty
         self.wip.add(now, -qty)
@@ -49,10 +55,11 @@ class QCRelease:
         self._book("released", qty)
         if math.isnan(recipe.first_release):
             recipe.first_release = now
-        self.ship(Lot(ctx.new_id(self.spec.name), name, qty, parent, math.inf, now))
+        self.ship(Lot(ctx.new_id(self.spec.name), name, qty, parent, math.inf, now, made=started))
 
     def _test(self):
+        """``(passed, reworkable)``; without a lab, a failure's type is unknown and rework is allowed."""
         if self.lab is not None:
-            return (yield from self.lab.release(self.qc_tests))
+            return (yield from self.lab.test_lot(self.qc_tests))
         yield self.ctx.env.timeout(self._qc_time())
-        return not self._qc_fail()
+        return not self._qc_fail(), True
