@@ -30,7 +30,7 @@ def test_run_writes_a_complete_results_folder(tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["run", str(scen), "--reps", "3", "--seed", "9", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "service_level" in res.output and "95% CI" in res.output
+    assert "dosed_on_day_fraction" in res.output and "95% CI" in res.output
     for f in ["scenario.yaml", "metadata.json", "metrics.csv", "summary.csv", "series.csv", "delays.csv",
               "accounting.csv", "figures/throughput.png", "figures/throughput.svg", "figures/inventory.png",
               "figures/delays.svg"]:

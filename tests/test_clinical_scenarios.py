@@ -27,7 +27,7 @@ def test_example_scenario_runs_conserves_and_round_trips(path):
     res = run_replication(sc, sc.seed, 0)  # conservation checked inside
     m = res.metrics
     for t in sc.trials:
-        assert m[f"trial.{t.name}.enrolled"] == t.target_patients
+        assert m[f"trial.{t.name}.enrolled"] == t.target_patients + m[f"trial.{t.name}.over_enrolled"]
         assert m[f"trial.{t.name}.last_patient_last_visit"] < sc.horizon
     assert m["dosed_fraction"] > 0.95 and m["overage"] > 1
     assert res.accounting["patient"]["in:screened"] == sum(m[f"trial.{t.name}.screened"] for t in sc.trials)

@@ -89,7 +89,7 @@ def test_ample_supply_without_expiry_doses_every_visit_and_conserves_kits_and_pa
         res = run_replication(scenario(d), 5, rep)  # raises on any leak
         m, acc = res.metrics, res.accounting
         assert m["total.visits.not_dosed"] == 0 and m["dosed_fraction"] == 1.0
-        assert m["trial.T.enrolled"] == 60 and m["trial.T.active"] == 0
+        assert m["trial.T.enrolled"] == 60 + m["trial.T.over_enrolled"] and m["trial.T.active"] == 0
         assert m["trial.T.screened"] == m["trial.T.screen_failed"] + m["trial.T.completed"] + m["trial.T.dropped"]
         assert acc["patient"]["in:screened"] == m["trial.T.screened"]
         assert acc["patient"].get("held:active", 0) == 0 and acc["patient"].get("held:screening", 0) == 0
@@ -101,7 +101,7 @@ def test_ample_supply_without_expiry_doses_every_visit_and_conserves_kits_and_pa
         assert sum(v.get("out:dispensed", 0) for v in kits.values()) == m["total.dispensed.kits"]
         assert m["total.dispensed.kits"] == m["total.visits.dosed"] + sum(
             v.get("out:dispensed", 0) for k, v in kits.items() if k == "kit:pbo") / 2  # placebo takes 2 per visit
-        assert m["trial.T.arm.A.randomised"] + m["trial.T.arm.P.randomised"] == 60
+        assert m["trial.T.arm.A.randomised"] + m["trial.T.arm.P.randomised"] == m["trial.T.enrolled"]
 
 
 def test_expiry_do_not_ship_and_do_not_dispense_windows():
@@ -244,3 +244,27 @@ def test_same_seed_same_results_other_replication_differs():
     c = run_replication(scenario(d), 3, 1).metrics
     assert a == pytest.approx(b, nan_ok=True) and list(a) == list(b)
     assert a["trial.T.last_patient_in"] != c["trial.T.last_patient_in"]
+
+
+def test_do_not_count_makes_the_trigger_policy_look_ahead():
+    """DNC >= DND: a kit stops counting DNC - DND days before it becomes undispensable (the same
+    look-ahead the predictive policies use), so its replacement is ordered in time; DNC < DND is an
+    error naming the field."""
+    from sim.clinical.resupply import TriggerPolicy
+    from sim.scenario.clinical import TriggerResupply
+    spec = TriggerResupply(trigger=1, level=3, do_not_ship=40, do_not_dispense=10, do_not_count=25)
+    assert TriggerPolicy(spec).expiry_lookahead == 15
+    assert TriggerPolicy(TriggerResupply(trigger=1, level=3)).expiry_lookahead == 0
+    d = _one_site(0.2, 0, 1, target_patients=20, visits=[0],
+                  resupply={"trigger": 2, "level": 4, "do_not_ship": 20, "do_not_dispense": 10,
+                            "do_not_count": 5})
+    with pytest.raises(ScenarioError, match=r"do_not_count: expected at least do_not_dispense \(10\)"):
+        scenario(d)
+    # with DNC 20 the 100 kits expiring on day 60 stop counting on day 40 = the last day they may be
+    # shipped (DNS 20): the trace of the DNS/DND test is unchanged, no kit is shipped that would not count
+    d = _one_site(0.2, 0, 1, target_patients=20, visits=[0],
+                  resupply={"trigger": 2, "level": 4, "do_not_ship": 20, "do_not_dispense": 10,
+                            "do_not_count": 20})
+    d["depot"] = {"initial_kits": 100, "initial_shelf_life": 60}
+    steps, ships, m = _trace(d)
+    assert ships[-1][0] <= 40 and m["total.visits.dosed"] == 10

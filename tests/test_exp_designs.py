@@ -237,8 +237,8 @@ def test_a_headline_metric_the_model_does_not_report_is_pointed_out(tmp_path):
     path = _batch(tmp_path, """
         set: {horizon: 300}
         replications: 2
-        metrics: [service_levl]
+        metrics: [dosed_fractoin]
         """)
     res = cli_run("batch", path, "--out", tmp_path / "out", "--workers", "1", "--no-figures")
     assert res.exit_code == 0, res.output
-    assert "metrics: the model reports no metric 'service_levl'; did you mean 'service_level'?" in res.stderr
+    assert "metrics: the model reports no metric 'dosed_fractoin'; did you mean 'dosed_fraction'?" in res.stderr

@@ -121,8 +121,8 @@ def test_batch_labels_keep_the_design_order_and_differences_skip_identical_metri
     monkeypatch.setattr(fb, "save", lambda fig, out, name: drawn.setdefault(
         name, [t.get_text() for t in fig.axes[0].get_yticklabels()]))
     row = {"mean_a": "10.0", "difference": "1.0", "ci_low": "0.5", "ci_high": "1.5"}
-    rows = [dict(row, metric="service_level", verdict="b higher"),
+    rows = [dict(row, metric="dosed_on_day_fraction", verdict="b higher"),
             dict(row, metric="total.dispensed.kits", verdict="identical in every replication", difference="0.0",
                  ci_low="0.0", ci_high="0.0")]
     fb.difference_figure(rows, [], {"points": [{"id": "a"}, {"id": "b"}]}, tmp_path)
-    assert drawn["differences"] == ["service_level"]
+    assert drawn["differences"] == ["dosed_on_day_fraction"]

@@ -16,7 +16,7 @@ from sim.experiments.sequential import Check, SequentialRule, assess, next_reps
 
 from test_exp_support import cli_run, small
 
-METRICS = ["service_level", "delay.order_to_delivery.mean"]
+METRICS = ["dosed_on_day_fraction", "delay.order_to_delivery.mean"]
 
 
 def test_rule_needs_a_target_and_takes_the_looser_one():
@@ -83,7 +83,7 @@ def test_stops_at_the_first_round_meeting_every_target(tmp_path):
 
 
 def test_the_cap_is_respected_and_reported():
-    rule = SequentialRule(metrics=["service_level"], absolute=1e-9, max_reps=7)
+    rule = SequentialRule(metrics=["dosed_on_day_fraction"], absolute=1e-9, max_reps=7)
     exp = run_experiment(small(), reps=3, seed=1, sequential=rule)
     assert len(exp.reps) == 7
     (check,) = exp.outcome.checks["phase3-small-molecule"]
@@ -91,30 +91,30 @@ def test_the_cap_is_respected_and_reported():
 
 
 def test_each_scenario_of_a_batch_stops_on_its_own(tmp_path):
-    rule = SequentialRule(metrics=["service_level"], relative=0.004, max_reps=60)
+    rule = SequentialRule(metrics=["dosed_on_day_fraction"], relative=0.004, max_reps=60)
     plan = Plan("batch", "seq", [Point("short", small()), Point("long", small(horizon=600))], seed=3, reps=4,
                 sequential=rule, detail=False)
     res = run_plan(plan, tmp_path / "b", workers=1)
     n = {pid: len(r) for pid, r in res.outcome.reps.items()}
     assert n["short"] != n["long"]
     for pid in n:
-        x = [res.outcome.metrics[pid][r]["service_level"] for r in range(n[pid])]
+        x = [res.outcome.metrics[pid][r]["dosed_on_day_fraction"] for r in range(n[pid])]
         assert _half_width(np.array(x)) <= 0.004 * abs(np.mean(x)) or n[pid] == 60
 
 
 def test_unknown_metric_is_named_with_suggestions():
-    rule = SequentialRule(metrics=["service_levl"], relative=0.1)
-    with pytest.raises(MetricNameError, match="no metric 'service_levl'; did you mean service_level"):
+    rule = SequentialRule(metrics=["dosed_fractoin"], relative=0.1)
+    with pytest.raises(MetricNameError, match="no metric 'dosed_fractoin'; did you mean dosed_fraction"):
         run_experiment(small(), reps=2, seed=1, sequential=rule)
 
 
 def test_cli_target_half_width(tmp_path):
     res = cli_run("run", "--set", "horizon=300", "--reps", "4", "--workers", "1", "--out", tmp_path / "c",
-                  "--no-figures", "--target-half-width", "1%", "--target-metric", "service_level")
+                  "--no-figures", "--target-half-width", "1%", "--target-metric", "dosed_on_day_fraction")
     assert res.exit_code == 0, res.output
-    assert "service_level: half-width" in res.stdout and ": met" in res.stdout
+    assert "dosed_on_day_fraction: half-width" in res.stdout and ": met" in res.stdout
     res = cli_run("run", "--set", "horizon=300", "--reps", "2", "--workers", "1", "--out", tmp_path / "d",
-                  "--no-figures", "--target-half-width", "1%", "--target-metric", "servce_level")
-    assert res.exit_code == 2 and "did you mean service_level" in res.stderr
+                  "--no-figures", "--target-half-width", "1%", "--target-metric", "dosed_on_day_fractoin")
+    assert res.exit_code == 2 and "did you mean dosed_on_day_fraction" in res.stderr
     res = cli_run("run", "--target-half-width", "lots", "--out", tmp_path / "e")
     assert res.exit_code == 2 and "expected a number (absolute) or a percentage" in res.stderr

@@ -45,9 +45,9 @@ def test_run_folder_keeps_its_layout_and_the_tables_agree(tmp_path):
     assert list(rows[0]) == ["rep", "metric", "value"]
     assert len(rows) == 4 * len(exp.reps[0].metrics)
     # summary.csv is the Student-t interval of the tidy values
-    values = [float(r["value"]) for r in rows if r["metric"] == "service_level"]
+    values = [float(r["value"]) for r in rows if r["metric"] == "dosed_on_day_fraction"]
     with open(out / "summary.csv", newline="") as fh:
-        s = next(r for r in csv.DictReader(fh) if r["metric"] == "service_level")
+        s = next(r for r in csv.DictReader(fh) if r["metric"] == "dosed_on_day_fraction")
     m, h = np.mean(values), stats.t.ppf(0.975, 3) * np.std(values, ddof=1) / 2
     assert float(s["mean"]) == pytest.approx(m, rel=1e-12) and float(s["half_width"]) == pytest.approx(h, rel=1e-9)
     meta = json.loads((out / "metadata.json").read_text())

@@ -118,6 +118,8 @@ def supply_scenarios(draw):
         dp_line["qc_lab"] = "lab"
         dp_line["qc_tests"] = ["t2"]
     d = base_dict([api_line, dp_line], horizon=draw(st.floats(30, 200)), qc_labs=[lab])
+    if len(dp_line.get("products", [])) > 1:  # dp2 goes to another trial: booked as not packed
+        d["kit_types"] = [{"name": "kit", "product": "dp"}]
     d["suppliers"] = [dict(sup, name="raw-a", material="raw", initial_stock=draw(st.floats(0, 50))),
                       dict(sup, name="raw-b", material="raw"),
                       {"name": "solv-co", "material": "solv", "lead_time": draw(dist), "reorder_point": 5,

@@ -29,7 +29,7 @@ def test_two_products_contend_for_one_line_first_come_first_served():
     sc = scenario([{"name": "ml", "kind": "batch", "changeover": 1, "product_changeover": 4, "products": [
         {"product": "a", "bom": {"api": 1}, "batch_size": 10, "cycle_time": 2, "plan": {"batches": 2, "campaign": 1}},
         {"product": "b", "bom": {"api": 1}, "batch_size": 20, "cycle_time": 3, "plan": {"batches": 1}}]}],
-        horizon=20)
+        horizon=20, kit_types=[{"name": "kit", "product": "a"}])
     model = SupplyChainModel(sc, seed=1)
     model.run()
     # a 0-2 | clean 2-3 | a 3-5 | product changeover 5-9 | b 9-12
@@ -85,14 +85,15 @@ def test_end_of_run_release_waits_for_the_run_then_queues_in_the_lab():
 
 
 def test_deviation_and_rework_by_hand():
-    """Batch 0-10; QC 4 (fails) -> deviation investigation 3 -> rework 5 (80 % recovered) -> retest 4 -> fails."""
+    """Batch 0-10; QC 10-14 (fails) with the deviation investigation 10-13 alongside (hidden behind the
+    tests) -> rework 14-19 (80 % recovered) -> retest 19-23 -> fails."""
     sc = scenario([{"name": "bl", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 100,
                     "cycle_time": 10, "batches": 1, "qc_time": 4, "qc_failure_prob": ALMOST_SURE,
                     "deviation_prob": ALMOST_SURE, "investigation_time": 3,
                     "rework_prob": ALMOST_SURE, "rework_time": 5, "rework_yield": 0.8}], horizon=40)
     model = SupplyChainModel(sc, seed=1)
     model.run()
-    assert model.lines[0].qc_log == [(10, 26, "rejected")]
+    assert model.lines[0].qc_log == [(10, 23, "rejected")]
     acc = model.check_conservation()["drug_product"]
     assert acc["out:rework_loss"] == pytest.approx(20) and acc["out:rejected"] == pytest.approx(80)
     m = model.results().metrics

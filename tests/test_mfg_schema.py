@@ -144,4 +144,5 @@ def test_example_scenarios_validate_and_round_trip():
         sc = load_scenario(f)
         assert parse_scenario(yaml.safe_load(dump_scenario(sc))) == sc
     d = copy.deepcopy(with_line(MULTI))
+    d["kit_types"] = [{"name": "kit", "product": "a"}]
     assert parse_scenario(yaml.safe_load(dump_scenario(parse_scenario(d)))) == parse_scenario(d)

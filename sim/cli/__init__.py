@@ -132,7 +132,7 @@ def cli(debug: bool) -> None:
               help="add replications until each --target-metric's 95 % CI half-width is at most H "
                    "(absolute) or P % of its mean (relative)")
 @click.option("--target-metric", multiple=True, metavar="METRIC",
-              help="metric for --target-half-width (repeatable; default: service_level)")
+              help="metric for --target-half-width (repeatable; default: dosed_fraction)")
 @click.option("--max-reps", type=click.IntRange(min=2), default=1000, show_default=True,
               help="cap on replications with --target-half-width")
 @user_errors
@@ -169,7 +169,7 @@ def _sequential_rule(target, metrics, max_reps):
         _fail(f"--target-half-width {target!r}: expected a number (absolute) or a percentage like 5%")
     kind = "relative" if text.endswith("%") else "absolute"
     try:
-        return SequentialRule(metrics=list(metrics) or ["service_level"], max_reps=max_reps,
+        return SequentialRule(metrics=list(metrics) or ["dosed_fraction"], max_reps=max_reps,
                               **{kind: value / 100 if kind == "relative" else value})
     except ValidationError as err:
         from sim.scenario import format_errors

@@ -89,7 +89,7 @@ class DispensingPoint(Node):
         for p in self.patients:
             n = p.arm.kits.get(kit, 0)
             if n:
-                total += n * max(0, bisect_right(p.due, until) - p.next)
+                total += n * max(0, bisect_right(p.early, until) - p.next)
         return total
 
     def next_forecast_change(self, window: float) -> float:
@@ -97,9 +97,9 @@ class DispensingPoint(Node):
         edge = self.ctx.now + window
         t = math.inf
         for p in self.patients:
-            j = max(bisect_right(p.due, edge), p.next)
-            if j < len(p.due):
-                t = min(t, p.due[j] - window)
+            j = max(bisect_right(p.early, edge), p.next)
+            if j < len(p.early):
+                t = min(t, p.early[j] - window)
         return t
 
     def ship_initial(self) -> None:
@@ -187,27 +187,30 @@ class DispensingPoint(Node):
                 ev.succeed()
 
     def visit(self, p: Patient, due: float, window: float):
-        """SimPy sub-process: dose patient *p* at its visit due now, waiting up to *window* days."""
+        """SimPy sub-process: dose patient *p*, who comes now for the visit due on day *due*, waiting
+        for a kit until the window closes (*window* days after *due*)."""
         ctx, env = self.ctx, self.ctx.env
+        arrived = env.now
+        wait = due + window - arrived
         kits = p.arm.kits
         ctx.ledger.inflow(VISIT, "due", 1)
         for k, n in kits.items():
             self.remaining[k] -= n
         if self._has(kits, reserve=True):
             self._dispense(kits)
-            self._dosed_at(due, True)
+            self._dosed_at(arrived, True)
         else:
             self.site.stockouts += 1
-            if window > 0:
+            if wait > 0:
                 ev = env.event()
                 entry = [ev, kits, p]
                 self.waiting.append(entry)
                 for k, n in kits.items():
                     self.owed[k] += n
                 self.review()
-                yield ev | env.timeout(window)
+                yield ev | env.timeout(wait)
                 if ev.triggered:
-                    self._dosed_at(due, env.now == due)
+                    self._dosed_at(arrived, env.now == arrived)
                 else:
                     self.waiting.remove(entry)
                     for k, n in kits.items():
@@ -217,13 +220,14 @@ class DispensingPoint(Node):
                 self._missed(p, kits)
         self.review()
 
-    def _dosed_at(self, due: float, on_time: bool) -> None:
+    def _dosed_at(self, arrived: float, on_time: bool) -> None:
+        """A dose given now to a patient who came at *arrived*; *on_time*: without waiting for a kit."""
         now = self.ctx.now
         self.ctx.ledger.outflow(VISIT, "dosed", 1)
         self._dosed.count(now)
         if on_time:
             self._on_time.count(now)
-        self._kit_wait.observe(now - due, now)
+        self._kit_wait.observe(now - arrived, now)
 
     def _missed(self, p: Patient, kits: dict[str, int]) -> None:
         now = self.ctx.now

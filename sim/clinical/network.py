@@ -102,7 +102,7 @@ class ClinicalNetwork:
         m: dict[str, float] = {}
         dosed, missed, on_time = (counters.get(f"visits.{k}") for k in ("dosed", "not_dosed", "dosed_on_time"))
         due = (dosed.total if dosed else 0) + (missed.total if missed else 0)
-        m["service_level"] = (on_time.total / due) if due and on_time else math.nan
+        m["dosed_on_day_fraction"] = (on_time.total / due) if due and on_time else math.nan
         m["dosed_fraction"] = (dosed.total / due) if due and dosed else math.nan
         produced = sum(self.ctx.ledger.inflows.get((k.material, r), 0.0)
                        for k in self.kit_plans for r in ("packed", "initial"))

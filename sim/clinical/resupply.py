@@ -47,7 +47,15 @@ class ResupplyPolicy:
 
 
 class TriggerPolicy(ResupplyPolicy):
-    """Trigger / resupply (min-max): at or below the trigger, ship up to the resupply level."""
+    """Trigger / resupply (min-max): at or below the trigger, ship up to the resupply level.
+
+    With a do-not-count window (DNC > DND) a kit stops counting that many days before it expires, so
+    its replacement is ordered a lead time before it becomes undispensable, not on that day."""
+
+    def __init__(self, spec: TriggerResupply) -> None:
+        super().__init__(spec)
+        if spec.do_not_count is not None:
+            self.expiry_lookahead = spec.do_not_count - spec.do_not_dispense
 
     def quantity(self, point, kit, position, now):
         if position <= per_kit(self.spec.trigger, kit):

@@ -23,7 +23,7 @@ from sim.clinical.inventory import KitShelf
 from sim.clinical.lanes import Lane
 from sim.clinical.trial import PATIENT, Arm, Patient, TrialNode
 from sim.core.context import Context
-from sim.core.distributions import MAX_VALUE, Deterministic, Exponential
+from sim.core.distributions import MAX_VALUE, Deterministic, Exponential, Triangular, Uniform
 from sim.core.node import Holding
 from sim.scenario.resolve import SiteGroupPlan
 
@@ -57,6 +57,7 @@ class SiteNode(DispensingPoint):
         self._duration = (ctx.sampler(f"site.{name}.treatment_duration", spec.treatment_duration)
                           if spec.treatment_duration is not None else None)
         h = spec.dropout_hazard
+        self._scatter = _scatter(ctx, f"site.{name}.visit_scatter", spec.visit_scatter)
         self._dropout = ctx.sampler(f"site.{name}.dropout", Exponential(dist="exponential", mean=1.0 / h)) \
             if h > 1e-9 else None  # a mean time to dropout of a million years is no dropout
         self.randomiser = trial.randomiser(f"site.{name}.randomisation")
@@ -168,19 +169,24 @@ class SiteNode(DispensingPoint):
                 windows.append(w)
                 t += spec.repeat_every
         drop_at = now + self._dropout() if self._dropout is not None else math.inf
-        return Patient(self.ctx.new_id("PAT"), arm, due, windows, drop_at)
+        early = [d - w for d, w in zip(due, windows)] if self._scatter is not None else None
+        return Patient(self.ctx.new_id("PAT"), arm, due, windows, drop_at, early)
 
     def _treat(self, p: Patient, point: DispensingPoint):
         env = self.ctx.env
         dropped = False
         for i, due in enumerate(p.due):
-            if p.drop_at <= due:
+            w = p.windows[i]
+            # the patient comes within the window around the due day (a late dose does not move the schedule)
+            arrive = due + w * self._scatter() if self._scatter is not None and w > 0 else due
+            arrive = max(arrive, env.now)  # not before randomisation or the previous visit
+            if p.drop_at <= arrive:
                 yield env.timeout(max(0.0, p.drop_at - env.now))
                 dropped = True
                 break
-            yield env.timeout(max(0.0, due - env.now))  # a late dose does not move the schedule
+            yield env.timeout(max(0.0, arrive - env.now))
             p.next = i + 1
-            yield from point.visit(p, due, p.windows[i])
+            yield from point.visit(p, due, w)
         point.discharge(p)
         if point is not self:
             self.patients.remove(p)
@@ -200,6 +206,15 @@ class SiteNode(DispensingPoint):
         yield PATIENT, "active", len(self.patients)
         for h in self.homes:
             yield from h.holdings()
+
+
+def _scatter(ctx: Context, stream: str, shape: str):
+    """A sampler of visit offsets as a fraction of the window, in [-1, 1], or None (always on the day)."""
+    if shape == "none":
+        return None
+    spec = Uniform(dist="uniform", low=-1.0, high=1.0) if shape == "uniform" else \
+        Triangular(dist="triangular", low=-1.0, mode=0.0, high=1.0)
+    return ctx.sampler(stream, spec)
 
 
 class HomeNode(DispensingPoint):

@@ -27,8 +27,13 @@ class Patient:
     due: list[float]  # absolute times of the dosing visits still planned at randomisation
     windows: list[float]
     drop_at: float
+    early: list[float] = None  # when each visit may come at the earliest (what a forecast must cover)
     next: int = 0  # index of the next visit not yet attempted
     missed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.early is None:
+            self.early = self.due
 
 
 class TrialNode(Node):

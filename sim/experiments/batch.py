@@ -15,8 +15,8 @@ Example (paths are relative to the batch file; ``default`` is the embedded scena
         trials.P3-001.resupply.trigger: [1, 2, 3]          # levels (grid, ofat)
         lines.dp-batch.qc_failure_prob: {low: 0, high: 0.2} # range (lhs, sobol; ofat: two levels)
       points: 16                        # lhs / sobol
-    sequential: {metrics: [service_level], relative: 0.02, max_reps: 200}
-    metrics: [service_level]            # headline metrics for figures and the printout
+    sequential: {metrics: [dosed_fraction], relative: 0.02, max_reps: 200}
+    metrics: [dosed_fraction]            # headline metrics for figures and the printout
     detail: false                       # keep per-period series and delay samples (large)
 """
 from __future__ import annotations

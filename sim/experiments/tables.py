@@ -219,7 +219,8 @@ def _write_timeline(table: CsvTable, r) -> bool:
     return bool(r.timeline)
 
 
-HEADLINE = ("service_level", "dosed_fraction", "total.visits.not_dosed", "total.packaged.kits",
+HEADLINE = ("dosed_fraction", "total.patients.not_dosed", "risk.missed_dispensing", "risk.out_of_stock",
+            "dosed_on_day_fraction", "total.visits.not_dosed", "total.packaged.kits",
             "total.dispensed.kits", "total.expired.", "trial.", "delay.", "utilisation.", "inventory.depot.")
 
 

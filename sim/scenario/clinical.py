@@ -153,6 +153,17 @@ class TriggerResupply(ResupplySpec):
     policy: Literal["trigger"] = "trigger"
     trigger: PerKit = Field(description="trigger level (kits)")
     level: PerKit = Field(description="resupply level (kits)")
+    do_not_count: NonNegFloat | None = Field(
+        None, description="days of shelf life below which a kit no longer counts in the position, so that "
+        "its replacement is on its way before it becomes undispensable (at least do_not_dispense; "
+        "default: do_not_dispense)")
+
+    @model_validator(mode="after")
+    def _dnc_at_least_dnd(self):
+        if self.do_not_count is not None and self.do_not_count < self.do_not_dispense:
+            raise FieldError("do_not_count", f"expected at least do_not_dispense ({self.do_not_dispense:g}): a "
+                             f"kit that cannot be dispensed cannot count; got {self.do_not_count:g}")
+        return self
 
     @model_validator(mode="after")
     def _level_above_trigger(self):
@@ -263,7 +274,11 @@ class Trial(Model):
     repeat_every: PositiveFloat | None = Field(None, description="after the last visit, repeat it every so many days")
     treatment_duration: Dist | None = Field(None, description="days on treatment; later visits are not attended")
     kits_per_visit: int = Field(1, ge=1, description="kits per visit when no arms are given")
-    dosing_window: NonNegFloat = Field(0.0, description="default visit window (days a dose can wait for a kit)")
+    dosing_window: NonNegFloat = Field(0.0, description="default visit window: days (+/-) around the due day")
+    visit_scatter: Literal["none", "uniform", "triangular"] = Field(
+        "none", description="when patients come within the two-sided window: none (on the due day), uniform, or "
+        "triangular (most near the due day); early visits pull demand forward, and the forecast of the "
+        "predictive policies then covers each window from its start")
     dropout_hazard: NonNegFloat = Field(0.0, le=1000, description="per day; time to dropout is exponential "
                                         "(below 1e-9, none)")
     resupply: Resupply

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sim.scenario.base import require_unique
 from sim.scenario.clinical import LEGACY_KIT, Network, Trial, _integer_ratios, per_kit
-from sim.scenario.supply import line_products
+from sim.scenario.supply_check import valid_products
 
 
 def kit_type_names(sc) -> list[str]:
@@ -19,7 +19,7 @@ def check_clinical(sc) -> None:
     """Cross-reference checks of the clinical sections; raises ValueError naming the field path."""
     kits = kit_type_names(sc)
     require_unique("kit_types", kits)
-    products = {p.product for line in sc.lines for p in line_products(line)}
+    products = {p.product for p in valid_products(sc)}
     for i, k in enumerate(sc.kit_types):
         if k.product is not None and products and k.product not in products:
             raise ValueError(f"kit_types[{i}].product: {k.product!r} is made by no line (made: {sorted(products)})")
@@ -92,9 +92,14 @@ def _check_trial(p: str, t: Trial, kits: list[str], countries: list[str], net: N
         if t.visits[vi].day <= t.visits[vi - 1].day:
             raise ValueError(f"{p}.visits[{vi}].day: {t.visits[vi].day:g} must come after the previous visit's "
                              f"day {t.visits[vi - 1].day:g}; visits must be in increasing order")
-        if t.window(vi - 1) >= t.visits[vi].day - t.visits[vi - 1].day:
+        gap = t.visits[vi].day - t.visits[vi - 1].day
+        if t.window(vi - 1) >= gap:
             raise ValueError(f"{p}.visits[{vi - 1}].window: {t.window(vi - 1):g} days reaches the next visit "
                              f"(day {t.visits[vi].day:g}); windows must be shorter than the gap between visits")
+        if t.visit_scatter != "none" and t.window(vi - 1) + t.window(vi) >= gap:
+            raise ValueError(f"{p}.visits[{vi}].window: with visit_scatter, the windows (+/-) of visits "
+                             f"{vi - 1} and {vi} overlap ({t.window(vi - 1):g} + {t.window(vi):g} days >= the "
+                             f"{gap:g} days between them)")
     if t.repeat_every is not None and t.treatment_duration is None:
         raise ValueError(f"{p}.treatment_duration: required with repeat_every (visits would never end)")
     if t.repeat_every is not None and t.window(len(t.visits) - 1) >= t.repeat_every:

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
+from sim.scenario.tech_transfer import TechTransfer, TransferStage  # noqa: F401 - part of the supply schema
 from sim.scenario.kinds import family
 from sim.scenario.materials import Disruption, Fraction, SupplierCapacity
 
@@ -39,45 +40,6 @@ class Supplier(Model):
     capacity: SupplierCapacity | None = Field(None, description="dispatch capacity; none: unlimited")
     disruptions: Disruption | None = Field(None, description="random outages; none: never")
     unit_cost: NonNegFloat = Field(0.0, description="purchase cost per kg")
-
-
-class TransferStage(Model):
-    """One stage of a technology transfer (method transfer, process transfer, engineering run ...)."""
-
-    name: Name
-    duration: Dist = Field(description="days per attempt at this stage")
-    failure_prob: Probability = Field(0.0, description="probability an attempt fails and this stage is repeated")
-
-
-class TechTransfer(Model):
-    """Technology transfer of a product to a line, then qualification batches.
-
-    Either one ``duration`` (with ``failure_prob``, the whole transfer is repeated on failure) or
-    ``stages`` in order, where a failure sends the transfer back one stage only: that stage is redone."""
-
-    duration: Dist | None = Field(None, description="days per transfer attempt (without stages)")
-    failure_prob: Probability = Field(0.0, description="probability an attempt fails and must be repeated "
-                                                       "(without stages)")
-    stages: list[TransferStage] = Field(default_factory=list, description="stages in order; a failure "
-                                        "repeats only the failed stage")
-    engineering_batches: int = Field(0, ge=0, description="non-GMP batches (lots) made and scrapped")
-    ppq_batches: int = Field(0, ge=0, description="process-performance-qualification batches (released if they pass QC)")
-
-
-    @model_validator(mode="after")
-    def _one_form(self):
-        if (self.duration is None) == (not self.stages):
-            raise FieldError("duration", "expected either duration (with failure_prob) or stages, not both "
-                             "or neither")
-        if self.stages and self.failure_prob:
-            raise FieldError("failure_prob", "with stages, give each stage its own failure_prob")
-        return self
-
-    @property
-    def all_stages(self) -> list[TransferStage]:
-        """The stages; a transfer given by one duration is one stage."""
-        return self.stages or [TransferStage(name="transfer", duration=self.duration,
-                                             failure_prob=self.failure_prob)]
 
 
 MIN_LOT_DAYS = 1e-4

@@ -36,11 +36,24 @@ def supply_problems(sc) -> list[str]:
     return out
 
 
+def valid_products(sc) -> list:
+    """The product specs of every line whose products are well formed (the others are reported, with
+    their field path, by the line checks)."""
+    out = []
+    for line in sc.lines:
+        try:
+            out += line_products(line)
+        except (ValueError, ValidationError):
+            continue
+    return out
+
+
 def _kits_for_any_product(sc) -> list[str]:
     """A kit type without a product packs whatever reaches packaging: with several final products
     (another trial's product on a shared line, say) that silently mixes them into one trial's kits."""
-    made = {p.product for line in sc.lines for p in line_products(line)}
-    consumed = {m for line in sc.lines for p in line_products(line) for m, q in p.bom.items() if q > 0}
+    products = valid_products(sc)
+    made = {p.product for p in products}
+    consumed = {m for p in products for m, q in p.bom.items() if q > 0}
     final = sorted(made - consumed)
     if len(final) < 2:
         return []
