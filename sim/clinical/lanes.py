@@ -3,8 +3,10 @@
 A shipment waits for the lane's next dispatch day, travels for a random
 transit time, waits for import release if it crosses a border, and then
 either arrives or — with the lane's excursion probability — has a
-temperature excursion: its cold-chain kits are lost (ledger outflow ``lost``)
-and only its ambient kits arrive.  Every state a kit can be in on the way is
+temperature excursion: its ambient kits arrive, and its cold-chain kits are
+quarantined while QA assesses them (``excursion_assessment`` days), then
+released to the receiver with ``excursion_release_prob`` or destroyed (ledger
+outflow ``lost``); with neither set they are lost at once.  Every state a kit can be in on the way is
 reported by :meth:`Lane.holdings`.
 """
 from __future__ import annotations
@@ -65,6 +67,10 @@ class Lane(Node):
         no_customs = customs is None or (isinstance(customs, Deterministic) and customs.value == 0)
         self._customs = None if no_customs else ctx.sampler(f"lane.{name}.customs", customs)
         self._excursion = ctx.coin(f"lane.{name}.excursion", spec.excursion_prob)
+        self._quarantine = spec.excursion_release_prob > 0 or spec.excursion_assessment.mean_value > 0
+        if self._quarantine:
+            self._assessment = ctx.sampler(f"lane.{name}.excursion_assessment", spec.excursion_assessment)
+            self._released = ctx.coin(f"lane.{name}.excursion_release", spec.excursion_release_prob)
         self._cold = cold_chain
         self.to_depot = to_depot
         self.held: dict[tuple[str, str], float] = defaultdict(float)  # (material, state) -> kits
@@ -115,16 +121,34 @@ class Lane(Node):
         self._move(shipment, state, None)
         if self._excursion():
             self._excursions.count(env.now)
-            kept = []
-            for lot in shipment.lots:
-                if self._cold(lot.material):
-                    ctx.ledger.outflow(lot.material, "lost", lot.qty)
-                    self._lost.count(env.now, lot.qty)
-                    shipment.lost.append(lot)
-                else:
-                    kept.append(lot)
-            shipment.lots = kept
+            cold = [lot for lot in shipment.lots if self._cold(lot.material)]
+            shipment.lots = [lot for lot in shipment.lots if not self._cold(lot.material)]
+            if self._quarantine and cold:
+                held = Shipment(cold, shipment.ordered)
+                for m, q in held.sent.items():  # expected with the quarantined part, not now
+                    shipment.sent[m] -= q
+                env.process(self._assess(held, to))
+            else:
+                self._destroy(shipment, cold)
         to.arrive(shipment)
+
+    def _assess(self, held: Shipment, to: Receiver):
+        """QA assessment of excursion kits: released to the receiver, or destroyed."""
+        env = self.ctx.env
+        self._move(held, None, "quarantine")
+        yield env.timeout(self._assessment())
+        self._move(held, "quarantine", None)
+        if not self._released():
+            lots, held.lots = held.lots, []
+            self._destroy(held, lots)
+        to.arrive(held)
+
+    def _destroy(self, shipment: Shipment, lots: list[Lot]) -> None:
+        now = self.ctx.now
+        for lot in lots:
+            self.ctx.ledger.outflow(lot.material, "lost", lot.qty)
+            self._lost.count(now, lot.qty)
+            shipment.lost.append(lot)
 
     def holdings(self) -> Iterable[Holding]:
         for (m, state), q in self.held.items():

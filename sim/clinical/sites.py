@@ -178,8 +178,10 @@ class SiteNode(DispensingPoint):
         for i, due in enumerate(p.due):
             w = p.windows[i]
             # the patient comes within the window around the due day (a late dose does not move the schedule)
-            arrive = due + w * self._scatter() if self._scatter is not None and w > 0 else due
-            arrive = max(arrive, env.now)  # not before randomisation or the previous visit
+            if self._scatter is not None and w > 0 and due > env.now:  # not the randomisation visit itself
+                arrive = max(due + w * self._scatter(), env.now)  # not before the previous visit
+            else:
+                arrive = due
             if p.drop_at <= arrive:
                 yield env.timeout(max(0.0, p.drop_at - env.now))
                 dropped = True
@@ -212,9 +214,10 @@ def _scatter(ctx: Context, stream: str, shape: str):
     """A sampler of visit offsets as a fraction of the window, in [-1, 1], or None (always on the day)."""
     if shape == "none":
         return None
-    spec = Uniform(dist="uniform", low=-1.0, high=1.0) if shape == "uniform" else \
-        Triangular(dist="triangular", low=-1.0, mode=0.0, high=1.0)
-    return ctx.sampler(stream, spec)
+    spec = Uniform(dist="uniform", low=0.0, high=2.0) if shape == "uniform" else \
+        Triangular(dist="triangular", low=0.0, mode=1.0, high=2.0)  # durations are >= 0: shifted by 1
+    draw = ctx.sampler(stream, spec)
+    return lambda: draw() - 1.0
 
 
 class HomeNode(DispensingPoint):

@@ -37,6 +37,8 @@ Dist = Annotated[Distribution, BeforeValidator(coerce_number)]
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 Probability = Annotated[float, Field(ge=0.0, lt=1.0)]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A fraction or probability that may be 1 (a confirmation, a release, a recovered share)."""
 MAX_QUANTITY = 1e12
 """Quantities (days, units, kg, money) beyond this are not meaningful, and sums of them lose the
 precision the conservation check needs."""

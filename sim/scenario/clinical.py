@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Field, model_validator
 
 from sim.scenario.kinds import family
-from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
+from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability, Share
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 TEMPERATURES = ("15-25C", "2-8C", "-20C", "-80C", "-140C")
@@ -56,7 +56,12 @@ class LaneSpec(Model):
     dispatch_days: list[Weekday] | None = Field(
         None, description="weekdays shipments leave (mon..sun or 0..6, day 0 is a Monday); none: any day")
     excursion_prob: Probability = Field(
-        0.0, description="probability a shipment has a temperature excursion: its cold-chain kits are lost")
+        0.0, description="probability a shipment has a temperature excursion: its cold-chain kits are "
+        "quarantined for QA assessment (or lost, if excursion_release_prob is 0 and there is no assessment)")
+    excursion_assessment: Dist = Field(0.0, description="days of QA hold to assess excursion kits against "
+                                                        "stability data")
+    excursion_release_prob: Share = Field(0.0, description="probability QA releases the excursion kits "
+                                                              "(most are, in practice); otherwise destroyed")
     cost_per_shipment: NonNegFloat = 0.0
     cost_per_kit: NonNegFloat = 0.0
 

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
+from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability, Share
 from sim.scenario.kinds import family
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Fraction = Share
 
 
 class Disruption(Model):
