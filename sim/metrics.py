@@ -135,6 +135,9 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_counted("cost.shipping", "currency", "shipping cost", "lane"),
     *_counted("lost.kits", "kits", "cold-chain kits lost to temperature excursions", "lane"),
     *_counted("excursions", "shipments", "shipments with a temperature excursion", "lane"),
+    *_counted("emergency_shipments", "shipments", "urgent courier shipments for a patient waiting with no kit",
+              "lane"),
+    *_counted("cost.emergency_shipping", "currency", "cost of the emergency shipments", "lane"),
     # -- trials and sites -------------------------------------------------------------------------
     *_counted("enrolled.<trial>", "patients", "patients randomised", "trial"),
     *_counted("screened.<trial>", "patients", "patients screened", "trial"),

@@ -288,3 +288,20 @@ def test_excursion_kits_are_quarantined_and_mostly_released():
     m, acc = res.metrics, res.accounting
     assert m["total.lost.kits"] == acc["kit:cold"]["out:lost"] > 0 and "out:lost" not in acc["kit:amb"]
     assert m["total.visits.dosed"] == 0
+
+
+def test_emergency_shipment_reaches_a_waiting_patient_in_time():
+    """The site opens on day 0 (a Monday) and orders its first kit (trigger 0, level 1) on a 6-day lane:
+    it arrives on day 6; the patient comes on day 2 with a 3-day window.  Routinely the kit comes too
+    late: not dosed.  An emergency courier (1 day, 500 a shipment), sent when the patient finds no kit,
+    brings one on day 3: dosed after a day's wait, one emergency shipment, its cost counted apart."""
+    d = _one_site(0.5, 0, 6, target_patients=1, visits=[0], dosing_window=3,
+                  resupply={"trigger": 0, "level": 1, "initial": 0})
+    lane = d["network"]["countries"][0]["lane"]
+    lane["dispatch_days"] = ["mon"]
+    m = run_replication(scenario(d), 1, 0).metrics
+    assert m["total.visits.dosed"] == 0 and m.get("total.emergency_shipments", 0) == 0
+    lane["emergency"] = {"transit_time": 1, "cost_per_shipment": 500}
+    m = run_replication(scenario(d), 1, 0).metrics
+    assert m["total.visits.dosed"] == 1 and m["total.emergency_shipments"] == 1
+    assert m["total.cost.emergency_shipping"] == 500 and m["delay.patient_kit_wait.mean"] == 1

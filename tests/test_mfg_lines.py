@@ -190,3 +190,53 @@ def test_multistage_example_time_to_first_release_and_reproducibility():
     assert 0 < m["oee.api-reactor"] < 1 and 0 <= m["otif.precursor-eu"] <= 1
     assert m["cost.quality"] == pytest.approx(m["cost.testing"] + m["cost.scrap"] + m["cost.rework"]
                                               + m["cost.rejected_incoming"])
+
+
+def test_a_starved_continuous_line_shuts_down_and_diverts_again_on_restart():
+    """35 kg at day 0, 100 more ordered when the store empties (day 2.5), arriving 10 days later.
+    Start-up 0-0.5 (5 units diverted), lots 0.5-3.5, starved from 3.5; after idle_shutdown = 2 days it
+    shuts down (5.5-5.75), restarts when the material comes (12.5): another 5 units diverted, lots from
+    13.  Without idle_shutdown it waits running, and only the first start-up is diverted."""
+    line = {"name": "cl", "kind": "continuous", "material": "api", "material_per_unit": 1, "rate": 10,
+            "lot_size": 10, "startup_time": 0.5, "shutdown_time": 0.25, "idle_shutdown": 2}
+    sup = [{"name": "sup", "material": "api", "lead_time": 10, "order_quantity": 100, "reorder_point": 0,
+            "initial_stock": 35}]
+    model = SupplyChainModel(scenario([line], horizon=20, suppliers=sup), seed=1)
+    model.run()
+    assert gantt(model) == [(0, 0.5, "startup", "drug_product"), (0.5, 3.5, "production", "drug_product"),
+                            (3.5, 5.5, "waiting_material", "api"), (5.5, 5.75, "shutdown", ""),
+                            (5.75, 12.5, "waiting_material", "api"), (12.5, 13, "startup", "drug_product")]
+    m = model.results().metrics
+    assert m["total.diverted.cl"] == 10 and m["total.released.cl"] == 90  # 3 lots + 6 (14..19)
+    line.pop("idle_shutdown")
+    m = run_replication(scenario([line], horizon=20, suppliers=sup), seed=1).metrics
+    assert m["total.diverted.cl"] == 5 and m["total.released.cl"] == 100  # lots 13.5..19.5 without a restart
+
+
+def test_make_to_forecast_counts_repeated_visits():
+    """The biologic trial: infusions on days 0 and 21, then every 21 days for 364 days: days 0, 21, 42, ...,
+    357 = 18 visits (the review's ~18 infusions), not the 2 listed; the default trial lists its 13."""
+    from sim.scenario import load_default
+    from sim.scenario.forecast import kits_per_patient, visits_per_patient
+    bio = load_scenario(ROOT_SCENARIOS / "clinical_phase3_biologic.yaml").trials[0]
+    assert visits_per_patient(bio) == 18
+    kits = kits_per_patient(bio, ["MAB", "PBO"])
+    ratios = bio.integer_ratios()
+    assert sum(kits.values()) == pytest.approx(18 * sum(
+        sum(a.kits.values()) * r for a, r in zip(bio.arms, ratios)) / sum(ratios))
+    assert visits_per_patient(load_default().trials[0]) == 13
+
+
+def test_overlapping_batches_separate_flow_time_from_capacity():
+    """Cycle 10 days, takt 4: batches start at 0, 4, 8 and leave the train at 10, 14, 18 (flow time 10,
+    capacity one per 4 days); without a takt they leave at 10, 20, 30."""
+    line = {"name": "bl", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 100,
+            "cycle_time": 10, "batches": 3}
+    for takt, released in ((4, [10, 14, 18]), (None, [10, 20, 30])):
+        spec = dict(line, takt_time=takt) if takt else line
+        model = SupplyChainModel(scenario([spec], horizon=40), seed=1)
+        model.run()
+        assert [t for t, _, _ in model.lines[0].qc_log] == released
+        m = model.results().metrics
+        assert m["delay.cycle_time.bl.mean"] == 10 and m["total.released.bl"] == 300
+        assert m["utilisation.bl"] == pytest.approx((3 * takt if takt else 30) / 40)

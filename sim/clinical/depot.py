@@ -77,8 +77,10 @@ class DepotNode(Node):
     def usable(self, kit: str, min_expiry: float) -> float:
         return self.shelf.usable(kit, min_expiry)
 
-    def ship(self, to: Customer, wants: dict[str, float], do_not_ship: float, lane: Lane) -> dict[str, float]:
-        """Ship up to *wants* (kits per type) to *to* in one shipment, FEFO; returns what was sent."""
+    def ship(self, to: Customer, wants: dict[str, float], do_not_ship: float, lane: Lane,
+             urgent: bool = False) -> dict[str, float]:
+        """Ship up to *wants* (kits per type) to *to* in one shipment, FEFO; returns what was sent.
+        An *urgent* (emergency) shipment that cannot be filled is not retried: routine resupply is."""
         min_expiry = self.ctx.now + do_not_ship
         lots: list[Lot] = []
         sent: dict[str, float] = {}
@@ -89,10 +91,10 @@ class DepotNode(Node):
             lots += got
             sent[kit] = n
             short |= n < qty - 1e-9
-        if short:
+        if short and not urgent:
             self._short[to.name] = to
         if lots:
-            lane.send(lots, to, ordered=self.ctx.now)
+            lane.send(lots, to, ordered=self.ctx.now, urgent=urgent)
             self.review()
         return sent
 

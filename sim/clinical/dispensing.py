@@ -135,12 +135,12 @@ class DispensingPoint(Node):
             self._wake = math.inf
             self.review()
 
-    def _order(self, wants: dict[str, float]) -> None:
+    def _order(self, wants: dict[str, float], urgent: bool = False) -> None:
         if wants:
             # Never ship a kit that would not count in the position on arrival.
             r = self.resupply
             dns = max(r.do_not_ship, r.do_not_dispense + self.policy.expiry_lookahead)
-            for kit, n in self.depot.ship(self, wants, dns, self.lane).items():
+            for kit, n in self.depot.ship(self, wants, dns, self.lane, urgent).items():
                 self.expected[kit] += n
 
     def arrive(self, shipment: Shipment) -> None:
@@ -207,6 +207,7 @@ class DispensingPoint(Node):
                 self.waiting.append(entry)
                 for k, n in kits.items():
                     self.owed[k] += n
+                self._emergency(kits)
                 self.review()
                 yield ev | env.timeout(wait)
                 if ev.triggered:
@@ -219,6 +220,15 @@ class DispensingPoint(Node):
             else:
                 self._missed(p, kits)
         self.review()
+
+    def _emergency(self, kits: dict[str, int]) -> None:
+        """A patient is here and a kit is not: send the missing kits by the lane's emergency courier."""
+        if self.lane is None or self.lane.spec.emergency is None or self.closed:
+            return
+        after = self._usable_after()
+        short = {k: n - self.shelf.usable(k, after) for k, n in kits.items()
+                 if n and self.shelf.usable(k, after) < n}
+        self._order(short, urgent=True)
 
     def _dosed_at(self, arrived: float, on_time: bool) -> None:
         """A dose given now to a patient who came at *arrived*; *on_time*: without waiting for a kit."""

@@ -1,4 +1,5 @@
-"""Shipping lanes: dispatch calendar, transit, customs, cold-chain excursions and cost.
+"""Shipping lanes: dispatch calendar, transit, customs, cold-chain excursions and cost, and an
+optional emergency courier.
 
 A shipment waits for the lane's next dispatch day, travels for a random
 transit time, waits for import release if it crosses a border, and then
@@ -80,19 +81,35 @@ class Lane(Node):
         self._cost = ctx.counter("cost.shipping")
         self._lost = ctx.counter("lost.kits")
         self._excursions = ctx.counter("excursions")
+        if spec.emergency is not None:
+            self._urgent_transit = ctx.sampler(f"lane.{name}.emergency_transit", spec.emergency.transit_time)
+            self._urgent = ctx.counter("emergency_shipments")
+            self._urgent_cost = ctx.counter("cost.emergency_shipping")
 
     @property
     def in_transit(self) -> float:
         return sum(self.held.values())
 
-    def send(self, lots: list[Lot], to: Receiver, ordered: float) -> float:
-        """Hand *lots* to the lane now; ``to.arrive(shipment)`` is called on arrival. Returns the quantity."""
+    def send(self, lots: list[Lot], to: Receiver, ordered: float, urgent: bool = False) -> float:
+        """Hand *lots* to the lane now; ``to.arrive(shipment)`` is called on arrival. Returns the quantity.
+        *urgent*: by the lane's emergency courier (it must have one)."""
         shipment = Shipment(lots, ordered)
         qty = shipment.qty
         if qty <= 0:
             return 0.0
-        self.ctx.env.process(self._carry(shipment, qty, to))
+        self.ctx.env.process(self._rush(shipment, qty, to) if urgent else self._carry(shipment, qty, to))
         return qty
+
+    def _rush(self, shipment: Shipment, qty: float, to: Receiver):
+        """An emergency shipment: leaves at once, customs pre-cleared, its own transit time and cost."""
+        env = self.ctx.env
+        self._move(shipment, None, "in_transit")
+        self._urgent.count(env.now)
+        self._urgent_cost.count(env.now, self.spec.emergency.cost_per_shipment)
+        self._shipped.count(env.now, qty)
+        yield env.timeout(self._urgent_transit())
+        self._move(shipment, "in_transit", None)
+        to.arrive(shipment)
 
     def _move(self, shipment: Shipment, old: str | None, new: str | None) -> None:
         for m, q in shipment.sent.items():

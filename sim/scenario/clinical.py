@@ -49,6 +49,13 @@ Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=0, le=6)]
 
 # -- network ---------------------------------------------------------------------
 
+class Emergency(Model):
+    """An urgent courier for a patient at a point with no kit: door to door, customs pre-cleared."""
+
+    transit_time: Dist = Field(description="days from the request to arrival (no dispatch day, no customs)")
+    cost_per_shipment: NonNegFloat = 0.0
+
+
 class LaneSpec(Model):
     """A shipping lane: transit time, dispatch calendar, cold-chain risk and cost."""
 
@@ -64,6 +71,8 @@ class LaneSpec(Model):
                                                               "(most are, in practice); otherwise destroyed")
     cost_per_shipment: NonNegFloat = 0.0
     cost_per_kit: NonNegFloat = 0.0
+    emergency: Emergency | None = Field(None, description="urgent shipments for a patient waiting at a point "
+                                                          "with no kit (none: the patient waits for routine resupply)")
 
 
 class RegionalDepot(Model):

@@ -35,19 +35,31 @@ def good_per_batch(line, product, labs: dict) -> float:
     return nominal * ((1 - p_fail) + p_fail * line.rework_prob * line.rework_yield * (1 - p_fail))
 
 
+def visits_per_patient(trial) -> float:
+    """Dosing visits of a patient who completes treatment: the listed visits within the mean treatment
+    duration, then the last one repeated every ``repeat_every`` days until it ends."""
+    end = trial.treatment_duration.mean_value if trial.treatment_duration is not None else math.inf
+    days = [v.day for v in trial.visits if v.day < end]
+    n = len(days)
+    if trial.repeat_every is not None and n == len(trial.visits) and math.isfinite(end):
+        n += max(0, math.ceil((end - days[-1]) / trial.repeat_every) - 1)
+    return float(n)
+
+
 def kits_per_patient(trial, kit_types: list[str]) -> dict[str, float]:
-    """Expected kits of each kit type one randomised patient of *trial* needs over the visit schedule:
-    each arm's kits per visit (every kit type x ``kits_per_visit`` when an arm names none), weighted by
-    the arms' randomisation ratios."""
+    """Expected kits of each kit type one randomised patient of *trial* needs over the visit schedule
+    (repeats included): each arm's kits per visit (every kit type x ``kits_per_visit`` when an arm names
+    none), weighted by the arms' randomisation ratios."""
+    visits = visits_per_patient(trial)
     if not trial.arms:
-        return {k: float(trial.kits_per_visit * len(trial.visits)) for k in kit_types}
+        return {k: float(trial.kits_per_visit * visits) for k in kit_types}
     ratios = trial.integer_ratios()
     total = sum(ratios)
     out = {k: 0.0 for k in kit_types}
     for arm, r in zip(trial.arms, ratios):
         kits = {k: n for k, n in arm.kits.items() if n > 0} if arm.kits else {k: trial.kits_per_visit for k in kit_types}
         for k, n in kits.items():
-            out[k] += n * len(trial.visits) * r / total
+            out[k] += n * visits * r / total
     return out
 
 

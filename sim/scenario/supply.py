@@ -173,8 +173,12 @@ class BatchProduct(ProductSpec):
     """A product made on a batch line; its BOM is per batch."""
 
     batch_size: PositiveFloat = Field(description="nominal units per batch")
-    cycle_time: Dist = Field(description="days per batch, excluding QC")
+    cycle_time: Dist = Field(description="days per batch, excluding QC (its flow time through the line)")
     yield_fraction: Dist = Field(1.0, description="fraction of batch_size obtained")
+    takt_time: Dist | None = Field(
+        None, description="days the line's first (bottleneck) suite holds a batch; the batch then moves on "
+        "through the other suites for the rest of its cycle time while the next batch starts, so flow "
+        "time and capacity are separate (none: one batch at a time, start to finish)")
 
     def units_per_lot(self) -> float:
         return self.batch_size
@@ -193,7 +197,7 @@ class BatchProduct(ProductSpec):
         return self.batch_size * self.yield_fraction.mean_value
 
     def ideal_time(self) -> float:
-        return self.cycle_time.mean_value
+        return (self.takt_time or self.cycle_time).mean_value
 
 
 class ContinuousProduct(ProductSpec):
@@ -294,19 +298,20 @@ class LineSpec(Model):
 
 
 class BatchLine(LineSpec):
-    """A batch line: one batch at a time."""
+    """A batch line: one batch at a time, or overlapping batches with a takt time."""
 
     kind: Literal["batch"]
     batch_size: PositiveFloat | None = Field(None, description="units of drug product per batch")
     material_per_batch: NonNegFloat | None = Field(None, description="kg of material per batch")
     cycle_time: Dist | None = Field(None, description="days per batch, excluding QC")
     yield_fraction: Dist | None = Field(None, description="fraction of batch_size obtained")
+    takt_time: Dist | None = Field(None, description="days the first suite holds a batch (overlapping batches)")
     batches: int | None = Field(None, ge=0, le=100_000, description="batches in the campaign (none: run to the horizon)")
     products: list[BatchProduct] | None = Field(None, description="several products sharing the line")
 
     PRODUCT = BatchProduct
     PRODUCT_FIELDS = ("batch_size", "cycle_time")
-    OPTIONAL_PRODUCT_FIELDS = ("yield_fraction",)
+    OPTIONAL_PRODUCT_FIELDS = ("yield_fraction", "takt_time")
     MATERIAL_FIELD = "material_per_batch"
     COUNT_FIELD = "batches"
 
@@ -323,6 +328,9 @@ class ContinuousLine(LineSpec):
     startup_time: Dist = Field(0.0, description="days of start-up; the off-spec output is diverted")
     shutdown_time: Dist = Field(0.0, description="days of shut-down at the end of a run")
     restart_after_stop: bool = Field(True, description="a breakdown or maintenance stop needs a new start-up")
+    idle_shutdown: NonNegFloat | None = Field(
+        None, description="days a running line waits for material before it shuts down (then it pays the "
+        "shut-down, and a start-up with its diverted output on restart); none: it idles running")
     release: Literal["real_time", "end_of_run"] = Field(
         "real_time", description="real_time: each lot released after qc_time (RTRT); "
                                  "end_of_run: lots wait for the end of the run, then QC testing")

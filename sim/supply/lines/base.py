@@ -94,6 +94,7 @@ class LineNode(QCRelease, Node):
         self.clock = StateClock(ctx)
         self.qc_log: list[tuple[float, float, str]] = []
         self.running = False
+        self.idle_shutdown: float | None = None  # continuous lines: days starved before shutting down
         self._label = ""
         self._campaign_kinds: dict[str, tuple[str, str]] = {}  # clock label -> (timeline kind, product)
         # Counts for OEE and costs, from the warm-up on (like the clock's totals): see _book.
@@ -185,6 +186,11 @@ class LineNode(QCRelease, Node):
             ev = self.issuers[m](per * scale)
             if not ev.triggered:
                 self.clock.set("waiting_material", m)
+                if self.running and self.idle_shutdown is not None:  # a starved continuous line
+                    yield ev | self.ctx.env.timeout(self.idle_shutdown)
+                    if not ev.triggered:
+                        yield from self._shut_down()
+                        self.clock.set("waiting_material", m)
             lots = yield ev
             self.staged[m] += per * scale
             ids.extend(l.id for l in lots)

@@ -1,4 +1,5 @@
-"""Batch lines: one batch at a time, a random cycle time (stretched by breakdowns), then QC."""
+"""Batch lines: a random cycle time per batch (stretched by breakdowns), then QC; one batch at a
+time, or overlapping batches in a train of suites when a takt time is given."""
 from __future__ import annotations
 
 from sim.core.context import Context
@@ -12,10 +13,17 @@ class BatchRecipe(Recipe):
         super().__init__(ctx, line, spec, prefix)
         self.cycle = ctx.sampler(f"{prefix}.cycle_time", spec.cycle_time)
         self.yield_ = ctx.sampler(f"{prefix}.yield", spec.yield_fraction)
+        takt = getattr(spec, "takt_time", None)
+        self.takt = ctx.sampler(f"{prefix}.takt_time", takt) if takt is not None else None
 
 
 class BatchLineNode(LineNode):
-    """One batch at a time: gather the BOM, a random cycle time (stretched by breakdowns), then QC."""
+    """Gather the BOM, a random cycle time (stretched by breakdowns), then QC.
+
+    Without a takt time the line makes one batch at a time, start to finish.  With one, the line's
+    first suite holds a batch for the takt time only (breakdowns and the state clock apply there);
+    the batch then flows through the other suites for the rest of its cycle time while the next one
+    starts: flow time stays the cycle time, capacity is one batch per takt."""
 
     recipe_class = BatchRecipe
 
@@ -30,9 +38,22 @@ class BatchLineNode(LineNode):
             qty = r.size * r.yield_()
             self._start(r, qty)
             self._book("yield_loss", r.size - qty)
-            yield from self._operate(r.cycle(), r, slots=False)
+            cycle = r.cycle()
+            occupied = cycle if r.takt is None else min(r.takt(), cycle)
+            yield from self._operate(occupied, r, slots=False)
             self.ideal += r.ideal_time * self._after_warmup(started)
-            self._finish(r, qty, camp.purpose)
-            if camp.purpose != "engineering":
-                env.process(self._release(r, qty, started, parent))
+            if occupied < cycle:
+                env.process(self._through_train(r, qty, cycle - occupied, camp.purpose, started, parent))
+            else:
+                self._leave(r, qty, camp.purpose, started, parent)
             made += 1
+
+    def _through_train(self, r: Recipe, qty: float, rest: float, purpose: str, started: float, parent: str):
+        """The rest of a batch's cycle in the downstream suites (in process), while the line goes on."""
+        yield self.ctx.env.timeout(rest)
+        self._leave(r, qty, purpose, started, parent)
+
+    def _leave(self, r: Recipe, qty: float, purpose: str, started: float, parent: str) -> None:
+        self._finish(r, qty, purpose)
+        if purpose != "engineering":
+            self.ctx.env.process(self._release(r, qty, started, parent))

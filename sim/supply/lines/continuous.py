@@ -18,7 +18,9 @@ class ContinuousLineNode(LineNode):
 
     A run starts up (the output during start-up is off-spec and diverted) and
     shuts down at its end; breakdowns (operation-dependent failures) and planned
-    maintenance stop it, and with ``restart_after_stop`` it must start up again.
+    maintenance stop it, and with ``restart_after_stop`` it must start up again.  Starved of material
+    for ``idle_shutdown`` days, a running line shuts down, and starts up again (diverting) when the
+    material comes.
     With real-time release each lot is released ``qc_time`` after it is made;
     with end-of-run release lots wait in QC hold until the run ends, then are tested.
     """
@@ -32,6 +34,7 @@ class ContinuousLineNode(LineNode):
         self._shutdown = ctx.sampler(f"line.{spec.name}.shutdown_time", spec.shutdown_time)
         self._diverted = ctx.counter(f"diverted.{spec.name}")
         super().__init__(ctx, spec, products, issuers, ship, lab)
+        self.idle_shutdown = spec.idle_shutdown
 
     def _campaign(self, camp: Campaign):
         env, r = self.ctx.env, camp.recipe
