@@ -21,10 +21,10 @@ def _trace(d: dict, site_index: int = 0):
         stock.watchers.append(lambda t, q: steps.append((t, q)))
     send = site.lane.send
 
-    def spy(lots, to, ordered):
+    def spy(lots, to, ordered, urgent=False):
         if to is site:
             ships.append((mdl.ctx.now, sum(l.qty for l in lots)))
-        return send(lots, to, ordered)
+        return send(lots, to, ordered, urgent)
 
     site.lane.send = spy
     mdl.run()
