@@ -129,6 +129,7 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_level("inventory.depot.<depot>", "kits", "kits on hand at the depot", "depot"),
     *_counted("expired.depot", "kits", "kits expired at depots", "depot"),
     *_counted("relabelled.kits", "kits", "kits relabelled to extend their shelf life", "depot"),
+    *_counted("cost.relabelling", "currency", "cost of relabelling kits", "depot"),
     *_counted("shipped.kits", "kits", "kits shipped to sites and patients", "lane"),
     *_counted("shipped.kits_to_depots", "kits", "kits shipped between depots", "lane"),
     *_counted("shipments", "shipments", "shipments dispatched", "lane"),

@@ -305,3 +305,24 @@ def test_emergency_shipment_reaches_a_waiting_patient_in_time():
     m = run_replication(scenario(d), 1, 0).metrics
     assert m["total.visits.dosed"] == 1 and m["total.emergency_shipments"] == 1
     assert m["total.cost.emergency_shipping"] == 500 and m["delay.patient_kit_wait.mean"] == 1
+
+
+def test_relabelling_waits_for_stability_data_and_holds_the_kits():
+    """As above, but the stability time point supporting the extension comes on day 90 (not 80) and the
+    relabel campaign holds the 49 depot kits for 5 days (90-95) at 10 a kit: on day 92 they are on QA
+    hold (counted in conservation), from 95 back on the shelf expiring on day 150."""
+    d = _one_site(1 / 140, 0, 1, target_patients=1, visits=[0], resupply={"trigger": 0, "level": 1})
+    d["depot"] = {"initial_kits": 50, "initial_shelf_life": 100}
+    d["kit_types"] = [{"name": "kit", "relabel": {"lead": 20, "extension": 50, "available_from": 90,
+                                                  "hold": 5, "cost_per_kit": 10}}]
+    mdl = model(d)
+    mdl.ctx.run(92)
+    acc = mdl.check_conservation()["kit:kit"]
+    assert acc["held:relabel_hold"] == 49 and acc.get("held:on_hand", 0) == 1  # the site's kit
+    mdl.ctx.run(96)
+    assert [l.expiry for l in mdl.depot.shelf.stocks["kit"].lots] == [150]
+    mdl.run()
+    mdl.check_conservation()
+    m = mdl.results().metrics
+    assert m["total.relabelled.kits"] == 49 and m["total.cost.relabelling"] == 490
+    assert m["total.dispensed.kits"] == 1 and m["total.visits.not_dosed"] == 0

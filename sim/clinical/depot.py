@@ -46,6 +46,9 @@ class DepotNode(Node):
         self._relabel = {k.name: k.relabel for k in kits if k.relabel is not None}
         self._extended: dict[str, float] = {}
         self._relabelled = ctx.counter("relabelled.kits")
+        self._relabel_cost = ctx.counter("cost.relabelling")
+        self._holds = {k: ctx.sampler(f"depot.{name}.relabel_hold.{k}", r.hold) for k, r in self._relabel.items()}
+        self.on_hold: dict[str, float] = {}  # kit material -> kits on QA hold for relabelling
 
     # -- stock in ---------------------------------------------------------------
     def stock_initial(self, plan: KitPlan, qty: float, shelf_life: float) -> None:
@@ -71,7 +74,9 @@ class DepotNode(Node):
         self.shelf.put(lot)
         rule = self._relabel.get(kit_of(lot.material))
         if rule is not None and self._may_extend(lot.id, rule):
-            self.ctx.at(lot.expiry - rule.lead, lambda: self._relabel_lot(lot, rule))
+            when = max(lot.expiry - rule.lead, rule.available_from)  # not before the stability data exist
+            if when < lot.expiry:
+                self.ctx.at(when, lambda: self._relabel_lot(lot, rule))
 
     # -- stock out ----------------------------------------------------------------
     def usable(self, kit: str, min_expiry: float) -> float:
@@ -141,7 +146,22 @@ class DepotNode(Node):
         new = Lot(f"{lot.id}R", lot.material, lot.qty, lot.id, lot.expiry + rule.extension, self.ctx.now, lot.made)
         self._extended[new.id] = ext
         self._relabelled.count(self.ctx.now, new.qty)
-        self._shelve(new)
+        self._relabel_cost.count(self.ctx.now, new.qty * rule.cost_per_kit)
+        hold = self._holds[kit_of(lot.material)]()
+        if hold > 0:  # off the shelf for the relabel campaign, then back with the new expiry
+            m = new.material
+            self.on_hold[m] = self.on_hold.get(m, 0.0) + new.qty
+            self.ctx.at(self.ctx.now + hold, lambda: self._release_hold(new))
+        else:
+            self._shelve(new)
+
+    def _release_hold(self, lot: Lot) -> None:
+        self.on_hold[lot.material] -= lot.qty
+        self._shelve(lot)
+        self._retry_short()
+        self.review()
 
     def holdings(self) -> Iterable[Holding]:
-        return self.shelf.holdings()
+        yield from self.shelf.holdings()
+        for m, q in self.on_hold.items():
+            yield m, "relabel_hold", q

@@ -118,6 +118,10 @@ class Relabel(Model):
     lead: PositiveFloat = Field(description="relabel kits this many days before they expire")
     extension: PositiveFloat = Field(description="days added to the expiry at each relabelling")
     max_extension: PositiveFloat | None = Field(None, description="total days a kit can gain (default: one extension)")
+    available_from: NonNegFloat = Field(0.0, description="day the stability time point that supports the "
+                                                         "extension is available; no relabelling before it")
+    hold: Dist = Field(0.0, description="days the kits are on QA hold during the relabel campaign")
+    cost_per_kit: NonNegFloat = Field(0.0, description="cost of relabelling one kit")
 
 
 class KitType(Model):
