@@ -155,6 +155,12 @@ class DepotNode(Node):
         else:
             self._shelve(new)
 
+    def restock(self, lots: list[Lot]) -> None:
+        """Kits back from a storage quarantine."""
+        self.shelf.restore(lots)
+        self._retry_short()
+        self.review()
+
     def _release_hold(self, lot: Lot) -> None:
         self.on_hold[lot.material] -= lot.qty
         self._shelve(lot)

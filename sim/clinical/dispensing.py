@@ -21,6 +21,7 @@ from sim.clinical.lanes import Lane, Shipment
 from sim.clinical.resupply import ResupplyPolicy, make_policy
 from sim.clinical.trial import Patient, TrialNode
 from sim.core.context import Context
+from sim.core.lots import Lot
 from sim.core.node import Holding, Node
 from sim.scenario.clinical import Resupply
 
@@ -265,6 +266,16 @@ class DispensingPoint(Node):
         self.patients.remove(p)
         for k, n in p.arm.kits.items():
             self.remaining[k] -= n * (len(p.due) - p.next)
+
+    def restock(self, lots: list[Lot]) -> None:
+        """Kits back from a storage quarantine: to the shelf (and to waiting patients), or destroyed if
+        the point has closed meanwhile."""
+        if self.closed:
+            self.shelf.destroy(lots)
+            return
+        self.shelf.restore(lots)
+        self._serve_waiting()
+        self.review()
 
     def close(self) -> None:
         """No patients left to dose: return and destroy the kits on the shelf, stop resupply."""

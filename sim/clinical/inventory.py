@@ -83,6 +83,15 @@ class KitShelf(Node):
     def take(self, kit: str, qty: float, min_expiry: float) -> list[Lot]:
         return self.stocks[kit].take(qty, min_expiry=min_expiry)
 
+    def restore(self, lots: list[Lot]) -> None:
+        """Put *lots* back on the shelf (after a quarantine); one that expired meanwhile is booked expired."""
+        now = self.ctx.now
+        for lot in lots:
+            stock = self.stocks[kit_of(lot.material)]
+            stock.put(lot)
+            if lot.expiry <= now:
+                stock.expire(lot)
+
     def destroy(self, lots: list[Lot] | None = None) -> float:
         """Book *lots* (arrived but not shelved), or all kits on the shelf, as returned and destroyed."""
         if lots is None:

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from sim.clinical.depot import DepotNode
+from sim.clinical.storage import ColdStorage
 from sim.clinical.lanes import Lane
 from sim.clinical.sites import SiteNode
 from sim.clinical.trial import TrialNode
@@ -57,6 +58,11 @@ class ClinicalNetwork:
             for name in g.site_names(first):
                 self.sites.append(SiteNode(ctx, name, trials[g.trial], g, self.depots[g.depot], lane, home,
                                            self.usable_upstream))
+        self.storage: list[ColdStorage] = []
+        if sc.network.storage_excursions is not None:
+            spec = sc.network.storage_excursions
+            points = [(f"depot.{d.name}", d) for d in self.depots.values()] + [(f"site.{s.name}", s) for s in self.sites]
+            self.storage = [ColdStorage(ctx, place, p.shelf, self._cold, spec, p.restock) for place, p in points]
         self._initial = [(self.central, k, k.initial_stock, k.initial_shelf_life) for k in self.kit_plans]
         self._initial += [(self.depots[d.name], k, per_kit(specs[d.name].initial_kits, k.name),
                            specs[d.name].initial_shelf_life) for d in plan.depots for k in self.kit_plans]
@@ -66,13 +72,15 @@ class ClinicalNetwork:
         the order they were scheduled): every depot's initial stock (central first, then regional depots
         as declared; each lot arms its expiry), then every depot's first review (a regional depot may
         order from its parent at time 0), then each site's recruitment process, trial by trial, in
-        site order."""
+        site order, then the cold storage of every depot and site (if it can fail)."""
         for depot, kit, qty, shelf_life in self._initial:
             depot.stock_initial(kit, qty, shelf_life)
         for depot in self.depots.values():
             depot.review()
         for site in self.sites:
             site.start()
+        for storage in self.storage:
+            storage.start()
 
     def _lane(self, route: LaneRoute, to_depot: bool = False) -> Lane:
         """The lane called *route.name*, shared by every site group it serves.  A depot's supply lane
@@ -93,7 +101,7 @@ class ClinicalNetwork:
 
     def nodes(self) -> list[Any]:
         """Every node, in the order the conservation check and the metrics walk visit them."""
-        return [*self.depots.values(), *self.lanes.values(), *self.sites, *self.trials]
+        return [*self.depots.values(), *self.lanes.values(), *self.sites, *self.trials, *self.storage]
 
     def metrics(self, t_end: float) -> dict[str, float]:
         """What spans nodes: service, kits produced against kits dispensed, stock-outs, risks."""

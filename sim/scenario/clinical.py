@@ -102,12 +102,22 @@ class Country(Model):
     site_startup: Dist | None = Field(None, description="days from study start to site activation")
 
 
+class StorageExcursions(Model):
+    """Temperature excursions of cold storage (a fridge or cold room failing) at every depot and site."""
+
+    interval: Dist = Field(description="days between excursions at each storage point (e.g. exponential)")
+    assessment: Dist = Field(0.0, description="days the cold-chain kits on hand are quarantined for QA")
+    release_prob: Share = Field(0.0, description="probability QA releases them; otherwise destroyed")
+
+
 class Network(Model):
     """Everything between the central depot and the sites."""
 
     central_country: Name | None = Field(None, description="country of the central depot")
     depots: list[RegionalDepot] = Field(default_factory=list, description="regional depots")
     countries: list[Country] = Field(default_factory=list)
+    storage_excursions: StorageExcursions | None = Field(
+        None, description="fridge / cold-room failures at depots and sites (none: storage never fails)")
 
 
 # -- kits ------------------------------------------------------------------------
