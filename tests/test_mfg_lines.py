@@ -240,3 +240,25 @@ def test_overlapping_batches_separate_flow_time_from_capacity():
         m = model.results().metrics
         assert m["delay.cycle_time.bl.mean"] == 10 and m["total.released.bl"] == 300
         assert m["utilisation.bl"] == pytest.approx((3 * takt if takt else 30) / 40)
+
+
+def test_make_to_forecast_time_phased_campaigns():
+    """10 patients x 3 visits x 28 units = 840 units -> 9 batches of 100 (no losses), in campaigns of 4
+    every 30 days: 4 batches from day 0 (1-day cycle: 0-4), 4 from day 30 (30-34), 1 from day 60; all at
+    once they would run 0-9."""
+    line = {"name": "dp", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 100,
+            "cycle_time": 1, "plan": {"policy": "make_to_forecast", "campaign": 4, "campaign_interval": 30}}
+    trial = {"name": "t", "target_patients": 10, "visits": [0, 28, 56], "resupply": {"trigger": 1, "level": 2},
+             "regions": [{"name": "r", "sites": 1, "activation": 1e6, "enrollment_rate": 0.1, "transit_time": 1}]}
+    pack = {"units_per_kit": 28, "time": 0, "shelf_life": 1e6}
+    sc = scenario([line], trials=[trial], packaging=pack, horizon=100)
+    model = SupplyChainModel(sc, seed=1)
+    model.run()
+    assert [t for t, _, _ in model.lines[0].qc_log] == [1, 2, 3, 4, 31, 32, 33, 34, 61]
+    line["plan"].pop("campaign_interval")
+    model = SupplyChainModel(scenario([line], trials=[trial], packaging=pack, horizon=100), seed=1)
+    model.run()
+    assert [t for t, _, _ in model.lines[0].qc_log] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    with pytest.raises(Exception, match="campaign: required with campaign_interval"):
+        scenario([dict(line, plan={"policy": "make_to_forecast", "campaign_interval": 30})], trials=[trial],
+                 packaging=pack)

@@ -91,9 +91,18 @@ class ForecastPlan(PlanSpec):
     derives_from_demand = True
     overage: NonNegFloat = Field(0.0, description="fraction added to the forecast")
     trials: list[Name] | None = Field(None, description="trials served (default: all)")
+    campaign_interval: PositiveFloat | None = Field(
+        None, description="days between the starts of successive campaigns, so that product made early does not "
+        "expire before the later visits need it (none: every campaign queued at once)")
 
     def served_trials(self) -> list[str] | None:
         return self.trials
+
+    @model_validator(mode="after")
+    def _interval_needs_campaigns(self):
+        if self.campaign_interval is not None and self.campaign is None:
+            raise FieldError("campaign", "required with campaign_interval (batches per time-phased campaign)")
+        return self
 
 
 class StockPlan(PlanSpec):

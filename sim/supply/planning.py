@@ -97,8 +97,27 @@ class FixedPlanner(Planner):
 
 
 class ForecastPlanner(Planner):
+    """The forecast's batches: queued at once, or time-phased campaign by campaign every
+    ``campaign_interval`` days (the first right after any tech transfer)."""
+
     def total(self) -> int | None:
         return self.forecast
+
+    @property
+    def queues_at_once(self) -> bool:
+        return self.plan.campaign_interval is None
+
+    def after_transfer(self):
+        if self.plan.campaign_interval is None:
+            yield from super().after_transfer()
+            return
+        left, size = self.forecast, self.plan.campaign
+        while left > 0:
+            n = min(size, left)
+            self.line.queue.put(Campaign(self.recipe, n, "gmp"))
+            left -= n
+            if left > 0:
+                yield self.ctx.env.timeout(self.plan.campaign_interval)
 
 
 class StockPlanner(Planner):
