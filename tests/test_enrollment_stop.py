@@ -37,3 +37,13 @@ def test_stop_rules_by_hand(rule, screened, randomised, lpi):
     assert m[f"{n}.screened"] == screened and m[f"{n}.enrolled"] == randomised
     assert m[f"{n}.over_enrolled"] == randomised - 5
     assert m[f"{n}.last_patient_in"] == pytest.approx(lpi)
+
+
+def test_study_start_shifts_site_start_up():
+    """Site start-up counts from the study start: with the study starting on day 10 every milestone of
+    the hand trace above moves by exactly 10 days."""
+    d = _trial("screening")
+    d["trials"][0]["start"] = 10
+    m = run_replication(parse_scenario(d), seed=1).metrics
+    assert m["trial.t.first_patient_in"] == pytest.approx(11 + 10)  # arrival on day 1, 10 days screening
+    assert m["trial.t.last_patient_in"] == pytest.approx(15 + 10)

@@ -15,15 +15,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _corner_cases():
     """A scenario reporting what no shipped scenario does: incoming QC without a lab, a final
-    product that no kit type is packed from, and one whose shelf life (half a day from its batch start)
-    ends before it is packed."""
+    product that no kit type is packed from, one whose shelf life (half a day from its batch start)
+    ends before it is packed, and cold storage that fails."""
     line = {"name": "l", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 10,
             "cycle_time": 1, "batches": 2}
     other = {**line, "name": "l2", "product": "other"}
     return scenario([line, other], horizon=20,
                     materials=[{"name": "api", "policy": {"kind": "sQ", "reorder_point": 0, "order_quantity": 10},
                                 "incoming_qc": {"time": 1}}],
-                    kit_types=[{"name": "kit", "product": "drug_product", "shelf_life": 0.5}])
+                    kit_types=[{"name": "kit", "product": "drug_product", "shelf_life": 0.5}],
+                    network={"storage_excursions": {"interval": 5}})
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,7 @@ class SiteNode(DispensingPoint):
         return self.trial.closed or self.capped
 
     def activation_delay(self) -> float:
-        return self._activation()
+        return self.trial.spec.start + self._activation()
 
     def activate(self) -> None:
         self.active = True

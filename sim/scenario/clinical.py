@@ -288,6 +288,8 @@ class Trial(Model):
 
     name: Name
     target_patients: int = Field(ge=1, le=10_000_000, description="patients to randomise; enrollment stops there")
+    start: NonNegFloat = Field(0.0, description="day of study start: site start-up counts from it (manufacturing "
+                                                "before it is the supply lead-in)")
     arms: list[Arm] = Field(default_factory=list, description="default: one arm using every kit type")
     block_size: int | None = Field(None, ge=1, le=10_000, description="randomisation block (default: the sum of the ratios)")
     stratify: Literal["site", "trial"] = Field("site", description="one randomisation list per site or per trial")
