@@ -63,6 +63,8 @@ CATALOGUE: tuple[Metric, ...] = tuple([
             "material"),
     *_counted("rejected_incoming.<material>", "kg", "delivered material rejected by incoming QC", "material"),
     *_counted("incoming_tests.<material>", "tests", "incoming-QC tests run without a lab", "material"),
+    *_counted("retests.<material>", "tests", "lots retested at their retest date", "material"),
+    *_counted("rejected_retest.<material>", "kg", "material rejected at its retest", "material"),
     # -- CDMO lines ------------------------------------------------------------------------------
     *_counted("released.<line>", "units", "product released by QC", "line"),
     *_counted("rejected.<line>", "units", "product rejected by QC", "line"),

@@ -22,7 +22,7 @@ def _corner_cases():
     other = {**line, "name": "l2", "product": "other"}
     return scenario([line, other], horizon=20,
                     materials=[{"name": "api", "policy": {"kind": "sQ", "reorder_point": 0, "order_quantity": 10},
-                                "incoming_qc": {"time": 1}}],
+                                "incoming_qc": {"time": 1}, "retest_period": 3}],
                     kit_types=[{"name": "kit", "product": "drug_product", "shelf_life": 0.5}],
                     network={"storage_excursions": {"interval": 5}})
 

@@ -154,3 +154,24 @@ def test_incoming_qc_rejects_the_expected_share():
         rejected.append(out["m", "rejected_incoming"] / (sup.delivered_qty.value - node.quarantine))
     assert_close(rejected, 0.3, rel=0.1)
     assert math.isclose(ctx.counters["rejected_incoming.m"].total, ctx.ledger.outflows["m", "rejected_incoming"])
+
+
+def test_material_on_hand_is_retested_at_its_retest_date():
+    """100 kg on hand at day 0, nothing used, retest every 10 days with a 2-day test: on hold 10-12,
+    22-24 (two retests by day 30), 20 % of the days in quarantine; a failing retest rejects the lot."""
+    from tests.mfg_support import scenario
+    from sim.model import SupplyChainModel, run_replication
+    line = {"name": "l", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 10,
+            "cycle_time": 1, "start": 1000}
+    mat = {"name": "api", "policy": {"kind": "sQ", "reorder_point": 0, "order_quantity": 10},
+           "initial_stock": 100, "incoming_qc": {"time": 2}, "retest_period": 10}
+    mdl = SupplyChainModel(scenario([line], horizon=30, materials=[mat]), seed=1)
+    mdl.ctx.run(11)
+    assert mdl.check_conservation()["api"]["held:quarantine"] == 100
+    mdl.run()
+    m = mdl.results().metrics
+    assert m["total.retests.api"] == 2 and m["total.rejected_retest.api"] == 0
+    assert mdl.check_conservation()["api"]["held:on_hand"] == 100
+    mat["incoming_qc"]["failure_prob"] = 1 - 1e-12
+    res = run_replication(scenario([line], horizon=13, materials=[mat]), seed=1)  # rejected on day 12
+    assert res.metrics["total.rejected_retest.api"] == 100 and res.accounting["api"]["out:rejected_retest"] == 100

@@ -121,7 +121,16 @@ class Material(Model):
         "primary_backup", description="primary_backup: first source not in an outage; split: by shares")
     shares: dict[Name, PositiveFloat] | None = Field(None, description="split: relative share of each source")
     incoming_qc: IncomingQC | None = None
+    retest_period: PositiveFloat | None = Field(
+        None, description="days after receipt (or its last retest) at which a lot on hand is put on hold and "
+        "retested with the incoming-QC test; passed, it gets a new retest date, failed, it is rejected")
     holding_cost: NonNegFloat = Field(0.0, description="cost per kg per day on hand")
+
+    @model_validator(mode="after")
+    def _retest_needs_a_test(self):
+        if self.retest_period is not None and self.incoming_qc is None:
+            raise FieldError("retest_period", "a retest needs a test: give incoming_qc too")
+        return self
 
 
 class QCTest(Model):

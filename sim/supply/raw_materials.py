@@ -86,6 +86,9 @@ class MaterialNode(Node):
         self._test = test
         self._reviewing = False
         self._rejected = ctx.counter(f"rejected_incoming.{spec.name}")
+        if spec.retest_period is not None:
+            self._retests = ctx.counter(f"retests.{spec.name}")
+            self._rejected_retest = ctx.counter(f"rejected_retest.{spec.name}")
         self._review = REVIEWS.of(spec.policy)(self)
 
     def start(self) -> None:
@@ -96,7 +99,7 @@ class MaterialNode(Node):
             initial = sum(s.spec.initial_stock for s in self.suppliers)
         if initial > 0:
             ctx.ledger.inflow(spec.name, "initial", initial)
-            store.put(Lot(ctx.new_id(spec.name), spec.name, initial, None, math.inf, 0.0))
+            self._shelve(Lot(ctx.new_id(spec.name), spec.name, initial, None, math.inf, 0.0))
         store.watchers.append(lambda _t, _q: self.review())
         self._review.start()
         self.review()
@@ -151,7 +154,7 @@ class MaterialNode(Node):
     # -- deliveries ----------------------------------------------------------------
     def receive(self, lot: Lot) -> None:
         if self._test is None:
-            self.store.put(lot)
+            self._shelve(lot)
             return
         self.quarantine += lot.qty
         self.ctx.env.process(self._incoming_qc(lot))
@@ -160,11 +163,35 @@ class MaterialNode(Node):
         passed = yield from self._test()
         self.quarantine -= lot.qty
         if passed:
-            self.store.put(lot)
+            self._shelve(lot)
         else:
             self.ctx.ledger.outflow(self.name, "rejected_incoming", lot.qty)
             self._rejected.count(self.ctx.now, lot.qty)
             self.review()
+
+    def _shelve(self, lot: Lot) -> None:
+        """On the shelf, with its retest date armed (if the material has one)."""
+        self.store.put(lot)
+        period = self.spec.retest_period
+        if period is not None and self.ctx.now + period < self.ctx.horizon:
+            self.ctx.at(self.ctx.now + period, lambda: self._retest_due(lot))
+
+    def _retest_due(self, lot: Lot) -> None:
+        if lot.store is self.store and lot.qty > 0:  # still here (part of it may have been issued)
+            self.quarantine += lot.qty  # first, so the position seen by a review on removal is unchanged
+            self.store.remove(lot)
+            self.ctx.env.process(self._retest(lot))
+
+    def _retest(self, lot: Lot):
+        passed = yield from self._test()
+        self._retests.count(self.ctx.now)
+        self.quarantine -= lot.qty
+        if passed:
+            self._shelve(lot)
+        else:
+            self.ctx.ledger.outflow(self.name, "rejected_retest", lot.qty)
+            self._rejected_retest.count(self.ctx.now, lot.qty)
+        self.review()
 
     def holdings(self) -> Iterable[Holding]:
         yield self.name, "quarantine", self.quarantine
