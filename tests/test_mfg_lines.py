@@ -262,3 +262,19 @@ def test_make_to_forecast_time_phased_campaigns():
     with pytest.raises(Exception, match="campaign: required with campaign_interval"):
         scenario([dict(line, plan={"policy": "make_to_forecast", "campaign_interval": 30})], trials=[trial],
                  packaging=pack)
+
+
+def test_output_around_a_breakdown_is_diverted():
+    """Rate 10 a day, lots of 100 (10 days of operation); a breakdown every 5 operating days (1 day's
+    repair), each diverting 0.2 days of output (2 units) from the lot being made.  Lot 1 runs 0-11 with
+    the breakdown at 5 (98 good); lot 2 11-23 with those at 11 and 17 (96); lot 3 23-35 with those at
+    23 and 29 (96); the one at 35 falls in lot 4, unfinished at day 40."""
+    line = {"name": "cl", "kind": "continuous", "material": "api", "material_per_unit": 0, "rate": 10,
+            "lot_size": 100, "time_between_failures": 5, "time_to_repair": 1, "restart_after_stop": False,
+            "disturbance_diversion": 0.2}
+    model = SupplyChainModel(scenario([line], horizon=40), seed=1)
+    model.run()
+    assert [t for t, _, _ in model.lines[0].qc_log] == [11, 23, 35]
+    m = model.results().metrics
+    assert m["total.released.cl"] == 98 + 96 + 96 and m["total.diverted.cl"] == 10
+    assert m["total.breakdowns.cl"] == 6

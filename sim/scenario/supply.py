@@ -337,6 +337,9 @@ class ContinuousLine(LineSpec):
     startup_time: Dist = Field(0.0, description="days of start-up; the off-spec output is diverted")
     shutdown_time: Dist = Field(0.0, description="days of shut-down at the end of a run")
     restart_after_stop: bool = Field(True, description="a breakdown or maintenance stop needs a new start-up")
+    disturbance_diversion: NonNegFloat = Field(
+        0.0, description="days of output diverted around each breakdown: the material in the line's "
+        "residence-time window when it failed (ICH Q13 diversion); taken from the lot being made")
     idle_shutdown: NonNegFloat | None = Field(
         None, description="days a running line waits for material before it shuts down (then it pays the "
         "shut-down, and a start-up with its diverted output on restart); none: it idles running")

@@ -95,6 +95,7 @@ class LineNode(QCRelease, Node):
         self.qc_log: list[tuple[float, float, str]] = []
         self.running = False
         self.idle_shutdown: float | None = None  # continuous lines: days starved before shutting down
+        self.disturbances = 0  # breakdowns so far (a continuous line diverts output around each)
         self._label = ""
         self._campaign_kinds: dict[str, tuple[str, str]] = {}  # clock label -> (timeline kind, product)
         # Counts for OEE and costs, from the warm-up on (like the clock's totals): see _book.
@@ -273,6 +274,7 @@ class LineNode(QCRelease, Node):
             self.clock.set("breakdown")
             self.down.set(env.now, 1)
             self._breakdowns.count(env.now)
+            self.disturbances += 1
             yield env.timeout(self._ttr())
             self.down.set(env.now, 0)
             self._op_left = self._tbf()

@@ -44,19 +44,38 @@ class ContinuousLineNode(LineNode):
             parent = yield from self._intake(r, r.size)
             started = env.now
             self._start(r, r.size)
+            before = self.disturbances
             yield from self._operate(r.size / r.rate, r, slots=True)
             self.ideal += r.ideal_time * self._after_warmup(started)
-            self._finish(r, r.size, camp.purpose)
-            if camp.purpose != "engineering":
+            good = r.size - self._divert(r, (self.disturbances - before) * r.rate * self.spec.disturbance_diversion)
+            self._finish(r, good, camp.purpose)
+            if camp.purpose != "engineering" and good > 0:
                 if self.spec.release == "end_of_run":
-                    held.append((r.size, started, parent))
+                    held.append((good, started, parent))
                 else:
-                    env.process(self._release(r, r.size, started, parent))
+                    env.process(self._release(r, good, started, parent))
             made += 1
         if self.running:
             yield from self._shut_down()
         for qty, started, parent in held:
             env.process(self._release(r, qty, started, parent))
+
+    def _divert(self, recipe: Recipe, qty: float) -> float:
+        """Divert *qty* units of the lot just made (at most all of it) as off-spec; returns the amount."""
+        qty = min(qty, recipe.size)
+        if qty > 0:
+            self._off_spec(recipe, qty)
+        return max(qty, 0.0)
+
+    def _off_spec(self, recipe: Recipe, qty: float) -> None:
+        """*qty* units in process made but diverted (start-up, disturbance): out of the line as off-spec."""
+        now = self.ctx.now
+        self.in_process[recipe.name] -= qty
+        self.wip.add(now, -qty)
+        self.ctx.ledger.outflow(recipe.name, "diverted_offspec", qty)
+        self._diverted.count(now, qty)
+        self._book("diverted", qty, lost=recipe.name)
+        self._book("made", qty)
 
     def _must_start(self) -> bool:
         return not self.running
@@ -75,13 +94,7 @@ class ContinuousLineNode(LineNode):
         yield self.ctx.env.timeout(d)
         self.busy.set(self.ctx.now, 0)
         self.ideal += d * self._after_warmup(began)
-        now = self.ctx.now
-        self.in_process[recipe.name] -= off
-        self.wip.add(now, -off)
-        self.ctx.ledger.outflow(recipe.name, "diverted_offspec", off)
-        self._diverted.count(now, off)
-        self._book("diverted", off, lost=recipe.name)
-        self._book("made", off)
+        self._off_spec(recipe, off)
 
     def _shut_down(self):
         self.running = False
