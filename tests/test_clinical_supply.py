@@ -348,3 +348,16 @@ def test_storage_excursions_quarantine_cold_kits_on_the_shelf():
     d["network"]["storage_excursions"]["release_prob"] = 0.0
     res = run_replication(scenario(d), 1, 0)
     assert res.metrics["total.lost.kits"] == res.accounting["kit:cold"]["out:lost"] > 0
+
+
+def test_relabelling_at_sites_where_allowed():
+    """As in the depot relabelling test, but the rule applies at sites too: the site's kit (expiring
+    on day 100) is relabelled there on day 80 and dosed on day 140; no kit expires at the site, and the
+    depot's 49 are relabelled as before (50 relabelled in all, each kit once: max_extension)."""
+    d = _one_site(1 / 140, 0, 1, target_patients=1, visits=[0], resupply={"trigger": 0, "level": 1})
+    d["depot"] = {"initial_kits": 50, "initial_shelf_life": 100}
+    d["kit_types"] = [{"name": "kit", "relabel": {"lead": 20, "extension": 50, "at_sites": True}}]
+    m = run_replication(scenario(d), 1, 0).metrics
+    assert m["total.relabelled.kits"] == 50 and m["total.expired.sites"] == 0
+    assert m["total.dispensed.kits"] == 1 and m["total.visits.not_dosed"] == 0
+    assert m["total.expired.depot"] == 49

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol
 
-from sim.core.context import Context
-from sim.core.lots import Lot
 from sim.clinical.inventory import KitShelf, kit_of
 from sim.clinical.lanes import Lane, Shipment
+from sim.clinical.relabel import Relabelling
+from sim.core.context import Context
+from sim.core.lots import Lot
 from sim.core.node import Holding, Node
 from sim.scenario.clinical import RegionalDepot, per_kit
 from sim.scenario.resolve import KitPlan
@@ -43,12 +44,9 @@ class DepotNode(Node):
         self.shelf = KitShelf(ctx, f"depot.{name}", self.kits, "depot", [f"inventory.depot.{name}"])
         self.expected = {k: 0.0 for k in self.kits}
         self._short: dict[str, Customer] = {}
-        self._relabel = {k.name: k.relabel for k in kits if k.relabel is not None}
-        self._extended: dict[str, float] = {}
-        self._relabelled = ctx.counter("relabelled.kits")
-        self._relabel_cost = ctx.counter("cost.relabelling")
-        self._holds = {k: ctx.sampler(f"depot.{name}.relabel_hold.{k}", r.hold) for k, r in self._relabel.items()}
-        self.on_hold: dict[str, float] = {}  # kit material -> kits on QA hold for relabelling
+        self.relabelling = Relabelling(ctx, f"depot.{name}", self.shelf,
+                                       {k.name: k.relabel for k in kits if k.relabel is not None},
+                                       self._shelve, self._after_hold)
 
     # -- stock in ---------------------------------------------------------------
     def stock_initial(self, plan: KitPlan, qty: float, shelf_life: float) -> None:
@@ -72,11 +70,7 @@ class DepotNode(Node):
 
     def _shelve(self, lot: Lot) -> None:
         self.shelf.put(lot)
-        rule = self._relabel.get(kit_of(lot.material))
-        if rule is not None and self._may_extend(lot.id, rule):
-            when = max(lot.expiry - rule.lead, rule.available_from)  # not before the stability data exist
-            if when < lot.expiry:
-                self.ctx.at(when, lambda: self._relabel_lot(lot, rule))
+        self.relabelling.arm(lot)
 
     # -- stock out ----------------------------------------------------------------
     def usable(self, kit: str, min_expiry: float) -> float:
@@ -124,50 +118,16 @@ class DepotNode(Node):
             for kit, n in self.parent.ship(self, wants, spec.do_not_ship, self.lane).items():
                 self.expected[kit] += n
 
-    # -- relabelling ------------------------------------------------------------------
-    def _extension(self, lot_id: str) -> float:
-        """Days of extension a lot (or the lot it was split from) already has."""
-        while lot_id:
-            if lot_id in self._extended:
-                return self._extended[lot_id]
-            lot_id = lot_id.rpartition(".")[0]
-        return 0.0
-
-    def _may_extend(self, lot_id: str, rule) -> bool:
-        cap = rule.max_extension if rule.max_extension is not None else rule.extension
-        return self._extension(lot_id) + rule.extension <= cap + 1e-9
-
-    def _relabel_lot(self, lot: Lot, rule) -> None:
-        stock = self.shelf.stocks[kit_of(lot.material)]
-        if lot.store is not stock or lot.qty <= 0 or lot.expiry <= self.ctx.now:
-            return
-        ext = self._extension(lot.id) + rule.extension
-        stock.remove(lot)
-        new = Lot(f"{lot.id}R", lot.material, lot.qty, lot.id, lot.expiry + rule.extension, self.ctx.now, lot.made)
-        self._extended[new.id] = ext
-        self._relabelled.count(self.ctx.now, new.qty)
-        self._relabel_cost.count(self.ctx.now, new.qty * rule.cost_per_kit)
-        hold = self._holds[kit_of(lot.material)]()
-        if hold > 0:  # off the shelf for the relabel campaign, then back with the new expiry
-            m = new.material
-            self.on_hold[m] = self.on_hold.get(m, 0.0) + new.qty
-            self.ctx.at(self.ctx.now + hold, lambda: self._release_hold(new))
-        else:
-            self._shelve(new)
-
     def restock(self, lots: list[Lot]) -> None:
         """Kits back from a storage quarantine."""
         self.shelf.restore(lots)
         self._retry_short()
         self.review()
 
-    def _release_hold(self, lot: Lot) -> None:
-        self.on_hold[lot.material] -= lot.qty
-        self._shelve(lot)
+    def _after_hold(self) -> None:
         self._retry_short()
         self.review()
 
     def holdings(self) -> Iterable[Holding]:
         yield from self.shelf.holdings()
-        for m, q in self.on_hold.items():
-            yield m, "relabel_hold", q
+        yield from self.relabelling.holdings()

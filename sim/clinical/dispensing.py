@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 from sim.clinical.depot import DepotNode
 from sim.clinical.inventory import KitShelf, kit_of
 from sim.clinical.lanes import Lane, Shipment
+from sim.clinical.relabel import Relabelling
 from sim.clinical.resupply import ResupplyPolicy, make_policy
 from sim.clinical.trial import Patient, TrialNode
 from sim.core.context import Context
@@ -54,6 +55,7 @@ class DispensingPoint(Node):
         self.waiting: list[list] = []  # [event, kits, patient]
         self.active = False
         self.closed = False
+        self.relabelling: Relabelling | None = None
         self._wake = math.inf
         self._delivery = ctx.tally("order_to_delivery")
         self._kit_wait = ctx.tally("patient_kit_wait")
@@ -151,13 +153,29 @@ class DispensingPoint(Node):
         if self.closed:
             self.shelf.destroy(shipment.lots)
             return
-        horizon = self.ctx.horizon
         for lot in shipment.lots:
-            self.shelf.put(lot)
-            unusable = lot.expiry - self.resupply.do_not_dispense - self.policy.expiry_lookahead
-            if now < unusable < horizon:  # the position drops then without any event here
-                self.ctx.at(unusable, self.review)
+            self._shelve(lot)
         self._delivery.observe(now - shipment.ordered, now)
+        self._serve_waiting()
+        self.review()
+
+    def _shelve(self, lot: Lot) -> None:
+        if self.closed:  # back from a relabel hold after the point closed
+            self.shelf.destroy([lot])
+            return
+        self.shelf.put(lot)
+        unusable = lot.expiry - self.resupply.do_not_dispense - self.policy.expiry_lookahead
+        if self.ctx.now < unusable < self.ctx.horizon:  # the position drops then without any event here
+            self.ctx.at(unusable, self.review)
+        if self.relabelling is not None:
+            self.relabelling.arm(lot)
+
+    def relabel_here(self, rules: dict) -> None:
+        """Relabel kits on this point's shelf too (kit types whose rule allows it at sites)."""
+        self.relabelling = Relabelling(self.ctx, f"site.{self.name}", self.shelf, rules, self._shelve,
+                                       self._after_hold)
+
+    def _after_hold(self) -> None:
         self._serve_waiting()
         self.review()
 
@@ -285,4 +303,6 @@ class DispensingPoint(Node):
 
     def holdings(self) -> Iterable[Holding]:
         yield from self.shelf.holdings()
+        if self.relabelling is not None:
+            yield from self.relabelling.holdings()
         yield VISIT, "waiting_for_kit", len(self.waiting)

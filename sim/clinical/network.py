@@ -58,6 +58,10 @@ class ClinicalNetwork:
             for name in g.site_names(first):
                 self.sites.append(SiteNode(ctx, name, trials[g.trial], g, self.depots[g.depot], lane, home,
                                            self.usable_upstream))
+        site_rules = {k.name: k.relabel for k in self.kit_plans if k.relabel is not None and k.relabel.at_sites}
+        if site_rules:
+            for site in self.sites:
+                site.relabel_here(site_rules)
         self.storage: list[ColdStorage] = []
         if sc.network.storage_excursions is not None:
             spec = sc.network.storage_excursions

@@ -132,6 +132,8 @@ class Relabel(Model):
                                                          "extension is available; no relabelling before it")
     hold: Dist = Field(0.0, description="days the kits are on QA hold during the relabel campaign")
     cost_per_kit: NonNegFloat = Field(0.0, description="cost of relabelling one kit")
+    at_sites: bool = Field(False, description="relabel at sites too, where allowed (e.g. EU sites under a "
+                                              "documented procedure); otherwise only at depots")
 
 
 class KitType(Model):
