@@ -157,16 +157,17 @@ class MaterialNode(Node):
             self._shelve(lot)
             return
         self.quarantine += lot.qty
-        self.ctx.env.process(self._incoming_qc(lot))
+        self.ctx.env.process(self._inspect(lot, "rejected_incoming", self._rejected))
 
-    def _incoming_qc(self, lot: Lot):
+    def _inspect(self, lot: Lot, rejected_as: str, rejected):
+        """Test a lot held in quarantine: to the shelf if it passes, rejected (booked *rejected_as*) if not."""
         passed = yield from self._test()
         self.quarantine -= lot.qty
         if passed:
             self._shelve(lot)
         else:
-            self.ctx.ledger.outflow(self.name, "rejected_incoming", lot.qty)
-            self._rejected.count(self.ctx.now, lot.qty)
+            self.ctx.ledger.outflow(self.name, rejected_as, lot.qty)
+            rejected.count(self.ctx.now, lot.qty)
             self.review()
 
     def _shelve(self, lot: Lot) -> None:
@@ -180,18 +181,8 @@ class MaterialNode(Node):
         if lot.store is self.store and lot.qty > 0:  # still here (part of it may have been issued)
             self.quarantine += lot.qty  # first, so the position seen by a review on removal is unchanged
             self.store.remove(lot)
-            self.ctx.env.process(self._retest(lot))
-
-    def _retest(self, lot: Lot):
-        passed = yield from self._test()
-        self._retests.count(self.ctx.now)
-        self.quarantine -= lot.qty
-        if passed:
-            self._shelve(lot)
-        else:
-            self.ctx.ledger.outflow(self.name, "rejected_retest", lot.qty)
-            self._rejected_retest.count(self.ctx.now, lot.qty)
-        self.review()
+            self._retests.count(self.ctx.now)
+            self.ctx.env.process(self._inspect(lot, "rejected_retest", self._rejected_retest))
 
     def holdings(self) -> Iterable[Holding]:
         yield self.name, "quarantine", self.quarantine
