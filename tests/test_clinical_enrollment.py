@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from scipy import special
 
 from sim.model import run_replication
@@ -106,3 +107,19 @@ def test_dropout_hazard_gives_exponential_time_on_study():
     p = 1 - math.exp(-200 * h)
     assert m["trial.T.dropped"] + m["trial.T.completed"] == N
     assert abs(m["trial.T.dropped"] / N - p) < 4 * math.sqrt(p * (1 - p) / N)
+
+
+def test_dropout_time_of_any_distribution():
+    """Time to dropout ~ gamma(mean 400, sd 800) — shape 0.25, hazard highest early: P(drop before the
+    last visit on day 200) = the gamma's CDF at 200 (scipy), within 4 binomial standard errors."""
+    from scipy import stats
+    N = 400
+    tr = trial_dict(target_patients=N, dropout_time={"dist": "gamma", "mean": 400, "sd": 800},
+                    visits=[0, 100, 200],
+                    regions=[{"name": "R", "sites": 20, "activation": 0, "enrollment_rate": 1, "transit_time": 1}])
+    m = run_replication(scenario(base_dict(horizon=1000, trials=[tr])), 2, 0).metrics
+    p = stats.gamma(a=0.25, scale=1600).cdf(200)
+    assert m["trial.T.dropped"] + m["trial.T.completed"] == N
+    assert abs(m["trial.T.dropped"] / N - p) < 4 * math.sqrt(p * (1 - p) / N)
+    with pytest.raises(Exception, match="give dropout_time or dropout_hazard, not both"):
+        scenario(base_dict(trials=[dict(tr, dropout_hazard=0.01)]))

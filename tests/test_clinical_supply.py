@@ -329,14 +329,15 @@ def test_relabelling_waits_for_stability_data_and_holds_the_kits():
 
 
 def test_storage_excursions_quarantine_cold_kits_on_the_shelf():
-    """Cold storage fails every 10 days everywhere; the cold kits on the shelf are quarantined 3 days.
+    """Cold storage fails every 10 days at the depot and the site; the cold kits on the shelf are quarantined
+    3 days.
     One patient comes on day 11 (window 3) and needs a cold and an ambient kit: released (probability
     1), the site's cold kit is back on day 13 and the patient is dosed after 2 days' wait; destroyed
     (probability 0), the patient gets a kit only from a new shipment."""
     d = _one_site(1 / 11, 0, 1, target_patients=1, visits=[0], dosing_window=3,
                   arms=[{"name": "A", "kits": {"cold": 1, "amb": 1}}], resupply={"trigger": 0, "level": 1})
     d["kit_types"] = [{"name": "cold", "temperature": "2-8C"}, {"name": "amb"}]
-    d["network"]["storage_excursions"] = {"interval": 10, "assessment": 3, "release_prob": 1.0}
+    d["network"]["storage_excursions"] = {"interval": 10, "assessment": 3, "release_prob": 1.0, "at": "both"}
     mdl = model(d)
     mdl.ctx.run(12)
     acc = mdl.check_conservation()
@@ -345,6 +346,9 @@ def test_storage_excursions_quarantine_cold_kits_on_the_shelf():
     m = mdl.results().metrics
     assert m["total.visits.dosed"] == 1 and m["delay.patient_kit_wait.mean"] == 2
     assert m["total.storage_excursions"] > 0 and m["total.lost.kits"] == 0
+    # only site fridges fail: the depot ships a fresh cold kit on day 11, there on day 12 (1-day lane)
+    d["network"]["storage_excursions"]["at"] = "sites"
+    assert run_replication(scenario(d), 1, 0).metrics["delay.patient_kit_wait.mean"] == 1
     d["network"]["storage_excursions"]["release_prob"] = 0.0
     res = run_replication(scenario(d), 1, 0)
     assert res.metrics["total.lost.kits"] == res.accounting["kit:cold"]["out:lost"] > 0

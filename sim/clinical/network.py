@@ -65,7 +65,8 @@ class ClinicalNetwork:
         self.storage: list[ColdStorage] = []
         if sc.network.storage_excursions is not None:
             spec = sc.network.storage_excursions
-            points = [(f"depot.{d.name}", d) for d in self.depots.values()] + [(f"site.{s.name}", s) for s in self.sites]
+            points = [(f"depot.{d.name}", d) for d in self.depots.values()] if spec.at != "sites" else []
+            points += [(f"site.{s.name}", s) for s in self.sites] if spec.at != "depots" else []
             self.storage = [ColdStorage(ctx, place, p.shelf, self._cold, spec, p.restock) for place, p in points]
         self._initial = [(self.central, k, k.initial_stock, k.initial_shelf_life) for k in self.kit_plans]
         self._initial += [(self.depots[d.name], k, per_kit(specs[d.name].initial_kits, k.name),

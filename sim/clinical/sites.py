@@ -58,8 +58,11 @@ class SiteNode(DispensingPoint):
                           if spec.treatment_duration is not None else None)
         h = spec.dropout_hazard
         self._scatter = _scatter(ctx, f"site.{name}.visit_scatter", spec.visit_scatter)
-        self._dropout = ctx.sampler(f"site.{name}.dropout", Exponential(dist="exponential", mean=1.0 / h)) \
-            if h > 1e-9 else None  # a mean time to dropout of a million years is no dropout
+        if spec.dropout_time is not None:
+            self._dropout = ctx.sampler(f"site.{name}.dropout", spec.dropout_time)
+        else:  # a mean time to dropout of a million years is no dropout
+            self._dropout = ctx.sampler(f"site.{name}.dropout", Exponential(dist="exponential", mean=1.0 / h)) \
+                if h > 1e-9 else None
         self.randomiser = trial.randomiser(f"site.{name}.randomisation")
         self._visits = trial.visit_plan()
         trial.on_enrollment_closed(self, self.enrollment_closed)

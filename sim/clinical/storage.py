@@ -1,4 +1,5 @@
-"""Temperature excursions of cold storage at a depot or a site (a fridge or cold room failing).
+"""Temperature excursions of cold storage at a depot or a site (a fridge or cold room failing; ``at``
+says which can fail).
 
 At random intervals every cold-chain kit on the shelf is taken off it and quarantined while QA
 assesses it against stability data; then it is released back to the shelf (with probability

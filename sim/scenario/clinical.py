@@ -108,6 +108,8 @@ class StorageExcursions(Model):
     interval: Dist = Field(description="days between excursions at each storage point (e.g. exponential)")
     assessment: Dist = Field(0.0, description="days the cold-chain kits on hand are quarantined for QA")
     release_prob: Share = Field(0.0, description="probability QA releases them; otherwise destroyed")
+    at: Literal["sites", "depots", "both"] = Field("sites", description="which storage points can fail: site "
+                                                   "fridges, depot cold rooms (usually alarmed, backed up), or both")
 
 
 class Network(Model):
@@ -313,6 +315,9 @@ class Trial(Model):
         "predictive policies then covers each window from its start")
     dropout_hazard: NonNegFloat = Field(0.0, le=1000, description="per day; time to dropout is exponential "
                                         "(below 1e-9, none)")
+    dropout_time: Dist | None = Field(
+        None, description="days from randomisation to dropout, any distribution, instead of dropout_hazard: "
+        "a gamma with sd > mean has its hazard highest early, as attrition usually is")
     resupply: Resupply
     home_resupply: Resupply = Field(
         PredictiveResupply(policy="predictive", short_window=10, prediction_window=35, do_not_ship=0,
@@ -320,6 +325,12 @@ class Trial(Model):
         description="policy for patients' homes in direct-to-patient sites")
     regions: list[Region] = Field(default_factory=list, description="legacy compact site groups")
     sites: list[SiteGroup] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_dropout_model(self):
+        if self.dropout_time is not None and self.dropout_hazard > 0:
+            raise FieldError("dropout_time", "give dropout_time or dropout_hazard, not both")
+        return self
 
     @property
     def n_sites(self) -> int:
