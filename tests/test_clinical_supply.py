@@ -365,3 +365,22 @@ def test_relabelling_at_sites_where_allowed():
     assert m["total.relabelled.kits"] == 50 and m["total.expired.sites"] == 0
     assert m["total.dispensed.kits"] == 1 and m["total.visits.not_dosed"] == 0
     assert m["total.expired.depot"] == 49
+
+
+def test_extension_only_for_the_campaigns_the_stability_data_cover():
+    """Two lines make the same product (one batch each, started on day 0, so the kits expire on day 100);
+    the extension names line 'la' only: on day 95 la's kits expire on day 150, lb's still on day 100."""
+    from sim.model import SupplyChainModel
+    from tests.mfg_support import scenario as mfg_scenario
+    line = {"kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 10, "cycle_time": 1,
+            "batches": 1}
+    kit = {"name": "kit", "product": "drug_product",
+           "relabel": {"lead": 10, "extension": 50, "lines": ["la"]}}
+    sc = mfg_scenario([dict(line, name="la"), dict(line, name="lb")], horizon=95, kit_types=[kit],
+                      packaging={"units_per_kit": 1, "time": 0, "shelf_life": 100})
+    mdl = SupplyChainModel(sc, seed=1)
+    mdl.run()
+    assert sorted((l.line, l.expiry) for l in mdl.depot.shelf.stocks["kit"].lots) == [("la", 150), ("lb", 100)]
+    kit["relabel"]["lines"] = ["nope"]
+    with pytest.raises(ScenarioError, match=r"kit_types\[0\].relabel.lines: 'nope' is no line"):
+        mfg_scenario([dict(line, name="la")], kit_types=[kit])

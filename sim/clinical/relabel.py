@@ -41,7 +41,7 @@ class Relabelling(Node):
     def arm(self, lot: Lot) -> None:
         """Schedule the relabelling of a lot just put on the shelf, if its kit type has a rule left."""
         rule = self.rules.get(kit_of(lot.material))
-        if rule is None:
+        if rule is None or (rule.lines is not None and lot.line not in rule.lines):
             return
         cap = rule.max_extension if rule.max_extension is not None else rule.extension
         if (extensions(lot) + 1) * rule.extension > cap + 1e-9:
@@ -56,7 +56,8 @@ class Relabelling(Node):
         if lot.store is not stock or lot.qty <= 0 or lot.expiry <= ctx.now:
             return  # gone (issued, shipped, expired) meanwhile
         stock.remove(lot)
-        new = Lot(f"{lot.id}R", lot.material, lot.qty, lot.id, lot.expiry + rule.extension, ctx.now, lot.made)
+        new = Lot(f"{lot.id}R", lot.material, lot.qty, lot.id, lot.expiry + rule.extension, ctx.now, lot.made,
+                  lot.line)
         self._relabelled.count(ctx.now, new.qty)
         self._cost.count(ctx.now, new.qty * rule.cost_per_kit)
         hold = self._holds[kit_of(lot.material)]()

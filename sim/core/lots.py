@@ -23,13 +23,14 @@ class Lot:
 
     ``made`` is the date of manufacture (GMP: the start of the batch that made it), which is what a
     drug product's shelf life counts from; it defaults to ``created`` and is kept when a lot is split,
-    shipped or packed, so that time in QC, in queues and in bulk storage uses up shelf life.
+    shipped or packed, so that time in QC, in queues and in bulk storage uses up shelf life; ``line``,
+    the line that made it, is kept the same way (a shelf-life extension may cover some campaigns only).
     """
 
-    __slots__ = ("id", "material", "qty", "parent", "expiry", "created", "made", "store", "_key")
+    __slots__ = ("id", "material", "qty", "parent", "expiry", "created", "made", "line", "store", "_key")
 
     def __init__(self, id: str, material: str, qty: float, parent: str | None, expiry: float, created: float,
-                 made: float | None = None) -> None:
+                 made: float | None = None, line: str | None = None) -> None:
         self.id = id
         self.material = material
         self.qty = qty
@@ -37,6 +38,7 @@ class Lot:
         self.expiry = expiry
         self.created = created
         self.made = created if made is None else made
+        self.line = line  # the line (campaign) that made the product, kept by kits packed from it
         self.store: LotStore | None = None
         self._key = (expiry, id)
 
@@ -118,7 +120,7 @@ class LotStore(Node):
             else:
                 self._id_seq += 1
                 piece = Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry, self.env.now,
-                            lot.made)
+                            lot.made, lot.line)
                 lot.qty -= need
                 need = 0.0
                 out.append(piece)

@@ -134,6 +134,8 @@ class Relabel(Model):
                                                          "extension is available; no relabelling before it")
     hold: Dist = Field(0.0, description="days the kits are on QA hold during the relabel campaign")
     cost_per_kit: NonNegFloat = Field(0.0, description="cost of relabelling one kit")
+    lines: list[Name] | None = Field(None, description="extend only kits made by these lines (campaigns): the "
+                                     "batches the stability data cover (default: every kit of the type)")
     at_sites: bool = Field(False, description="relabel at sites too, where allowed (e.g. EU sites under a "
                                               "documented procedure); otherwise only at depots")
 

@@ -23,6 +23,10 @@ def check_clinical(sc) -> None:
     for i, k in enumerate(sc.kit_types):
         if k.product is not None and products and k.product not in products:
             raise ValueError(f"kit_types[{i}].product: {k.product!r} is made by no line (made: {sorted(products)})")
+        lines = sorted(line.name for line in sc.lines)
+        for name in (k.relabel.lines or []) if k.relabel is not None else []:
+            if name not in lines:
+                raise ValueError(f"kit_types[{i}].relabel.lines: {name!r} is no line (lines: {lines})")
     net = sc.network
     central = sc.depot.name
     depots = [central] + [d.name for d in net.depots]

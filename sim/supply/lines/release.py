@@ -55,7 +55,8 @@ class QCRelease:
         self._book("released", qty)
         if math.isnan(recipe.first_release):
             recipe.first_release = now
-        self.ship(Lot(ctx.new_id(self.spec.name), name, qty, parent, math.inf, now, made=started))
+        self.ship(Lot(ctx.new_id(self.spec.name), name, qty, parent, math.inf, now, made=started,
+                      line=self.spec.name))
 
     def _test(self):
         """``(passed, reworkable)``; without a lab, a failure's type is unknown and rework is allowed."""
