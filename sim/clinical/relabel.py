@@ -14,7 +14,7 @@ from sim.clinical.inventory import KitShelf, kit_of
 from sim.core.context import Context
 from sim.core.lots import Lot
 from sim.core.node import Holding, Node
-from sim.scenario.clinical import Relabel
+from sim.scenario.stability import Relabel
 
 
 def extensions(lot: Lot) -> int:

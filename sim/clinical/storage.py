@@ -15,7 +15,7 @@ from sim.clinical.inventory import KitShelf
 from sim.core.context import Context
 from sim.core.lots import Lot
 from sim.core.node import Holding, Node
-from sim.scenario.clinical import StorageExcursions
+from sim.scenario.stability import StorageExcursions
 
 
 class ColdStorage(Node):

@@ -18,6 +18,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from sim.scenario.kinds import family
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability, Share
+from sim.scenario.stability import Relabel, StorageExcursions  # noqa: F401 - part of the clinical schema
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 TEMPERATURES = ("15-25C", "2-8C", "-20C", "-80C", "-140C")
@@ -102,16 +103,6 @@ class Country(Model):
     site_startup: Dist | None = Field(None, description="days from study start to site activation")
 
 
-class StorageExcursions(Model):
-    """Temperature excursions of cold storage (a fridge or cold room failing) at every depot and site."""
-
-    interval: Dist = Field(description="days between excursions at each storage point (e.g. exponential)")
-    assessment: Dist = Field(0.0, description="days the cold-chain kits on hand are quarantined for QA")
-    release_prob: Share = Field(0.0, description="probability QA releases them; otherwise destroyed")
-    at: Literal["sites", "depots", "both"] = Field("sites", description="which storage points can fail: site "
-                                                   "fridges, depot cold rooms (usually alarmed, backed up), or both")
-
-
 class Network(Model):
     """Everything between the central depot and the sites."""
 
@@ -123,22 +114,6 @@ class Network(Model):
 
 
 # -- kits ------------------------------------------------------------------------
-
-class Relabel(Model):
-    """Relabelling at depots to extend shelf life as stability data accrue."""
-
-    lead: PositiveFloat = Field(description="relabel kits this many days before they expire")
-    extension: PositiveFloat = Field(description="days added to the expiry at each relabelling")
-    max_extension: PositiveFloat | None = Field(None, description="total days a kit can gain (default: one extension)")
-    available_from: NonNegFloat = Field(0.0, description="day the stability time point that supports the "
-                                                         "extension is available; no relabelling before it")
-    hold: Dist = Field(0.0, description="days the kits are on QA hold during the relabel campaign")
-    cost_per_kit: NonNegFloat = Field(0.0, description="cost of relabelling one kit")
-    lines: list[Name] | None = Field(None, description="extend only kits made by these lines (campaigns): the "
-                                     "batches the stability data cover (default: every kit of the type)")
-    at_sites: bool = Field(False, description="relabel at sites too, where allowed (e.g. EU sites under a "
-                                              "documented procedure); otherwise only at depots")
-
 
 class KitType(Model):
     """A patient kit: what it is packed from, its shelf life and storage temperature."""
