@@ -83,6 +83,15 @@ def test_machine_errors_are_one_line_with_exit_status_4(tmp_path):
     (["lines.dp-continuous.lot_size=1e-300"], "lines[1].lot_size: expected a lot to take at least 0.0001 days"),
     (["lines.dp-batch.cycle_time=0"], "lines[0].cycle_time: expected a batch to take time"),
     (["trials.P3-001.regions.NA.enrollment_rate=5000"], "enrollment_rate: expected less than or equal to 1000"),
+    (["lines.dp-batch.takt_time=1.0e-300"], "lines[0].takt_time: expected a batch to hold the first suite"),
+    (["network.storage_excursions={interval: 1.0e-300}"],
+     "network.storage_excursions.interval: expected a mean of at least a day between failures"),
+    (["kit_types=[{name: kit, relabel: {lead: 10, extension: 1e-300, max_extension: 1e12}}]"],
+     "kit_types[0].relabel.extension: expected greater than or equal to 1"),
+    (["kit_types=[{name: kit, relabel: {lead: 10, extension: 1, max_extension: 1e12}}]"],
+     "kit_types[0].relabel.max_extension: expected at most 100 extensions"),
+    (["materials=[{name: api, policy: {kind: sQ, reorder_point: 1, order_quantity: 1}, incoming_qc: {time: 0},"
+      " retest_period: 1e-300}]"], "materials[0].retest_period: expected greater than or equal to 1"),
 ])
 def test_zero_time_loops_are_refused_before_the_run(sets, expected):
     args = ["run", "--reps", "1", "--no-figures"]
@@ -116,7 +125,7 @@ def test_odd_files_absurd_distributions_and_huge_designs_are_messages(tmp_path):
 
 
 def test_experiments_too_big_for_the_machine_are_refused_with_the_estimate(tmp_path, monkeypatch):
-    """The estimate counts the model's series (98 in the default scenario, one value per period) and
+    """The estimate counts the model's series (99 in the default scenario, one value per period) and
     scales with replications; over budget, the run stops before it starts, naming horizon / period,
     unless --no-budget is given."""
     from sim.experiments import budget
@@ -124,8 +133,8 @@ def test_experiments_too_big_for_the_machine_are_refused_with_the_estimate(tmp_p
     from sim.scenario import load_default
     sc = load_default()
     est = budget.estimate(single_plan(sc, reps=10))
-    assert (est.series, est.periods, est.replications) == (98, 80, 10)
-    assert est.disk == 10 * (98 * 80 * budget.DISK_PER_VALUE + budget.DISK_PER_REPLICATION)
+    assert (est.series, est.periods, est.replications) == (99, 80, 10)
+    assert est.disk == 10 * (99 * 80 * budget.DISK_PER_VALUE + budget.DISK_PER_REPLICATION)
     assert budget.estimate(single_plan(sc, reps=1000)).disk == pytest.approx(100 * est.disk)
 
     monkeypatch.setattr(budget, "physical_memory", lambda: 2 * est.memory)  # exactly at the budget: runs
@@ -134,7 +143,7 @@ def test_experiments_too_big_for_the_machine_are_refused_with_the_estimate(tmp_p
     out = tmp_path / "big"
     res = cli_run("run", "--reps", "2", "--out", out, "--no-figures")
     assert res.exit_code == 2 and not out.exists()
-    assert "would need about" in res.stderr and "98 series x 80 periods (horizon / period)" in res.stderr
+    assert "would need about" in res.stderr and "99 series x 80 periods (horizon / period)" in res.stderr
     assert "--no-budget" in res.stderr
     res = cli_run("run", "--reps", "2", "--out", out, "--no-figures", "--no-budget", "--workers", "1")
     assert res.exit_code == 0 and (out / "summary.csv").exists()

@@ -122,7 +122,7 @@ class Material(Model):
     shares: dict[Name, PositiveFloat] | None = Field(None, description="split: relative share of each source")
     incoming_qc: IncomingQC | None = None
     retest_period: PositiveFloat | None = Field(
-        None, description="days after receipt (or its last retest) at which a lot on hand is put on hold and "
+        None, ge=1.0, description="days after receipt (or its last retest) at which a lot on hand is put on hold and "
         "retested with the incoming-QC test; passed, it gets a new retest date, failed, it is rejected")
     holding_cost: NonNegFloat = Field(0.0, description="cost per kg per day on hand")
 

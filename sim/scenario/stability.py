@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from sim.scenario.base import Dist, Model, Name, NonNegFloat, PositiveFloat, Share
+from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Share
+
+MAX_EXTENSIONS = 100
+"""Relabellings a kit may have: more would be a loop, not a stability programme."""
 
 
 class Relabel(Model):
     """Relabelling at depots to extend shelf life as stability data accrue."""
 
     lead: PositiveFloat = Field(description="relabel kits this many days before they expire")
-    extension: PositiveFloat = Field(description="days added to the expiry at each relabelling")
+    extension: PositiveFloat = Field(ge=1.0, description="days added to the expiry at each relabelling")
     max_extension: PositiveFloat | None = Field(None, description="total days a kit can gain (default: one extension)")
     available_from: NonNegFloat = Field(0.0, description="day the stability time point that supports the "
                                                          "extension is available; no relabelling before it")
@@ -26,6 +29,13 @@ class Relabel(Model):
     at_sites: bool = Field(False, description="relabel at sites too, where allowed (e.g. EU sites under a "
                                               "documented procedure); otherwise only at depots")
 
+    @model_validator(mode="after")
+    def _few_extensions(self):
+        if self.max_extension is not None and self.max_extension > MAX_EXTENSIONS * self.extension:
+            raise FieldError("max_extension", f"expected at most {MAX_EXTENSIONS} extensions of {self.extension:g} "
+                                              f"days; got {self.max_extension:g} days")
+        return self
+
 
 class StorageExcursions(Model):
     """Temperature excursions of cold storage (a fridge or cold room failing) at every depot and site."""
@@ -35,3 +45,10 @@ class StorageExcursions(Model):
     release_prob: Share = Field(0.0, description="probability QA releases them; otherwise destroyed")
     at: Literal["sites", "depots", "both"] = Field("sites", description="which storage points can fail: site "
                                                    "fridges, depot cold rooms (usually alarmed, backed up), or both")
+
+    @model_validator(mode="after")
+    def _rare_enough(self):
+        if self.interval.mean_value < 1.0:
+            raise FieldError("interval", "expected a mean of at least a day between failures of one storage "
+                                         f"point; got {self.interval.mean_value:g}")
+        return self

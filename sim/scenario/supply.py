@@ -200,6 +200,9 @@ class BatchProduct(ProductSpec):
         if self.cycle_time.mean_value <= 0:
             raise FieldError("cycle_time", "expected a batch to take time (a mean above 0 days); "
                                            "batches of no duration would repeat forever at one instant")
+        if self.takt_time is not None and self.takt_time.mean_value < MIN_LOT_DAYS:
+            raise FieldError("takt_time", f"expected a batch to hold the first suite at least {MIN_LOT_DAYS:g} days "
+                                          "(a mean); batch starts at one instant would repeat forever")
         return self
 
     def expected_output(self) -> float:
