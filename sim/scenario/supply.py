@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
+from sim.scenario.plans import PLANS, FixedPlan, ForecastPlan, Plan, PlanSpec, StockPlan  # noqa: F401 - supply schema
 from sim.scenario.tech_transfer import TechTransfer, TransferStage  # noqa: F401 - part of the supply schema
 from sim.scenario.kinds import family
 from sim.scenario.materials import Disruption, Fraction, SupplierCapacity
@@ -46,79 +47,6 @@ MIN_LOT_DAYS = 1e-4
 """Shortest time a continuous line may take per lot (about 9 s): more lots than that are too many events."""
 
 
-class PlanSpec(Model):
-    """How many batches (lots, on a continuous line) to make, and when: one kind per ``policy``."""
-
-    campaign: int | None = Field(None, ge=1, le=100_000, description="batches per campaign (none: all in one campaign)")
-
-    derives_from_demand: ClassVar[bool] = False
-    """Whether the number of batches is derived from the clinical plan before the run (make to forecast)."""
-
-    def known_batches(self, product: str) -> int:
-        """GMP batches in all, known before the run; raises ValueError saying why they are not."""
-        raise ValueError(f"{product!r} is {self.policy}, so the make-to-forecast plan of what it is made "
-                         "from cannot be derived; give it a fixed number of batches or make it to forecast")
-
-    def served_trials(self) -> list[str] | None:
-        """Trials whose demand the plan is sized for (None: all, or not sized by demand)."""
-        return None
-
-    def runs_forever(self) -> bool:
-        """Whether the plan never ends a campaign on its own (end-of-run release needs an end)."""
-        return False
-
-
-class FixedPlan(PlanSpec):
-    """A set number of batches (or run to the horizon), in campaigns of ``campaign``."""
-
-    policy: Literal["fixed"] = "fixed"
-    batches: int | None = Field(None, ge=0, le=100_000, description="batches in all (none: run to the horizon)")
-
-    def known_batches(self, product: str) -> int:
-        if self.batches is None:
-            raise ValueError(f"{product!r} has a fixed plan without a number of batches (it runs to the "
-                             "horizon), so the make-to-forecast plan upstream cannot be derived")
-        return self.batches
-
-    def runs_forever(self) -> bool:
-        return self.batches is None and self.campaign is None
-
-
-class ForecastPlan(PlanSpec):
-    """Make to forecast: the batches the clinical plan needs plus an overage, fixed before the run."""
-
-    policy: Literal["make_to_forecast"]
-    derives_from_demand = True
-    overage: NonNegFloat = Field(0.0, description="fraction added to the forecast")
-    trials: list[Name] | None = Field(None, description="trials served (default: all)")
-    campaign_interval: PositiveFloat | None = Field(
-        None, description="days between the starts of successive campaigns, so that product made early does not "
-        "expire before the later visits need it (none: every campaign queued at once)")
-
-    def served_trials(self) -> list[str] | None:
-        return self.trials
-
-    @model_validator(mode="after")
-    def _interval_needs_campaigns(self):
-        if self.campaign_interval is not None and self.campaign is None:
-            raise FieldError("campaign", "required with campaign_interval (batches per time-phased campaign)")
-        return self
-
-
-class StockPlan(PlanSpec):
-    """Make to stock: every ``review_period`` days, start a campaign when downstream stock is low."""
-
-    policy: Literal["make_to_stock"]
-    campaign: int = Field(ge=1, le=100_000, description="batches per campaign")
-    reorder_point: NonNegFloat = Field(description="units of downstream stock at or below which a campaign "
-                                                   "is started")
-    review_period: PositiveFloat = Field(7.0, ge=0.01, description="days between stock reviews")
-
-
-PLANS = family("production plan", "policy", default="fixed", tolerant=True)
-PLANS.add(FixedPlan, ForecastPlan, StockPlan)
-Plan = PLANS.union()
-"""A production plan: one of the registered kinds (``policy``), fixed when omitted."""
 
 
 class Maintenance(Model):
