@@ -40,8 +40,8 @@ def print_summary(summaries, reps: int) -> None:
         click.echo(f"{name:<{width}}  {_fmt(s.mean):>12}  {ci:>25}")
     from sim.experiments.tables import NOT_REACHED
     for s in summaries:
-        milestone = s.metric[:-len(NOT_REACHED)]
-        if s.metric.endswith(NOT_REACHED) and milestone in chosen:
+        milestone = s.metric.removesuffix(NOT_REACHED)
+        if milestone != s.metric and milestone in chosen:
             missed = round(s.mean * s.n)
             click.echo(f"note: {milestone} not reached by the horizon in {missed} of {s.n} replications: "
                        "its mean is not reported (it would be biased low); lengthen the horizon", err=True)

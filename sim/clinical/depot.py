@@ -46,7 +46,7 @@ class DepotNode(Node):
         self._short: dict[str, Customer] = {}
         self.relabelling = Relabelling(ctx, f"depot.{name}", self.shelf,
                                        {k.name: k.relabel for k in kits if k.relabel is not None},
-                                       self._shelve, self._after_hold)
+                                       self._shelve, self._kits_back)
 
     # -- stock in ---------------------------------------------------------------
     def stock_initial(self, plan: KitPlan, qty: float, shelf_life: float) -> None:
@@ -121,10 +121,10 @@ class DepotNode(Node):
     def restock(self, lots: list[Lot]) -> None:
         """Kits back from a storage quarantine."""
         self.shelf.restore(lots)
-        self._retry_short()
-        self.review()
+        self._kits_back()
 
-    def _after_hold(self) -> None:
+    def _kits_back(self) -> None:
+        """Kits came back to the shelf (from a quarantine or a relabel hold): serve and review."""
         self._retry_short()
         self.review()
 

@@ -173,9 +173,10 @@ class DispensingPoint(Node):
     def relabel_here(self, rules: dict) -> None:
         """Relabel kits on this point's shelf too (kit types whose rule allows it at sites)."""
         self.relabelling = Relabelling(self.ctx, f"site.{self.name}", self.shelf, rules, self._shelve,
-                                       self._after_hold)
+                                       self._kits_back)
 
-    def _after_hold(self) -> None:
+    def _kits_back(self) -> None:
+        """Kits came back to the shelf (from a quarantine or a relabel hold): to waiting patients, review."""
         self._serve_waiting()
         self.review()
 
@@ -292,8 +293,7 @@ class DispensingPoint(Node):
             self.shelf.destroy(lots)
             return
         self.shelf.restore(lots)
-        self._serve_waiting()
-        self.review()
+        self._kits_back()
 
     def close(self) -> None:
         """No patients left to dose: return and destroy the kits on the shelf, stop resupply."""

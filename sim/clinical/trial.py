@@ -27,7 +27,7 @@ class Patient:
     due: list[float]  # absolute times of the dosing visits still planned at randomisation
     windows: list[float]
     drop_at: float
-    early: list[float] = None  # when each visit may come at the earliest (what a forecast must cover)
+    early: list[float] | None = None  # when each visit may come at the earliest (what a forecast covers)
     next: int = 0  # index of the next visit not yet attempted
     missed: int = 0
 

@@ -18,7 +18,7 @@ from sim.scenario.clinical import LEGACY_KIT, KitType, LaneSpec, Relabel
 from sim.scenario.forecast import forecast_batches
 from sim.scenario.materials import Material, ReorderPoint
 from sim.scenario.schema import Scenario
-from sim.scenario.supply import Depot, Packaging, Supplier, line_products
+from sim.scenario.supply import Depot, Packaging, Supplier, line_products, made_and_consumed
 
 
 KIT_PREFIX = "kit:"
@@ -173,8 +173,7 @@ def resolve(scenario: Scenario, seed: int | None = None) -> ResolvedScenario:
     for name in dict.fromkeys(s.material for s in sc.suppliers):
         first = next(s for s in sc.suppliers if s.material == name)
         materials.append(declared.get(name) or implicit_material(first))
-    made = {p.product for prods in products.values() for p in prods}
-    consumed = {m for prods in products.values() for p in prods for m, q in p.bom.items() if q > 0}
+    made, consumed = made_and_consumed(p for prods in products.values() for p in prods)
     mtf = any(p.plan.derives_from_demand for prods in products.values() for p in prods)
     depots, depot_country = _depots(sc)
     return ResolvedScenario(

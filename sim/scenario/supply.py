@@ -8,7 +8,7 @@ the list of products the runtime works from.
 """
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Iterable, Literal
 
 from pydantic import Field, model_validator
 
@@ -311,6 +311,14 @@ for _cls in (BatchLine, ContinuousLine):
 def line_products(line: LineSpec) -> list[ProductSpec]:
     """The products *line* makes (see :meth:`LineSpec.product_specs`)."""
     return line.product_specs()
+
+
+def made_and_consumed(products: Iterable[ProductSpec]) -> tuple[set[str], set[str]]:
+    """The products *products* make, and the materials their bills of materials consume: made and
+    consumed is an intermediate, made and not consumed reaches packaging."""
+    products = list(products)
+    return ({p.product for p in products},
+            {m for p in products for m, q in p.bom.items() if q > 0})
 
 
 class Packaging(Model):

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from sim.scenario.base import FieldError, duplicate_names
 from sim.scenario.forecast import PlanningError, forecast_batches
-from sim.scenario.supply import line_products
+from sim.scenario.supply import line_products, made_and_consumed
 
 
 def supply_problems(sc) -> list[str]:
@@ -51,9 +51,7 @@ def valid_products(sc) -> list:
 def _kits_for_any_product(sc) -> list[str]:
     """A kit type without a product packs whatever reaches packaging: with several final products
     (another trial's product on a shared line, say) that silently mixes them into one trial's kits."""
-    products = valid_products(sc)
-    made = {p.product for p in products}
-    consumed = {m for p in products for m, q in p.bom.items() if q > 0}
+    made, consumed = made_and_consumed(valid_products(sc))
     final = sorted(made - consumed)
     if len(final) < 2:
         return []

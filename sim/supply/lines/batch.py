@@ -13,8 +13,7 @@ class BatchRecipe(Recipe):
         super().__init__(ctx, line, spec, prefix)
         self.cycle = ctx.sampler(f"{prefix}.cycle_time", spec.cycle_time)
         self.yield_ = ctx.sampler(f"{prefix}.yield", spec.yield_fraction)
-        takt = getattr(spec, "takt_time", None)
-        self.takt = ctx.sampler(f"{prefix}.takt_time", takt) if takt is not None else None
+        self.takt = ctx.sampler(f"{prefix}.takt_time", spec.takt_time) if spec.takt_time is not None else None
 
 
 class BatchLineNode(LineNode):

@@ -47,7 +47,8 @@ class ContinuousLineNode(LineNode):
             before = self.disturbances
             yield from self._operate(r.size / r.rate, r, slots=True)
             self.ideal += r.ideal_time * self._after_warmup(started)
-            good = r.size - self._divert(r, (self.disturbances - before) * r.rate * self.spec.disturbance_diversion)
+            window = self.spec.disturbance_diversion  # days of output diverted around each breakdown
+            good = r.size - self._divert(r, (self.disturbances - before) * r.rate * window)
             self._finish(r, good, camp.purpose)
             if camp.purpose != "engineering" and good > 0:
                 if self.spec.release == "end_of_run":
@@ -65,7 +66,7 @@ class ContinuousLineNode(LineNode):
         qty = min(qty, recipe.size)
         if qty > 0:
             self._off_spec(recipe, qty)
-        return max(qty, 0.0)
+        return qty
 
     def _off_spec(self, recipe: Recipe, qty: float) -> None:
         """*qty* units in process made but diverted (start-up, disturbance): out of the line as off-spec."""
