@@ -11,7 +11,7 @@ from sim.model import SupplyChainModel, run_replication
 from sim.supply.tech_transfer import transfer
 from sim.scenario import load_scenario
 from sim.scenario.forecast import forecast_batches
-from sim.scenario.supply import TechTransfer
+from sim.scenario.supply import ResidenceTimeDiversion, TechTransfer
 from tests.mfg_support import ROOT_SCENARIOS, assert_close, scenario
 
 ALMOST_SURE = 1 - 1e-12
@@ -278,3 +278,28 @@ def test_output_around_a_breakdown_is_diverted():
     m = model.results().metrics
     assert m["total.released.cl"] == 98 + 96 + 96 and m["total.diverted.cl"] == 10
     assert m["total.breakdowns.cl"] == 6
+
+
+def test_diversion_window_from_the_residence_time_distribution():
+    """One stirred tank (exponential RTD) of mean 0.1 day and tolerance 2 %: the disturbed material
+    leaves between 0.1 ln(1/0.99) and 0.1 ln(100) days after the upset (0.05 day) begins and ends, so
+    0.05 + 0.1 (ln 100 - ln(1/0.99)) = 0.509512 days, 5.09512 units, per breakdown.  Same timing as
+    the fixed-window case: five breakdowns fall in the three finished lots."""
+    rtd = {"mean_residence_time": 0.1, "tanks": 1, "tolerance": 0.02, "upset": 0.05}
+    window = 0.05 + 0.1 * (math.log(100) - math.log(1 / 0.99))
+    line = {"name": "cl", "kind": "continuous", "material": "api", "material_per_unit": 0, "rate": 10,
+            "lot_size": 100, "time_between_failures": 5, "time_to_repair": 1, "restart_after_stop": False,
+            "disturbance_diversion": rtd}
+    model = SupplyChainModel(scenario([line], horizon=40), seed=1)
+    model.run()
+    m = model.results().metrics
+    assert m["total.diverted.cl"] == pytest.approx(5 * 10 * window, rel=1e-9)
+    assert m["total.released.cl"] == pytest.approx(300 - 5 * 10 * window, rel=1e-9)
+    # Tanks in series: the window between the Erlang quantiles (scipy's gamma as the reference);
+    # many tanks approach plug flow, whose window is the upset alone.
+    from scipy.stats import gamma
+    spec = ResidenceTimeDiversion(mean_residence_time=0.01, tanks=3, tolerance=0.05)
+    ref = gamma.ppf(0.975, 3, scale=0.01 / 3) - gamma.ppf(0.025, 3, scale=0.01 / 3)
+    assert spec.window() == pytest.approx(ref, rel=1e-9)
+    plug = ResidenceTimeDiversion(mean_residence_time=0.01, tanks=1000, tolerance=0.05, upset=0.02)
+    assert 0.02 < plug.window() < 0.02 + 0.01 * 0.13

@@ -256,6 +256,31 @@ class BatchLine(LineSpec):
     COUNT_FIELD = "batches"
 
 
+class ResidenceTimeDiversion(Model):
+    """Diversion sized from the line's residence-time distribution (RTD), as ICH Q13 describes it.
+
+    An upset at the inlet lasting ``upset`` days leaves the line spread over the RTD, modelled as
+    ``tanks`` stirred tanks in series (1: one well-mixed vessel; many: close to plug flow) with mean
+    ``mean_residence_time``.  The output is diverted from the RTD's ``tolerance``/2 quantile after the
+    upset begins to its 1 - ``tolerance``/2 quantile after it ends, so that at most ``tolerance`` of the
+    disturbed material stays in the kept product."""
+
+    mean_residence_time: PositiveFloat = Field(description="days material spends in the line on average "
+                                                           "(minutes: divide by 1,440)")
+    tanks: int = Field(1, ge=1, le=1000, description="stirred tanks in series that model the RTD")
+    tolerance: Probability = Field(0.01, gt=0, description="share of the disturbed material allowed to "
+                                                           "remain in the kept product")
+    upset: NonNegFloat = Field(0.0, description="days the upset lasts at the inlet")
+
+    def window(self) -> float:
+        """Days of output diverted per disturbance."""
+        from scipy.special import gammaincinv  # once per scenario, not per draw
+        scale = self.mean_residence_time / self.tanks
+        half = self.tolerance / 2
+        early, late = (float(gammaincinv(self.tanks, q)) * scale for q in (half, 1 - half))
+        return self.upset + late - early
+
+
 class ContinuousLine(LineSpec):
     """A continuous line running at *rate*, released in lots of *lot_size* units."""
 
@@ -268,9 +293,9 @@ class ContinuousLine(LineSpec):
     startup_time: Dist = Field(0.0, description="days of start-up; the off-spec output is diverted")
     shutdown_time: Dist = Field(0.0, description="days of shut-down at the end of a run")
     restart_after_stop: bool = Field(True, description="a breakdown or maintenance stop needs a new start-up")
-    disturbance_diversion: NonNegFloat = Field(
-        0.0, description="days of output diverted around each breakdown: the material in the line's "
-        "residence-time window when it failed (ICH Q13 diversion); taken from the lot being made")
+    disturbance_diversion: NonNegFloat | ResidenceTimeDiversion = Field(
+        0.0, description="output diverted around each breakdown, taken from the lot being made: days of "
+        "output, or the window that the line's residence-time distribution gives (ICH Q13 diversion)")
     idle_shutdown: NonNegFloat | None = Field(
         None, description="days a running line waits for material before it shuts down (then it pays the "
         "shut-down, and a start-up with its diverted output on restart); none: it idles running")

@@ -35,6 +35,8 @@ class ContinuousLineNode(LineNode):
         self._diverted = ctx.counter(f"diverted.{spec.name}")
         super().__init__(ctx, spec, products, issuers, ship, lab)
         self.idle_shutdown = spec.idle_shutdown
+        d = spec.disturbance_diversion
+        self.diversion_window = d if isinstance(d, (int, float)) else d.window()  # days of output per disturbance
 
     def _campaign(self, camp: Campaign):
         env, r = self.ctx.env, camp.recipe
@@ -47,8 +49,8 @@ class ContinuousLineNode(LineNode):
             before = self.disturbances
             yield from self._operate(r.size / r.rate, r, slots=True)
             self.ideal += r.ideal_time * self._after_warmup(started)
-            window = self.spec.disturbance_diversion  # days of output diverted around each breakdown
-            good = r.size - self._divert(r, (self.disturbances - before) * r.rate * window)
+            diverted = (self.disturbances - before) * r.rate * self.diversion_window
+            good = r.size - self._divert(r, diverted)
             self._finish(r, good, camp.purpose)
             if camp.purpose != "engineering" and good > 0:
                 if self.spec.release == "end_of_run":
