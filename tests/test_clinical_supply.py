@@ -384,3 +384,14 @@ def test_extension_only_for_the_campaigns_the_stability_data_cover():
     kit["relabel"]["lines"] = ["nope"]
     with pytest.raises(ScenarioError, match=r"kit_types\[0\].relabel.lines: 'nope' is no line"):
         mfg_scenario([dict(line, name="la")], kit_types=[kit])
+    # Named batches: of la's two batches (made on days 0 and 1, expiring on days 100 and 101), only the
+    # one made by day 0.5 is covered.
+    kit["relabel"].update(lines=None, made_between=[0, 0.5])
+    sc = mfg_scenario([dict(line, name="la", batches=2)], horizon=95, kit_types=[kit],
+                      packaging={"units_per_kit": 1, "time": 0, "shelf_life": 100})
+    mdl = SupplyChainModel(sc, seed=1)
+    mdl.run()
+    assert sorted(l.expiry for l in mdl.depot.shelf.stocks["kit"].lots) == [101, 150]
+    kit["relabel"]["made_between"] = [5, 1]
+    with pytest.raises(ScenarioError, match=r"made_between: expected \[first, last\]"):
+        mfg_scenario([dict(line, name="la")], kit_types=[kit])

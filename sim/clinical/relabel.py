@@ -43,6 +43,8 @@ class Relabelling(Node):
         rule = self.rules.get(kit_of(lot.material))
         if rule is None or (rule.lines is not None and lot.line not in rule.lines):
             return
+        if rule.made_between is not None and not rule.made_between[0] <= lot.made <= rule.made_between[1]:
+            return  # a batch the stability data do not cover
         cap = rule.max_extension if rule.max_extension is not None else rule.extension
         if (extensions(lot) + 1) * rule.extension > cap + 1e-9:
             return

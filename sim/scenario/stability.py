@@ -26,11 +26,17 @@ class Relabel(Model):
     cost_per_kit: NonNegFloat = Field(0.0, description="cost of relabelling one kit")
     lines: list[Name] | None = Field(None, description="extend only kits made by these lines (campaigns): the "
                                      "batches the stability data cover (default: every kit of the type)")
+    made_between: tuple[NonNegFloat, NonNegFloat] | None = Field(
+        None, description="[first, last] day of manufacture of the batches covered: with lines, names the "
+        "batches the stability data support (default: every batch)")
     at_sites: bool = Field(False, description="relabel at sites too, where allowed (e.g. EU sites under a "
                                               "documented procedure); otherwise only at depots")
 
     @model_validator(mode="after")
     def _few_extensions(self):
+        if self.made_between is not None and self.made_between[0] > self.made_between[1]:
+            raise FieldError("made_between", f"expected [first, last] with first <= last; got "
+                                             f"{list(self.made_between)}")
         if self.max_extension is not None and self.max_extension > MAX_EXTENSIONS * self.extension:
             raise FieldError("max_extension", f"expected at most {MAX_EXTENSIONS} extensions of {self.extension:g} "
                                               f"days; got {self.max_extension:g} days")
