@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pytest
 
 from sim.core.context import Context
@@ -262,6 +264,56 @@ def test_make_to_forecast_time_phased_campaigns():
     with pytest.raises(Exception, match="campaign: required with campaign_interval"):
         scenario([dict(line, plan={"policy": "make_to_forecast", "campaign_interval": 30})], trials=[trial],
                  packaging=pack)
+
+
+def test_make_to_forecast_phased_by_the_demand_curve_and_shelf_life():
+    """One site activated on day 10 randomises 1 patient a day up to 20; visits on days 0 and 10, a kit
+    of 10 units each: demand D(t) = 10 (R(t) + R(t - 10)), R(t) = min(20, (t - 10)+), 400 units = 8
+    batches of 50.  Lead time 5, shelf life 30, at most 3 batches a campaign:
+    campaign 1 when D first exceeds 0 (day 10) - 5 = day 5; its kits last to day 35, D(35) = 350 -> 7
+    batches, capped at 3 (150 units); campaign 2 when D exceeds 150 (D = 10 (2t - 30): day 22.5) - 5 =
+    17.5, D(47.5) = 400 -> 5, capped at 3; campaign 3 when D exceeds 300 (day 30) - 5 = 25: the 2 left."""
+    from sim.scenario.resolve import resolve
+    line = {"name": "dp", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 50,
+            "cycle_time": 1, "plan": {"policy": "make_to_forecast", "campaign": 3, "time_phased": {"lead_time": 5}}}
+    trial = {"name": "t", "target_patients": 20, "visits": [0, 10], "resupply": {"trigger": 1, "level": 2},
+             "regions": [{"name": "r", "sites": 1, "activation": 10, "enrollment_rate": 1, "transit_time": 1}]}
+    pack = {"units_per_kit": 10, "time": 0, "shelf_life": 30}
+    sc = scenario([line], trials=[trial], packaging=pack, horizon=100)
+    assert resolve(sc).phasing["dp", "drug_product"] == ((5, 3), (17.5, 3), (25, 2))
+    model = SupplyChainModel(sc, seed=1)
+    model.run()
+    assert [t for t, _, _ in model.lines[0].qc_log] == [6, 7, 8, 18.5, 19.5, 20.5, 26, 27]
+    with pytest.raises(Exception, match=r"lines\[0\].plan.time_phased.lead_time: expected less than the kits' "
+                                        r"shelf life less do-not-dispense \(5 - 0 days\)"):
+        scenario([line], trials=[trial], packaging=dict(pack, shelf_life=5), horizon=100)
+
+
+def test_expected_enrollment_curve_against_the_closed_form():
+    """Sites activated after an exponential delay of mean 50 days, each randomising 0.1 x (1 - 0.2) a day:
+    E[(t - X)+] = t - 50 (1 - exp(-t/50)), so 20 sites have 1.6 (t - 50 (1 - exp(-t/50))) patients by day
+    t (target 600 not reached; sampled with 4,000 draws: within 3 %); a cap of 4 a site subtracts the same ramp shifted by 4/0.08
+    = 50 days; and the demand curve ends at the make-to-forecast total (every visit of every patient)."""
+    from sim.scenario.phasing import demand_curve, expected_randomised
+    from sim.scenario.forecast import trial_demand_units
+    trial = {"name": "t", "target_patients": 600, "visits": [0, 30, 60], "screen_failure": 0.2,
+             "resupply": {"trigger": 1, "level": 2},
+             "regions": [{"name": "r", "sites": 20, "activation": {"dist": "exponential", "mean": 50},
+                          "enrollment_rate": 0.1, "transit_time": 1}]}
+    sc = scenario([{"name": "dp", "kind": "batch", "material": "api", "material_per_batch": 1, "batch_size": 50,
+                    "cycle_time": 1}], trials=[trial], horizon=2000)
+    t = sc.trials[0]
+    days = np.array([25.0, 50.0, 100.0])
+    ramp = days - 50 * (1 - np.exp(-days / 50))
+    activation = t.regions[0].activation
+    got = expected_randomised(t, [(20, 0.1, None, activation)], days)
+    assert got == pytest.approx(1.6 * ramp, rel=0.03)
+    late = np.maximum(days - 50, 0)
+    shifted = late - 50 * (1 - np.exp(-late / 50))
+    capped = expected_randomised(t, [(20, 0.1, 4, activation)], days)
+    assert capped == pytest.approx(1.6 * (ramp - shifted), rel=0.03)
+    _, curve = demand_curve(sc, "drug_product", None)
+    assert curve[-1] == pytest.approx(trial_demand_units(sc, None, "drug_product"), rel=1e-9)
 
 
 def test_output_around_a_breakdown_is_diverted():

@@ -35,15 +35,21 @@ def good_per_batch(line, product, labs: dict) -> float:
     return nominal * ((1 - p_fail) + p_fail * line.rework_prob * line.rework_yield * (1 - p_fail))
 
 
-def visits_per_patient(trial) -> float:
-    """Dosing visits of a patient who completes treatment: the listed visits within the mean treatment
-    duration, then the last one repeated every ``repeat_every`` days until it ends."""
+def visit_days(trial) -> list[float]:
+    """Days (from randomisation) of the dosing visits of a patient who completes treatment: the listed
+    visits within the mean treatment duration, then the last one repeated every ``repeat_every`` days
+    until it ends."""
     end = trial.treatment_duration.mean_value if trial.treatment_duration is not None else math.inf
     days = [v.day for v in trial.visits if v.day < end]
-    n = len(days)
-    if trial.repeat_every is not None and n == len(trial.visits) and math.isfinite(end):
-        n += max(0, math.ceil((end - days[-1]) / trial.repeat_every) - 1)
-    return float(n)
+    if trial.repeat_every is not None and len(days) == len(trial.visits) and math.isfinite(end):
+        repeats = max(0, math.ceil((end - days[-1]) / trial.repeat_every) - 1)
+        days += [days[-1] + k * trial.repeat_every for k in range(1, repeats + 1)]
+    return days
+
+
+def visits_per_patient(trial) -> float:
+    """Dosing visits of a patient who completes treatment (see :func:`visit_days`)."""
+    return float(len(visit_days(trial)))
 
 
 def kits_per_patient(trial, kit_types: list[str]) -> dict[str, float]:

@@ -49,6 +49,13 @@ class FixedPlan(PlanSpec):
         return self.batches is None and self.campaign is None
 
 
+class TimePhasing(Model):
+    """Campaigns timed and sized from the expected demand curve (see :mod:`sim.scenario.phasing`)."""
+
+    lead_time: NonNegFloat = Field(description="days from a campaign's start until its kits can be dispensed "
+                                               "at sites (manufacture, QC release, packaging, shipping)")
+
+
 class ForecastPlan(PlanSpec):
     """Make to forecast: the batches the clinical plan needs plus an overage, fixed before the run."""
 
@@ -60,13 +67,21 @@ class ForecastPlan(PlanSpec):
         None, description="days between the starts of successive campaigns, so that product made early does not "
         "expire before the later visits need it (none: every campaign queued at once)")
 
+    time_phased: TimePhasing | None = Field(
+        None, description="start each campaign lead_time days before the expected demand needs it, sized to "
+        "what the demand uses before its kits expire (at most campaign batches)")
+
     def served_trials(self) -> list[str] | None:
         return self.trials
 
     @model_validator(mode="after")
     def _interval_needs_campaigns(self):
-        if self.campaign_interval is not None and self.campaign is None:
-            raise FieldError("campaign", "required with campaign_interval (batches per time-phased campaign)")
+        if self.campaign_interval is not None and self.time_phased is not None:
+            raise FieldError("time_phased", "give campaign_interval or time_phased, not both")
+        for name in ("campaign_interval", "time_phased"):
+            if getattr(self, name) is not None and self.campaign is None:
+                what = "batches per time-phased campaign" if name == "campaign_interval" else "the most batches a campaign may have"
+                raise FieldError("campaign", f"required with {name} ({what})")
         return self
 
 

@@ -16,6 +16,7 @@ from typing import Mapping
 from sim.core.distributions import Deterministic, Distribution
 from sim.scenario.clinical import LEGACY_KIT, KitType, LaneSpec, Relabel
 from sim.scenario.forecast import forecast_batches
+from sim.scenario.phasing import phased_campaigns
 from sim.scenario.materials import Material, ReorderPoint
 from sim.scenario.schema import Scenario
 from sim.scenario.supply import Depot, Packaging, Supplier, line_products, made_and_consumed
@@ -121,6 +122,7 @@ class ResolvedScenario:
     materials: tuple[Material, ...]  # every supplied raw material with its policy, in supplier order
     intermediates: frozenset[str]  # products made by one line and consumed by another
     forecast: Mapping[tuple[str, str], int]  # (line, product) -> GMP batches of make-to-forecast plans
+    phasing: Mapping[tuple[str, str], tuple[tuple[float, int], ...]]  # (line, product) -> (start, batches) per campaign
     kit_plans: tuple[KitPlan, ...]
     depots: tuple[DepotPlan, ...]  # regional depots in declaration order
     site_groups: tuple[SiteGroupPlan, ...]  # every trial's groups: legacy regions first, then site groups
@@ -176,8 +178,10 @@ def resolve(scenario: Scenario, seed: int | None = None) -> ResolvedScenario:
     made, consumed = made_and_consumed(p for prods in products.values() for p in prods)
     mtf = any(p.plan.derives_from_demand for prods in products.values() for p in prods)
     depots, depot_country = _depots(sc)
+    forecast = forecast_batches(sc) if mtf else {}
     return ResolvedScenario(
         spec=sc, seed=experiment_seed(sc, seed), products=products, materials=tuple(materials),
-        intermediates=frozenset(made & consumed), forecast=forecast_batches(sc) if mtf else {},
+        intermediates=frozenset(made & consumed), forecast=forecast,
+        phasing=phased_campaigns(sc, forecast) if mtf else {},
         kit_plans=tuple(kit_plans(sc.kit_types, sc.packaging, sc.depot)), depots=tuple(depots),
         site_groups=tuple(_site_groups(sc, depot_country)))

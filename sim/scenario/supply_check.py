@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from sim.scenario.base import FieldError, duplicate_names
 from sim.scenario.forecast import PlanningError, forecast_batches
+from sim.scenario.phasing import phased_campaigns
 from sim.scenario.supply import line_products, made_and_consumed
 
 
@@ -30,7 +31,7 @@ def supply_problems(sc) -> list[str]:
     out += _kits_for_any_product(sc)
     if not out and any(p.plan.derives_from_demand for line in sc.lines for p in line_products(line)):
         try:
-            forecast_batches(sc)
+            phased_campaigns(sc, forecast_batches(sc))
         except PlanningError as err:
             out.append(str(err))
     return out

@@ -64,7 +64,7 @@ class SupplyNetwork:
             self.lines.append(line_node(spec)(ctx, spec, list(plan.products[spec.name]), issuers, lane.send,
                                               self.labs.get(spec.qc_lab)))
         self.planners: list[Planner] = [planner(ctx, line, r, plan.forecast.get((line.name, r.name)),
-                                                self._position(r.name))
+                                                self._position(r.name), plan.phasing.get((line.name, r.name)))
                                         for line in self.lines for r in line.recipes]
 
     def start(self) -> None:

@@ -25,18 +25,22 @@ from sim.scenario.supply import PLANS, FixedPlan, ForecastPlan, StockPlan
 from sim.supply.lines.base import Campaign, LineNode, Recipe
 from sim.supply.tech_transfer import transfer
 
+Schedule = tuple[tuple[float, int], ...]
+"""Campaigns of a time-phased forecast: (start day, batches) each."""
+
 
 class Planner(Node):
     """Queues the campaigns of one product on one line: the plan's batches, after any tech transfer."""
 
     def __init__(self, ctx: Context, line: LineNode, recipe: Recipe, forecast: int | None,
-                 position: Callable[[], float] | None) -> None:
+                 position: Callable[[], float] | None, schedule: Schedule | None = None) -> None:
         self.ctx = ctx
         self.line = line
         self.recipe = recipe
         self.plan = recipe.spec.plan
         self.forecast = forecast
         self.position = position
+        self.schedule = schedule
 
     def start(self) -> None:
         if self.recipe.spec.tech_transfer is None and self.queues_at_once:
@@ -98,16 +102,25 @@ class FixedPlanner(Planner):
 
 class ForecastPlanner(Planner):
     """The forecast's batches: queued at once, or time-phased campaign by campaign every
-    ``campaign_interval`` days (the first right after any tech transfer)."""
+    ``campaign_interval`` days (the first right after any tech transfer), or on the schedule derived
+    from the demand curve (``time_phased``: each campaign at its start day, or right after the tech
+    transfer if that is later)."""
 
     def total(self) -> int | None:
         return self.forecast
 
     @property
     def queues_at_once(self) -> bool:
-        return self.plan.campaign_interval is None
+        return self.plan.campaign_interval is None and self.schedule is None
 
     def after_transfer(self):
+        env = self.ctx.env
+        if self.schedule is not None:
+            for start, n in self.schedule:
+                if start > env.now:
+                    yield env.timeout(start - env.now)
+                self.line.queue.put(Campaign(self.recipe, n, "gmp"))
+            return
         if self.plan.campaign_interval is None:
             yield from super().after_transfer()
             return
@@ -149,6 +162,6 @@ register_plan = PLANNERS.register
 
 
 def planner(ctx: Context, line: LineNode, recipe: Recipe, forecast: int | None,
-            position: Callable[[], float] | None) -> Planner:
-    """The planner of *recipe*'s plan on *line*."""
-    return PLANNERS.of(recipe.spec.plan)(ctx, line, recipe, forecast, position)
+            position: Callable[[], float] | None, schedule: Schedule | None = None) -> Planner:
+    """The planner of *recipe*'s plan on *line* (*schedule*: a time-phased forecast's campaigns)."""
+    return PLANNERS.of(recipe.spec.plan)(ctx, line, recipe, forecast, position, schedule)
