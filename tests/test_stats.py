@@ -24,6 +24,27 @@ def test_tally_matches_numpy_and_drops_warmup():
     assert len(t.sample) == 1000 and set(t.sample) <= set(kept)
 
 
+def test_reservoir_sample_is_uniform_over_the_stream():
+    """Algorithm L keeps each of n observations with probability k/n: over 200 tallies of the stream
+    0..9,999 (k = 1,000), the mean number kept from each tenth of the stream is 100 (sd of the count
+    ~9.5 per tally, so the mean over 200 tallies is within 100 +/- 2 at 3 standard errors), and the
+    sample's mean index is 4,999.5 within 3 standard errors."""
+    rng = np.random.default_rng(7)
+    counts = np.zeros(10)
+    means = []
+    for _ in range(200):
+        t = Tally("d", rng=rng)
+        for i in range(10_000):
+            t.observe(float(i), 0.0)
+        s = np.asarray(t.sample)
+        assert len(s) == 1000 and len(set(s)) == 1000
+        counts += np.bincount((s // 1000).astype(int), minlength=10)
+        means.append(s.mean())
+    assert counts / 200 == pytest.approx(np.full(10, 100.0), abs=2.0)
+    se = math.sqrt(10_000 ** 2 / 12 / 1000 * (1 - 1000 / 10_000)) / math.sqrt(200)
+    assert abs(np.mean(means) - 4999.5) < 3 * se
+
+
 def test_tally_merge_is_pooled():
     rng = np.random.default_rng(2)
     a, b = rng.normal(5, 2, 300), rng.normal(8, 1, 700)

@@ -117,21 +117,23 @@ class DispensingPoint(Node):
         """Apply the resupply policy to every kit type and ship what it asks for."""
         if not self.active or self.closed or self.lane is None:
             return
-        now = self.ctx.now
-        capped = self.closed_to_enrollment
+        now = self.ctx.env._now
+        policy = self.policy
         wants = {}
         for kit in self.kits:
             pos = self.position(kit)
-            q = self.policy.quantity(self, kit, pos, now)
-            if capped:
+            q = policy.quantity(self, kit, pos, now)
+            if q > 1e-9 and self.closed_to_enrollment:  # the cap only ever lowers an order
                 q = min(q, self.remaining[kit] - pos)
             if q > 1e-9:
                 wants[kit] = math.ceil(q - 1e-9)
-        self._order(wants)
-        t = self.policy.next_review(self, now)
-        if t < self._wake:
-            self._wake = t
-            self.ctx.at(t, lambda: self._wakeup(t))
+        if wants:
+            self._order(wants)
+        if policy.timed:
+            t = policy.next_review(self, now)
+            if t < self._wake:
+                self._wake = t
+                self.ctx.at(t, lambda: self._wakeup(t))
 
     def _wakeup(self, t: float) -> None:
         if self._wake == t:
@@ -192,8 +194,8 @@ class DispensingPoint(Node):
         after, ledger, now, stocks = self._usable_after(), self.ctx.ledger, self.ctx.env._now, self.shelf.stocks
         for k, n in kits.items():
             if n:
-                for lot in stocks[k].take(n, after):
-                    ledger.outflow(lot.material, "dispensed", lot.qty)
+                stock = stocks[k]
+                ledger.outflow(stock.material, "dispensed", stock.consume(n, after))
                 self._dispensed.count(now, n)
 
     def _serve_waiting(self) -> None:

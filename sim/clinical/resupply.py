@@ -30,6 +30,12 @@ class ResupplyPolicy:
     """
 
     expiry_lookahead = 0.0
+    timed = False
+    """Whether the policy's answer can change with time alone (it defines :meth:`next_review`)."""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.timed = cls.next_review is not ResupplyPolicy.next_review
 
     def __init__(self, spec) -> None:
         self.spec = spec

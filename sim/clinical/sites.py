@@ -41,7 +41,8 @@ class SiteNode(DispensingPoint):
         self.dtp = group.direct_to_patient
         self.home_lane = home_lane
         kits = [] if self.dtp else trial.kits
-        shelf = KitShelf(ctx, f"site.{name}", kits, "sites", [f"inventory.site.{name}", "inventory.sites_total"])
+        shelf = KitShelf(ctx, f"site.{name}", kits, "sites", [f"inventory.site.{name}"])
+        ctx.level_sum("inventory.sites_total", ctx.level(f"inventory.site.{name}"))
         super().__init__(ctx, name, trial, depot, None if self.dtp else lane, trial.spec.resupply, upstream, shelf)
         self.screening = 0
         self.randomised = 0

@@ -39,6 +39,7 @@ class Context:
         self.tallies: dict[str, Tally] = {}
         self.levels: dict[str, Level] = {}
         self.counters: dict[str, PeriodCounter] = {}
+        self._sums: dict[str, list[Level]] = {}  # total level -> its parts
         self._ids = itertools.count(1)
 
     # -- randomness --------------------------------------------------------
@@ -63,6 +64,18 @@ class Context:
         if lv is None:
             lv = self.levels[name] = Level(name, self.horizon, self.period, self.warmup, initial)
         return lv
+
+    def level_sum(self, total: str, part: Level) -> None:
+        """Count *part* in the level *total*, which is summed from its parts when the run ends: much
+        cheaper than moving the total at every change of every part (all sites' stock, say)."""
+        self.level(total)
+        self._sums.setdefault(total, []).append(part)
+
+    def _add_up(self, t_end: float) -> None:
+        for name, parts in self._sums.items():
+            for part in parts:
+                part.finish(t_end)
+            self.levels[name].assemble(parts, t_end)
 
     def counter(self, name: str) -> PeriodCounter:
         c = self.counters.get(name)
@@ -96,6 +109,7 @@ class Context:
             m[f"delay.{name}.mean"] = t.mean if t.n else math.nan
             m[f"delay.{name}.max"] = t.max if t.n else math.nan
             m[f"delay.{name}.n"] = t.n
+        self._add_up(t_end)
         for name, lv in sorted(self.levels.items()):
             lv.finish(t_end)
             m[name if name.startswith(("utilisation.", "downtime.")) else f"{name}.mean"] = lv.mean(t_end)
@@ -103,6 +117,7 @@ class Context:
 
     def collector_series(self, t_end: float) -> dict[str, "np.ndarray"]:
         """Per-period series of every counter and level (``series.csv``)."""
+        self._add_up(t_end)
         series = {name: c.series() for name, c in self.counters.items()}
         series.update({name: lv.series(t_end) for name, lv in self.levels.items()})
         return series

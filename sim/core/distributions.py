@@ -17,7 +17,7 @@ from typing import Annotated, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import special, stats
+from scipy import special
 
 BLOCK = 512
 
@@ -185,6 +185,7 @@ class TruncNormal(_Spec):
         return np.maximum(self.mean + self.sd * special.ndtri(u), 0.0)
 
     def _frozen(self):
+        from scipy import stats  # slow to import; only a truncated normal's moments need it
         return stats.truncnorm(-self.mean / self.sd, np.inf, loc=self.mean, scale=self.sd)
 
     @property

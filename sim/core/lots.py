@@ -104,6 +104,15 @@ class LotStore(Node):
     def take(self, qty: float, min_expiry: float = -math.inf) -> list[Lot]:
         """Issue up to *qty* FEFO from lots expiring at or after *min_expiry*, splitting the last lot."""
         out: list[Lot] = []
+        self._issue(qty, min_expiry, out)
+        return out
+
+    def consume(self, qty: float, min_expiry: float = -math.inf) -> float:
+        """Issue up to *qty* as :meth:`take` does, for material that leaves the system (dispensed kits):
+        no lot objects for the pieces.  Returns the quantity issued."""
+        return self._issue(qty, min_expiry, None)
+
+    def _issue(self, qty: float, min_expiry: float, out: list[Lot] | None) -> float:
         need = qty
         i = 0
         lots = self.lots
@@ -116,19 +125,20 @@ class LotStore(Node):
                 lots.pop(i)
                 lot.store = None
                 need -= lot.qty
-                out.append(lot)
+                if out is not None:
+                    out.append(lot)
             else:
-                self._id_seq += 1
-                piece = Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry, self.env.now,
-                            lot.made, lot.line)
+                self._id_seq += 1  # numbered even when consumed, so later pieces keep their ids
+                if out is not None:
+                    out.append(Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry,
+                                   self.env.now, lot.made, lot.line))
                 lot.qty -= need
                 need = 0.0
-                out.append(piece)
         taken = qty - need
         if taken:
             self.qty -= taken
             self._changed()
-        return out
+        return taken
 
     def holdings(self):
         """What this store holds, for the conservation check."""

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as _st
 
 RESERVOIR = 1000
 
@@ -27,7 +26,7 @@ RESERVOIR = 1000
 class Tally:
     """Running count, mean, variance (Welford), min, max and a bounded sample."""
 
-    __slots__ = ("name", "warmup", "n", "mean", "_m2", "min", "max", "_sample", "_seen", "_rng")
+    __slots__ = ("name", "warmup", "n", "mean", "_m2", "min", "max", "_sample", "_seen", "_rng", "_w", "_next")
 
     def __init__(self, name: str, warmup: float = 0.0, rng: np.random.Generator | None = None) -> None:
         self.name = name
@@ -40,6 +39,8 @@ class Tally:
         self._sample: list[float] = []
         self._seen = 0
         self._rng = rng
+        self._w = 0.0  # Algorithm L's running weight, once the reservoir is full
+        self._next = 0  # the observation (count) that next enters the full reservoir
 
     def observe(self, value: float, now: float) -> None:
         if now < self.warmup:
@@ -52,14 +53,25 @@ class Tally:
             self.min = value
         if value > self.max:
             self.max = value
-        # Reservoir sample (Algorithm R) for distribution plots, bounded memory.
+        # Reservoir sample for distribution plots, bounded memory: Algorithm L (Li 1994) skips ahead to
+        # the next observation that enters, so random draws are O(k log(n/k)), not one per observation.
         self._seen += 1
-        if len(self._sample) < RESERVOIR:
+        if self._seen <= RESERVOIR:
             self._sample.append(value)
-        elif self._rng is not None:
-            j = int(self._rng.integers(self._seen))
-            if j < RESERVOIR:
-                self._sample[j] = value
+            if self._seen == RESERVOIR and self._rng is not None:
+                self._w = math.exp(math.log(self._rng.random()) / RESERVOIR)
+                self._skip()
+        elif self._seen == self._next:
+            rng = self._rng
+            self._sample[int(rng.integers(RESERVOIR))] = value
+            self._w *= math.exp(math.log(rng.random()) / RESERVOIR)
+            self._skip()
+
+    def _skip(self) -> None:
+        """Set the count of the next observation to enter the full reservoir (geometric skip)."""
+        u, w = self._rng.random(), self._w
+        gap = math.log(u) / math.log1p(-w) if 0.0 < w < 1.0 and u > 0.0 else 0.0
+        self._next = self._seen + int(min(gap, 1e18)) + 1
 
     @property
     def variance(self) -> float:
@@ -140,6 +152,14 @@ class Level:
 
     def finish(self, t: float) -> None:
         self._accumulate(t)
+
+    def assemble(self, parts: list["Level"], t_end: float) -> None:
+        """Become the sum of *parts* (finished at *t_end*): areas, period bins and the final value
+        add; the maximum of the sum is not known from the parts and is left as it is."""
+        self._area = math.fsum(p._area for p in parts)
+        self._bins = [math.fsum(b) for b in zip(*(p._bins for p in parts))] or self._bins
+        self.value = math.fsum(p.value for p in parts)
+        self._t = t_end
 
     def mean(self, t_end: float) -> float:
         """Time average over [warmup, t_end]; call :meth:`finish` first."""
@@ -248,5 +268,6 @@ def summarize(metric: str, values: np.ndarray | list[float], confidence: float =
     if n == 1:
         return Summary(metric, 1, m, math.nan, math.nan, math.nan)
     sd = float(x.std(ddof=1))
-    h = float(_st.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    from scipy.special import stdtrit  # Student t quantile, without importing scipy.stats
+    h = float(stdtrit(n - 1, 0.5 + confidence / 2)) * sd / math.sqrt(n)
     return Summary(metric, n, m, sd, m - h, m + h)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-from scipy import stats as _st
 
 from sim.experiments.plan import Plan, Point
 from sim.experiments.tables import write_csv
@@ -67,7 +66,8 @@ def welch_half_width(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> 
     if se2 == 0:
         return 0.0
     df = se2 * se2 / (vx * vx / (nx - 1) + vy * vy / (ny - 1))
-    return float(_st.t.ppf(0.5 + confidence / 2, df) * math.sqrt(se2))
+    from scipy.special import stdtrit  # Student t quantile (df may be fractional: Welch)
+    return float(stdtrit(df, 0.5 + confidence / 2) * math.sqrt(se2))
 
 
 def verdict(d: Summary, name_b: str = "B") -> str:

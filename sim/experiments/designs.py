@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from scipy.stats import qmc
 
 @dataclass(frozen=True)
 class Range:
@@ -92,6 +91,7 @@ def _scale(unit: np.ndarray, ranges: Mapping[str, Range], role: str) -> list[Des
 
 def latin_hypercube(ranges: Mapping[str, Range], n: int, seed: int) -> list[DesignPoint]:
     """*n* points, one in each of *n* equal slices of every factor's range."""
+    from scipy.stats import qmc  # only designs need it (slow to import)
     unit = _qmc_engine(qmc.LatinHypercube, len(ranges), seed).random(n)
     return _scale(unit, ranges, "lhs")
 
@@ -101,6 +101,7 @@ def sobol(ranges: Mapping[str, Range], n: int, seed: int) -> list[DesignPoint]:
     m = int(round(math.log2(n)))
     if n < 1 or 2**m != n:
         raise ValueError(f"Sobol' designs need a power of 2 points; got {n}")
+    from scipy.stats import qmc
     unit = _qmc_engine(qmc.Sobol, len(ranges), seed).random_base2(m)
     return _scale(unit, ranges, "sobol")
 
