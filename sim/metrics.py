@@ -1,4 +1,4 @@
-"""The metric catalogue: every scalar metric (``metrics.csv``) and per-period series (``series.csv``)
+"""The metric catalogue: every scalar metric (the ``metrics`` table) and per-period series (``series``)
 a run can report, with its unit, meaning and the node that produces it.
 
 A metric is found here by its name with the component's name replaced by a placeholder:
@@ -27,7 +27,7 @@ class Metric:
     unit: str
     meaning: str
     producer: str
-    table: str = "metrics"  # or "series" (series.csv: one value per reporting period)
+    table: str = "metrics"  # or "series" (the series table: one value per reporting period)
 
 
 def _counted(name: str, unit: str, what: str, producer: str) -> list[Metric]:
@@ -38,7 +38,7 @@ def _counted(name: str, unit: str, what: str, producer: str) -> list[Metric]:
 
 
 def _delay(name: str, what: str, producer: str) -> list[Metric]:
-    """A tally's metrics (mean, max, count of observations); its sample goes to delays.csv."""
+    """A tally's metrics (mean, max, count of observations); its sample goes to the delays table."""
     return [Metric(f"delay.{name}.mean", "days", f"mean {what}", producer),
             Metric(f"delay.{name}.max", "days", f"longest {what}", producer),
             Metric(f"delay.{name}.n", "count", f"observations of {what}", producer)]

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sim.cli import cli
 from sim.scenario import load_scenario
 from tests.conftest import scenario_dict
+from tests.test_exp_support import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,23 +32,23 @@ def test_run_writes_a_complete_results_folder(tmp_path):
     res = CliRunner().invoke(cli, ["run", str(scen), "--reps", "3", "--seed", "9", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "dosed_on_day_fraction" in res.output and "95% CI" in res.output
-    for f in ["scenario.yaml", "metadata.json", "metrics.csv", "summary.csv", "series.csv", "delays.csv",
-              "accounting.csv", "figures/throughput.png", "figures/throughput.svg", "figures/inventory.png",
-              "figures/delays.svg"]:
+    for f in ["scenario.yaml", "metadata.json", "metrics/rep-00000.parquet", "summary.csv", "series/rep-00002.parquet",
+              "delays/rep-00001.parquet", "accounting.csv", "figures/throughput.png", "figures/inventory.png",
+              "figures/delays.png"]:
         assert (out / f).is_file(), f
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["seed"] == 9 and meta["replications"] == 3 and "simpy" in meta["packages"]
     assert load_scenario(out / "scenario.yaml").horizon == 120  # the resolved scenario reloads
-    metrics = _rows(out / "metrics.csv")
-    assert {r["rep"] for r in metrics} == {"0", "1", "2"}
+    metrics = read_table(out / "metrics")
+    assert {r["rep"] for r in metrics} == {0, 1, 2}
     summary = {r["metric"]: r for r in _rows(out / "summary.csv")}
-    released = [float(r["value"]) for r in metrics if r["metric"] == "total.released.line"]
+    released = [r["value"] for r in metrics if r["metric"] == "total.released.line"]
     assert float(summary["total.released.line"]["mean"]) == sum(released) / 3
     assert not list(out.glob(".*.tmp"))  # atomic writes leave no temporaries
     # ... and give their files the permissions any other file gets (not mkstemp's owner-only 0600)
     umask = os.umask(0)
     os.umask(umask)
-    for f in ("metrics.csv", "metadata.json", "reps/rep-00000.json.gz", "figures/throughput.png"):
+    for f in ("metrics/rep-00000.parquet", "metadata.json", "reps/rep-00000.json", "figures/throughput.png"):
         assert (out / f).stat().st_mode & 0o777 == 0o666 & ~umask, f
     # figures are rebuilt from the tables alone
     for p in (out / "figures").iterdir():
@@ -62,7 +63,7 @@ def test_same_seed_same_tables(tmp_path):
         out = tmp_path / f"o{k}"
         CliRunner().invoke(cli, ["run", "--reps", "2", "--seed", "3", "--out", str(out), "--no-figures"])
         outs.append(out)
-    for f in ["metrics.csv", "series.csv", "delays.csv", "summary.csv"]:
+    for f in ["metrics/rep-00001.parquet", "series/rep-00000.parquet", "delays/rep-00001.parquet", "summary.csv"]:
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
 
 

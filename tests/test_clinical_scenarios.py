@@ -52,4 +52,4 @@ def test_clinical_figure_from_stored_results(tmp_path):
     run_experiment(sc, reps=2, out_dir=tmp_path / "r", progress=False)
     paths = clinical_figure(tmp_path / "r", tmp_path / "doc.png")
     assert (tmp_path / "doc.png").stat().st_size > 10_000
-    assert {p.suffix for p in paths} == {".png", ".svg"}
+    assert {p.suffix for p in paths} == {".png"}

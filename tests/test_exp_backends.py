@@ -38,8 +38,8 @@ def test_results_are_bit_identical_on_every_backend(tmp_path):
         for b in backends.values():
             b.close()
     reference = table_bytes(folders["serial"])
-    assert {"metrics.csv", "summary.csv", "scenarios/short/series.csv", "scenarios/longer/delays.csv",
-            "scenarios/longer/accounting.csv"} <= set(reference)
+    assert {"metrics.parquet", "summary.csv", "scenarios/short/series/rep-00000.parquet",
+            "scenarios/longer/delays/rep-00004.parquet", "scenarios/longer/accounting.csv"} <= set(reference)
     for name in ("local-2", "dask-local-2"):
         assert table_bytes(folders[name]) == reference, name
 

@@ -46,7 +46,7 @@ def test_batch_figures_are_rebuilt_from_the_tables(tmp_path, monkeypatch, sweep,
     out = tmp_path / "out"
     res = cli_run("batch", batch, "--out", out, "--workers", "1")
     assert res.exit_code == 0, res.output
-    files = [f"{n}.{ext}" for n in expected for ext in ("png", "svg")]
+    files = [f"{n}.png" for n in expected]
     assert _names(out) == files
     for f in (out / "figures").iterdir():
         f.unlink()
@@ -63,8 +63,14 @@ def test_single_run_figures_still_rebuild(tmp_path, monkeypatch):
     _no_simulation(monkeypatch)
     res = cli_run("plot", out)
     assert res.exit_code == 0
-    assert _names(out) == sorted(f"{n}.{e}" for n in ("clinical", "delays", "gantt", "inventory", "throughput")
-                                 for e in ("png", "svg"))
+    names = ("clinical", "delays", "gantt", "inventory", "throughput")
+    assert _names(out) == sorted(f"{n}.png" for n in names)  # PNG only, unless asked
+    res = cli_run("plot", out, "--format", "svg,pdf")
+    assert res.exit_code == 0
+    assert _names(out) == sorted(f"{n}.{e}" for n in names for e in ("pdf", "png", "svg"))
+    assert (out / "figures" / "throughput.pdf").read_bytes()[:4] == b"%PDF"
+    res = cli_run("plot", out, "--format", "tiff")
+    assert res.exit_code == 2 and "expected formats among png, svg, pdf; got 'tiff'" in res.stderr
 
 
 def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path):
@@ -79,7 +85,7 @@ def test_plot_on_a_folder_without_tables_says_why_and_exits_2(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     res = cli_run("plot", empty)
-    assert res.exit_code == 2 and "not a results folder (no metrics.csv)" in res.stderr
+    assert res.exit_code == 2 and "not a results folder (no metrics)" in res.stderr
     # an interrupted experiment: its plan and some records are stored, its tables are not yet
     killed = tmp_path / "killed"
     killed.mkdir()

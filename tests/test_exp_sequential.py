@@ -53,9 +53,9 @@ def test_next_reps(ratio, n, expected):
 
 
 def _values(folder, metric, n):
-    with open(folder / "metrics.csv", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["metric"] == metric]
-    return np.array([float(r["value"]) for r in sorted(rows, key=lambda r: int(r["rep"]))][:n])
+    from test_exp_support import read_table
+    rows = [r for r in read_table(folder / "metrics") if r["metric"] == metric]
+    return np.array([r["value"] for r in sorted(rows, key=lambda r: r["rep"])][:n])
 
 
 def _half_width(x):

@@ -13,7 +13,7 @@ from sim.model import run_replication
 from sim.scenario import load_default
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = ("metrics.csv", "summary.csv", "series.csv", "delays.csv", "accounting.csv")
+TABLES = ("metrics", "summary.csv", "series", "delays", "accounting.csv")
 
 
 def small(**fields):
@@ -27,8 +27,15 @@ def cli_run(*args: str):
 
 
 def table_bytes(folder: Path) -> dict[str, bytes]:
-    """Every CSV table under *folder* (recursively), by relative path."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.csv"))}
+    """Every table under *folder* (CSV files and Parquet parts, recursively), by relative path."""
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted([*folder.rglob("*.csv"), *folder.rglob("*.parquet")])}
+
+
+def read_table(path: Path) -> list[dict]:
+    """A Parquet table or dataset folder as a list of row dicts (for small test tables)."""
+    import pyarrow.parquet as pq
+    return pq.read_table(path).to_pylist()
 
 
 def fails_on_rep_2(scenario, seed, rep):

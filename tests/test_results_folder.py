@@ -37,7 +37,7 @@ def test_an_earlier_experiment_is_replaced_only_with_overwrite_and_only_its_own_
     out = tmp_path / "r"
     assert cli_run(*RUN, "--out", out).exit_code == 0
     marker = read_marker(out)
-    assert marker["state"] == "complete" and {"metrics.csv", "reps", "plan.json"} <= set(marker["written"])
+    assert marker["state"] == "complete" and {"metrics", "reps", "plan.json"} <= set(marker["written"])
     (out / "notes.txt").write_text("my notes")          # the user's own file in our folder
     res = cli_run(*RUN, "--out", out)
     assert res.exit_code == 2 and "holds an earlier experiment (complete)" in res.stderr
@@ -111,7 +111,7 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_resume_completes_it(tmp_path):
     proc = subprocess.Popen(args, cwd=ROOT, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((out / "reps").glob("*.json.gz"))) < 3:
+    while time.monotonic() < deadline and len(list((out / "reps").glob("rep-?????.json"))) < 3:
         time.sleep(0.01)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
@@ -123,20 +123,21 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_resume_completes_it(tmp_path):
 
 
 def test_damaged_records_are_run_again_and_damaged_tables_are_a_message(tmp_path):
+    from test_exp_support import table_bytes
     out = tmp_path / "r"
     args = ("run", "--set", "horizon=200", "--reps", "3", "--workers", "1", "--no-figures", "--out", out)
     assert cli_run(*args).exit_code == 0
-    reference = (out / "metrics.csv").read_bytes()
-    (out / "reps" / "rep-00001.json.gz").write_bytes(b"\x1f\x8b truncated")
-    (out / "reps" / "rep-00002.json.gz").write_bytes(b"")
+    reference = table_bytes(out)
+    (out / "reps" / "rep-00001.json").write_bytes(b'{"truncated')
+    (out / "metrics" / "rep-00002.parquet").write_bytes(b"")
     res = cli_run(*args, "--resume")
     assert res.exit_code == 0
     meta = json.loads((out / "metadata.json").read_text())
     assert (meta["replications_reused"], meta["replications_run"]) == (1, 2)
-    assert (out / "metrics.csv").read_bytes() == reference
-    assert sorted(p.name for p in (out / "reps").glob("*.damaged")) == ["rep-00001.json.gz.damaged",
-                                                                         "rep-00002.json.gz.damaged"]
-    (out / "series.csv").write_text("rep,series,period_start,value\n0,x,zero,1\n")
+    assert table_bytes(out) == reference
+    assert sorted(p.name for p in (out / "reps").glob("*.damaged")) == ["rep-00001.json.damaged",
+                                                                         "rep-00002.json.damaged"]
+    (out / "series" / "rep-00000.parquet").write_bytes(b"PAR1 not parquet")
     res = cli_run("plot", out)
     assert res.exit_code == 2 and "a stored table is damaged" in res.stderr
 
@@ -163,7 +164,7 @@ def test_killing_the_main_process_leaves_no_worker_running(tmp_path):
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     kids: list = []
-    while time.monotonic() < deadline and not list((out / "reps").glob("*.json.gz")):
+    while time.monotonic() < deadline and not list((out / "reps").glob("rep-?????.json")):
         kids = psutil.Process(proc.pid).children(recursive=True) or kids
         time.sleep(0.02)
     assert len(kids) >= 2, "the run did not start its workers"

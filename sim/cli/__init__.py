@@ -47,6 +47,16 @@ def print_summary(summaries, reps: int) -> None:
                        "its mean is not reported (it would be biased low); lengthen the horizon", err=True)
 
 
+def _formats(ctx, param, value: str) -> tuple[str, ...]:
+    """``png,svg`` -> ("png", "svg"), each one a format figures can be saved in."""
+    known = ("png", "svg", "pdf")
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
+    bad = [f for f in chosen if f not in known]
+    if bad or not chosen:
+        raise click.BadParameter(f"expected formats among {', '.join(known)}; got {value!r}")
+    return chosen
+
+
 def execution_options(fn):
     """Options shared by every command that runs replications."""
     for opt in reversed([
@@ -67,6 +77,10 @@ def execution_options(fn):
         click.option("--overwrite", is_flag=True,
                      help="replace the earlier experiment in --out (only the files this tool wrote there)"),
         click.option("--no-figures", is_flag=True, help="skip the figures"),
+        click.option("--format", "formats", default="png", show_default=True, callback=_formats,
+                     help="figure formats, comma-separated: png (150 dpi), svg, pdf"),
+        click.option("--csv", is_flag=True, help="also write the tables as tidy CSV (metrics.csv, series.csv, "
+                                                 "delays.csv) beside the Parquet datasets"),
         click.option("--no-budget", is_flag=True,
                      help="run even if the experiment looks too big for this machine's memory or free disk"),
         click.option("--progress/--no-progress", default=None, help="progress bar (default: when on a terminal)"),
@@ -98,9 +112,12 @@ def _execute(plan, opts: dict, figures: bool, announce: bool = False):
                        progress=opts["progress"], budget=False)
     finally:
         backend.close()
+    if opts["csv"]:
+        from sim.experiments.columnar import export_folder
+        export_folder(out)
     if figures and not opts["no_figures"]:
         from sim.figures import plot_results
-        plot_results(out)
+        plot_results(out, formats=opts["formats"])
     return res, out
 
 
@@ -282,7 +299,7 @@ def compare(scenario_a, scenario_b, sets_a, sets_b, show_all, **opts) -> None:
     write_comparison(Path(out) / "comparison.csv", diffs)
     if not opts["no_figures"]:
         from sim.figures import plot_results
-        plot_results(out)
+        plot_results(out, formats=opts["formats"])
     _print_comparison(diffs, pa, pb, show_all, len(res.outcome.reps[pa]))
     click.echo(f"\nresults: {out}")
     _report_failures(res.outcome, out)
@@ -328,11 +345,26 @@ def default() -> None:
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--per-scenario/--no-per-scenario", default=None,
               help="also each scenario's over-time figures (batches that kept details; default: compare only)")
+@click.option("--format", "formats", default="png", show_default=True, callback=_formats,
+              help="figure formats, comma-separated: png (150 dpi), svg, pdf")
 @user_errors
-def plot(results_dir, per_scenario) -> None:
+def plot(results_dir, per_scenario, formats) -> None:
     """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating."""
     from sim.figures import plot_results
-    for p in plot_results(results_dir, per_scenario):
+    for p in plot_results(results_dir, per_scenario, formats):
+        click.echo(p)
+
+
+@cli.command()
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
+@user_errors
+def export(results_dir) -> None:
+    """Write RESULTS_DIR's tables as tidy CSV too (metrics.csv, series.csv, delays.csv), for spreadsheets."""
+    from sim.experiments.columnar import export_folder
+    paths = export_folder(Path(results_dir))
+    if not paths:
+        _fail(f"{results_dir}: no tables to export (not a results folder, or an unfinished run)")
+    for p in paths:
         click.echo(p)
 
 

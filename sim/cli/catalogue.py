@@ -9,7 +9,7 @@ from sim.cli.common import fail
 @click.command()
 @click.argument("name", required=False)
 @click.option("--markdown", is_flag=True, help="print a Markdown table (as in results/README.md)")
-@click.option("--series", is_flag=True, help="the per-period series of series.csv instead of metrics.csv")
+@click.option("--series", is_flag=True, help="the per-period series (series table) instead of the metrics")
 def metrics(name, markdown, series) -> None:
     """List the metric catalogue: every metric (or, with --series, series) a run can report, with its
     unit and meaning.  NAME filters: a concrete metric name (e.g. total.released.dp-batch) or any

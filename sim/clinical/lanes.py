@@ -119,7 +119,7 @@ class Lane(Node):
                 self.held[m, new] += q
 
     def _carry(self, shipment: Shipment, qty: float, to: Receiver):
-        ctx, env, spec = self.ctx, self.ctx.env, self.spec
+        env, spec = self.ctx.env, self.spec
         state = "awaiting_dispatch"
         self._move(shipment, None, state)
         leave = next_dispatch(env.now, spec.dispatch_days)

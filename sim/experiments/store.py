@@ -1,12 +1,13 @@
 """Results that survive: one folder per experiment, one file per replication.
 
-Each replication is written atomically (``reps/rep-00042.json.gz``) the moment
-its result reaches the main process, and a replication that raised leaves
+Each replication is written atomically the moment its result reaches the main
+process — its Parquet table parts, then its record ``reps/rep-00042.json``
+(:mod:`sim.experiments.columnar`) — and a replication that raised leaves
 ``reps/rep-00042.failed.json`` (scenario, seed, error, traceback) instead.  So
 an interrupted experiment loses at most the replications in flight, and
-``--resume`` runs only what is missing.  The tables are rebuilt from these
-records at the end, in scenario and replication order, whatever order the
-replications finished in.
+``--resume`` runs only what is missing.  The summary, accounting and timeline
+tables are computed at the end from the stored replications, in scenario and
+replication order, whatever order the replications finished in.
 
 Layout of a batch (a plain ``run`` uses the scenario-folder layout at the top,
 as described in ``results/README.md``)::
@@ -15,79 +16,47 @@ as described in ``results/README.md``)::
     metadata.json      versions, timing, backend, counts
     scenarios.csv      scenario, role, label, replications, failed
     design.csv         scenario, factor, value (sweeps)
-    metrics.csv        tidy: scenario, rep, metric, value
+    metrics.parquet    tidy: scenario, rep, metric, value
     summary.csv        scenario, metric, n, mean, sd, ci_low, ci_high, half_width
     failures.csv       scenario, rep, seed, error_type, message
     sequential.csv     scenario, round, replications, metric, mean, half_width, target, met
-    scenarios/<id>/    scenario.yaml, reps/, metrics.csv, summary.csv, accounting.csv
-                       (+ series.csv, delays.csv, timeline.csv when details are kept)
+    scenarios/<id>/    scenario.yaml, reps/, metrics/, summary.csv, accounting.csv
+                       (+ series/, delays/, timeline.csv when details are kept)
 """
 from __future__ import annotations
 
-import gzip
-import zlib
 import json
 import math
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterable, Iterator
-
-import numpy as np
 
 from sim.experiments.backends import Outcome
 from sim.experiments.folder import ResultsFolder, StoreError  # noqa: F401 - StoreError is part of this API
 from sim.experiments.plan import Plan
 from sim.model import ReplicationResult
-from sim.core.timeline import TimelineRow
-from sim.experiments.tables import (CsvTable, SUMMARY_HEADER, atomic_write_bytes, atomic_write_text, read_csv,
-                         write_csv, write_json, write_replication_tables)
+from sim.experiments import columnar
+from sim.experiments.columnar import write_batch_metrics, write_replication_tables
+from sim.experiments.tables import SUMMARY_HEADER, atomic_write_text, read_csv, write_csv, write_json
 from sim.scenario import dump_scenario
 from sim.core.stats import Summary
 
 PLAN = "plan.json"
 
 
-def _json_default(obj: Any):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot store {type(obj).__name__}")
-
-
-def encode(res: ReplicationResult, point: str) -> bytes:
-    """A replication as gzipped JSON; floats round-trip exactly (NaN included)."""
-    rec = {"scenario": point, "rep": res.rep, "seed": res.seed, "metrics": res.metrics,
-           "series": res.series, "samples": res.samples, "accounting": res.accounting,
-           "events": res.events, "wall_seconds": res.wall_seconds, "timeline": res.timeline}
-    return gzip.compress(json.dumps(rec, default=_json_default).encode("utf-8"), compresslevel=1, mtime=0)
-
-
-def decode(data: bytes) -> ReplicationResult:
-    """The replication :func:`encode` stored; records written before timelines existed get none."""
-    rec = json.loads(gzip.decompress(data))
-    return ReplicationResult(rec["rep"], rec["seed"], rec["metrics"],
-                             {k: np.asarray(v, dtype=float) for k, v in rec["series"].items()},
-                             rec["samples"], rec["accounting"], rec["events"], rec["wall_seconds"],
-                             [TimelineRow(*row) for row in rec.get("timeline", [])])
-
-
 class ScenarioFolder:
-    """One scenario's replication records and tables."""
+    """One scenario's replication records and tables (see :mod:`sim.experiments.columnar`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, period: float) -> None:
         self.path = path
+        self.period = period
         self.reps_dir = path / "reps"
-
-    def _record(self, rep: int) -> Path:
-        return self.reps_dir / f"rep-{rep:05d}.json.gz"
 
     def _failed(self, rep: int) -> Path:
         return self.reps_dir / f"rep-{rep:05d}.failed.json"
 
     def save(self, outcome: Outcome) -> None:
         if outcome.result is not None:
-            atomic_write_bytes(self._record(outcome.rep), encode(outcome.result, outcome.point))
+            columnar.write_replication(self.path, outcome.result, outcome.point, self.period)
             self._failed(outcome.rep).unlink(missing_ok=True)  # a retried failure that now ran
         else:
             f = outcome.failure
@@ -96,25 +65,26 @@ class ScenarioFolder:
                 "message": f.message, "traceback": f.traceback})
 
     def recover(self) -> list[Path]:
-        """Before resuming: drop temporary files of writes a crash cut short, and set aside records that
-        cannot be read (renamed ``*.damaged``) so that their replications run again; returns those."""
-        for tmp in self.reps_dir.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+        """Before resuming: drop temporary files and table parts of writes a crash cut short, and set
+        aside records that cannot be read (renamed ``*.damaged``) so that their replications run again;
+        returns those."""
+        if self.reps_dir.is_dir():
+            for tmp in self.reps_dir.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
         damaged = []
         for rep in self.done():
-            path = self._record(rep)
             try:
-                decode(path.read_bytes())
-            except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error):
+                columnar.read_replication(self.path, rep)
+            except Exception:  # noqa: BLE001 - any unreadable record (JSON, Parquet, missing part) reruns
+                path = columnar.record_path(self.path, rep)
                 path.rename(path.with_name(path.name + ".damaged"))
                 damaged.append(path)
+        columnar.drop_orphans(self.path)
         return damaged
 
     def done(self) -> list[int]:
         """Replications with a stored result, in order."""
-        if not self.reps_dir.is_dir():
-            return []
-        return sorted(int(p.name[4:9]) for p in self.reps_dir.glob("rep-?????.json.gz"))
+        return columnar.stored_reps(self.path)
 
     def failures(self) -> list[dict[str, Any]]:
         if not self.reps_dir.is_dir():
@@ -123,11 +93,12 @@ class ScenarioFolder:
                 for p in sorted(self.reps_dir.glob("rep-?????.failed.json"))]
 
     def load(self, rep: int) -> ReplicationResult:
-        return decode(self._record(rep).read_bytes())
+        return columnar.read_replication(self.path, rep)
 
-    def results(self, reps: Iterable[int]) -> Iterator[ReplicationResult]:
+    def records(self, reps: Iterable[int]) -> Iterator[dict[str, Any]]:
+        """The JSON records (accounting, timeline, ...) of *reps*, in order."""
         for r in reps:
-            yield self.load(r)
+            yield json.loads(columnar.record_path(self.path, r).read_text(encoding="utf-8"))
 
 
 class Store:
@@ -170,7 +141,9 @@ class Store:
                              f"({'; '.join(problems)}); use another --out or drop --resume")
 
     def folder(self, pid: str) -> ScenarioFolder:
-        return ScenarioFolder(self.root if self.plan.single else self.root / "scenarios" / pid)
+        point = next(p for p in self.plan.points if p.id == pid)
+        return ScenarioFolder(self.root if self.plan.single else self.root / "scenarios" / pid,
+                              point.scenario.period)
 
     def save(self, outcome: Outcome) -> None:
         self.folder(outcome.point).save(outcome)
@@ -185,16 +158,13 @@ class Store:
         plan, root = self.plan, self.root
         summaries: dict[str, list[Summary]] = {}
         failures = []
-        table = (nullcontext() if plan.single
-                 else CsvTable(root / "metrics.csv", ["scenario", "rep", "metric", "value"]))
-        with table as top:
-            for p in plan.points:
-                folder = self.folder(p.id)
-                sink = None if top is None else (
-                    lambda r, pid=p.id: [top.row([pid, r.rep, k, v]) for k, v in sorted(r.metrics.items())])
-                summaries[p.id] = write_replication_tables(folder.path, p.scenario.period,
-                                                           folder.results(reps[p.id]), sink)
-                failures += folder.failures()
+        for p in plan.points:
+            folder = self.folder(p.id)
+            summaries[p.id] = write_replication_tables(folder.path, reps[p.id], folder.records(reps[p.id]))
+            failures += folder.failures()
+        if not plan.single:
+            write_batch_metrics(root / "metrics.parquet", [(p.id, self.folder(p.id).path, reps[p.id])
+                                                           for p in plan.points])
         self._write_failures(failures)
         if history:
             write_csv(root / "sequential.csv",

@@ -1,13 +1,14 @@
-"""The results folder: tidy CSV tables and metadata, each file written atomically.
+"""The results folder: tidy tables and metadata, each file written atomically.
 
 Layout (one folder per run)::
 
     scenario.yaml     the resolved scenario, defaults filled in
     metadata.json     tool and package versions, seed, replications, timing
-    metrics.csv       tidy: rep, metric, value  (one row per replication x metric)
+    metrics/          Parquet dataset, tidy: rep, metric, value (one file per replication)
     summary.csv       metric, n, mean, sd, ci_low, ci_high, half_width (95 % Student t)
-    series.csv        tidy: rep, series, period_start, value (per-period throughput and levels)
-    delays.csv        tidy: rep, delay, value (bounded sample of each delay, for distributions)
+    series/           Parquet dataset: rep, series, period_start, value (per-period throughput and levels)
+    delays/           Parquet dataset: rep, delay, value (bounded sample of each delay, for distributions)
+    reps/             one JSON record per replication (seed, events, accounting, timeline)
     accounting.csv    rep, material, entry, quantity (the conservation balance of each replication)
     timeline.csv      rep, line, cdmo, start, end, kind, label: what each line did when, for the
                       first stored replication only (the data of the Gantt chart)
@@ -137,7 +138,15 @@ NOT_REACHED = ".not_reached"
 
 def summarize_metrics(rows: Sequence[dict[str, float]]) -> list[Summary]:
     """Across-replication summaries of every metric in *rows* (one dict per replication);
-    a metric a replication lacks counts as missing (NaN), not as zero.
+    a metric a replication lacks counts as missing (NaN), not as zero (see :func:`summarize_columns`)."""
+    names = sorted({k for r in rows for k in r})
+    values = np.array([[r.get(n, np.nan) for n in names] for r in rows], dtype=float).reshape(len(rows), len(names))
+    return summarize_columns(names, values)
+
+
+def summarize_columns(names: Sequence[str], values: np.ndarray) -> list[Summary]:
+    """Across-replication summaries of metrics *names* (sorted), given as a (replications x metrics)
+    array with NaN where a replication lacks a metric.
 
     A milestone (a day, catalogue unit ``day``) that some replications did not reach before the
     horizon is censored: the mean of the others would be biased low, so its mean and CI are left
@@ -145,78 +154,17 @@ def summarize_metrics(rows: Sequence[dict[str, float]]) -> list[Summary]:
     of replications that did not."""
     from sim.core.stats import summarize
     from sim.metrics import lookup
-    names = sorted({k for r in rows for k in r})
     out = []
-    for n in names:
-        values = np.array([r.get(n, np.nan) for r in rows], dtype=float)
-        s = summarize(n, values)
+    for j, n in enumerate(names):
+        column = values[:, j]
+        s = summarize(n, column)
         entry = lookup(n)
-        if entry is not None and entry.unit == "day" and 0 < s.n < len(values):
+        if entry is not None and entry.unit == "day" and 0 < s.n < len(column):
             out.append(Summary(n, s.n, np.nan, np.nan, np.nan, np.nan))
-            out.append(summarize(n + NOT_REACHED, np.isnan(values).astype(float)))
+            out.append(summarize(n + NOT_REACHED, np.isnan(column).astype(float)))
         else:
             out.append(s)
     return out
-
-
-def write_replication_tables(out: str | Path, period: float, results: Iterable,
-                             on_result=None) -> list[Summary]:
-    """Write metrics, series, delays, accounting, timeline and summary tables of one
-    scenario from its replications (a ``ReplicationResult`` iterable, consumed once, in
-    order), streaming so that memory does not grow with the number of rows.
-
-    Tables of per-period series and delay samples are written only when the
-    replications carry them; the timeline only of the first replication (one is
-    what a Gantt chart shows), and only if it has one.  *on_result* sees each
-    replication as it passes.  Returns the summaries written to ``summary.csv``.
-    """
-    out = Path(out)
-    rows: list[dict[str, float]] = []
-    detail = timeline_kept = False
-    with CsvTable(out / "metrics.csv", ["rep", "metric", "value"]) as metrics, \
-            CsvTable(out / "series.csv", ["rep", "series", "period_start", "value"]) as series, \
-            CsvTable(out / "delays.csv", ["rep", "delay", "value"]) as delays, \
-            CsvTable(out / "accounting.csv", ["rep", "material", "entry", "quantity"]) as accounting, \
-            CsvTable(out / "timeline.csv", TIMELINE_HEADER) as timeline:
-        for r in results:
-            if not rows:
-                timeline_kept = _write_timeline(timeline, r)
-            rows.append(r.metrics)
-            for k, v in sorted(r.metrics.items()):
-                metrics.row([r.rep, k, v])
-            detail = _write_details(series, delays, r, period) or detail
-            for m, entries in sorted(r.accounting.items()):
-                for k, v in sorted(entries.items()):
-                    accounting.row([r.rep, m, k, v])
-            if on_result is not None:
-                on_result(r)
-    if not detail:  # a batch that kept scalar metrics only: no empty tables to mislead
-        (out / "series.csv").unlink(missing_ok=True)
-        (out / "delays.csv").unlink(missing_ok=True)
-    if not timeline_kept:
-        (out / "timeline.csv").unlink(missing_ok=True)
-    summaries = summarize_metrics(rows)
-    write_csv(out / "summary.csv", SUMMARY_HEADER, summary_rows(summaries))
-    return summaries
-
-
-def _write_details(series: CsvTable, delays: CsvTable, r, period: float) -> bool:
-    """Rows of one replication's per-period series and delay samples; False if it kept none."""
-    for name, arr in sorted(r.series.items()):
-        for i, v in enumerate(arr):
-            series.row([r.rep, name, i * period, float(v)])
-    for name, vals in sorted(r.samples.items()):
-        for v in vals:
-            delays.row([r.rep, name, v])
-    return bool(r.series or r.samples)
-
-
-def _write_timeline(table: CsvTable, r) -> bool:
-    """Rows of one replication's line timeline; False if it has none (details not kept, or a
-    record stored before timelines existed)."""
-    for row in r.timeline:
-        table.row([r.rep, *row])
-    return bool(r.timeline)
 
 
 HEADLINE = ("dosed_fraction", "total.patients.not_dosed", "risk.missed_dispensing", "risk.out_of_stock",

@@ -6,7 +6,7 @@ four-panel figure (when it has trials) and a Gantt chart of its lines (from
 response curves with CI bands for sweeps, a tornado chart for
 one-factor-at-a-time designs, and, for a paired comparison, the differences
 with their CIs.  :func:`plot_results` picks what a folder supports.  Each
-figure is written as PNG (300 dpi) and SVG into ``<results>/figures``.
+figure is written as PNG (150 dpi) into ``<results>/figures``, as SVG or PDF on request.
 
 Modules: :mod:`.style` (shared style and saving), :mod:`.results`, :mod:`.clinical`,
 :mod:`.gantt`, :mod:`.batch` (batches and comparisons), :mod:`.studies` (study figures).
@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib.pyplot as plt
 
+from sim.experiments.columnar import has_table, load_series
 from sim.experiments.folder import read_marker
 from sim.experiments.store import read_plan
 from sim.experiments.tables import ResultsFolderError
@@ -25,7 +27,7 @@ from sim.figures.batch import batch_figures
 from sim.figures.clinical import clinical_figure, has_clinical_series
 from sim.figures.gantt import gantt_from_table
 from sim.figures.results import delay_figure, inventory_figure, throughput_figure
-from sim.figures.style import STYLE, load_series
+from sim.figures.style import STYLE, figure_formats
 
 __all__ = ["make_figures", "plot_results"]
 
@@ -36,14 +38,14 @@ def make_figures(results_dir: str | Path) -> list[Path]:
     out = results_dir / "figures"
     paths: list[Path] = []
     with plt.rc_context(STYLE):
-        if (results_dir / "series.csv").exists():
+        if has_table(results_dir, "series"):
             series, t = load_series(results_dir)
             period = float(t[1] - t[0]) if len(t) > 1 else 1.0
             paths += throughput_figure(series, t, out, period)
             paths += inventory_figure(series, t, out)
-            if has_clinical_series(series) and (results_dir / "metrics.csv").exists():
+            if has_clinical_series(series) and has_table(results_dir, "metrics"):
                 paths += clinical_figure(results_dir, loaded=(series, t))
-        if (results_dir / "delays.csv").exists():
+        if has_table(results_dir, "delays"):
             paths += delay_figure(results_dir, out)
         if (results_dir / "timeline.csv").exists():
             paths += gantt_from_table(results_dir)
@@ -56,7 +58,7 @@ def _check_tables(results_dir: Path, table: str) -> None:
         raise ResultsFolderError(f"{results_dir}: the experiment stored there did not finish (its tables may be "
                                  f"an earlier one's); finish it with the same command plus --resume --out "
                                  f"{results_dir}")
-    if (results_dir / table).is_file():
+    if (results_dir / table).is_file() or has_table(results_dir, table):
         return
     if (results_dir / "plan.json").is_file():
         raise ResultsFolderError(f"{results_dir}: no {table} yet: the experiment stored there did not finish; "
@@ -65,7 +67,8 @@ def _check_tables(results_dir: Path, table: str) -> None:
                              f"run, batch or compare command wrote")
 
 
-def plot_results(results_dir: str | Path, per_scenario: bool | None = None) -> list[Path]:
+def plot_results(results_dir: str | Path, per_scenario: bool | None = None,
+                 formats: Sequence[str] | None = None) -> list[Path]:
     """Rebuild every figure a results folder supports, from its tables only.
 
     *per_scenario*: also the single-run figures of each scenario of a batch that
@@ -73,9 +76,14 @@ def plot_results(results_dir: str | Path, per_scenario: bool | None = None) -> l
     :class:`ResultsFolderError` for a folder without tables.
     """
     results_dir = Path(results_dir)
+    with figure_formats(formats):
+        return _plot(results_dir, per_scenario)
+
+
+def _plot(results_dir: Path, per_scenario: bool | None) -> list[Path]:
     try:
         plan = read_plan(results_dir)
-        _check_tables(results_dir, "metrics.csv" if plan is None or plan["kind"] == "run" else "summary.csv")
+        _check_tables(results_dir, "metrics" if plan is None or plan["kind"] == "run" else "summary.csv")
         if plan is None or plan["kind"] == "run":
             return make_figures(results_dir)
         with plt.rc_context(STYLE):

@@ -9,7 +9,6 @@ put a copy in the docs)::
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import matplotlib
@@ -18,8 +17,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.figures.style import STYLE, band, load_series, save, save_figure, scenario_name  # noqa: E402
-from sim.experiments.tables import read_csv  # noqa: E402
+from sim.figures.style import STYLE, band, save, save_figure, scenario_name  # noqa: E402
+from sim.experiments.columnar import load_series, metric_columns, stored_reps  # noqa: E402
 
 
 def has_clinical_series(series: dict[str, np.ndarray]) -> bool:
@@ -27,11 +26,11 @@ def has_clinical_series(series: dict[str, np.ndarray]) -> bool:
     return any(n.startswith("enrolled.") for n in series)
 
 
-def _metrics(results_dir: Path) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = defaultdict(list)
-    for r in read_csv(results_dir / "metrics.csv"):
-        out[r["metric"]].append(float(r["value"]))
-    return out
+def _metrics(results_dir: Path) -> dict[str, np.ndarray]:
+    """Metric -> its value in each stored replication (NaN where missing)."""
+    reps = stored_reps(results_dir)
+    names, values = metric_columns(results_dir, reps)
+    return {n: values[:, j] for j, n in enumerate(names)}
 
 
 def _busiest_sites(metrics: dict[str, list[float]], series, n: int = 3) -> list[str]:
@@ -80,7 +79,7 @@ def not_dosed_panel(ax, series, t, metrics, period: float) -> None:
         if name not in series:
             continue
         risk = metrics.get(f"risk.{kind}", [])
-        share = f", {100 * np.mean(risk):.0f} % of runs" if risk else ""
+        share = f", {100 * np.nanmean(risk):.0f} % of runs" if len(risk) else ""
         band(ax, t, series[name], f"{label}{share}")
     ax.set_title("Visits not dosed (mean, 5-95 % band)")
     ax.set_ylabel(f"visits per {period:g} days")
@@ -91,7 +90,7 @@ def clinical_figure(results_dir: str | Path, out: str | Path | None = None,
                     loaded: tuple[dict[str, np.ndarray], np.ndarray] | None = None) -> list[Path]:
     """The four-panel clinical figure; written to ``<results>/figures/clinical.{png,svg}`` and, if
     *out* is given, also to that PNG path.  *loaded*: the folder's :func:`~sim.figures.style.load_series`,
-    if the caller has it already (``series.csv`` can be large; read it once)."""
+    if the caller has it already (the series can be large; read them once)."""
     results_dir = Path(results_dir)
     with plt.rc_context(STYLE):
         series, t = loaded if loaded is not None else load_series(results_dir)

@@ -23,12 +23,12 @@ MAKING = ("production", "engineering", "ppq")
 # -- Gantt chart ---------------------------------------------------------------------------------
 def gantt_from_table(results_dir: str | Path) -> list[Path]:
     """The Gantt chart of a results folder, from its ``timeline.csv`` alone (no simulation);
-    written to ``<results>/figures/gantt.{png,svg}`` at the other figures' resolution."""
+    written to ``<results>/figures/gantt.<format>`` at the other figures' resolution."""
     results_dir = Path(results_dir)
     rep, rows = read_timeline(results_dir / "timeline.csv")
     with plt.rc_context({**COMPACT, "savefig.dpi": STYLE["savefig.dpi"]}):
         return gantt_chart(rows, gantt_title(scenario_name(results_dir), rep), results_dir / "figures", "gantt",
-                           ("png", "svg"))
+                           None)
 
 
 def read_timeline(path: Path) -> tuple[int, list[TimelineRow]]:

@@ -1,13 +1,12 @@
 """The single-run figures: throughput per stage, inventories and WIP, delay distributions."""
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sim.experiments.tables import read_csv
+from sim.experiments.columnar import load_delays
 from sim.figures.style import band, save
 
 DELAY_COLUMNS = 4
@@ -63,11 +62,8 @@ def inventory_figure(series, t, out: Path) -> list[Path]:
 
 
 def delay_figure(results_dir: Path, out: Path) -> list[Path]:
-    rows = read_csv(results_dir / "delays.csv")
-    data: dict[str, list[float]] = defaultdict(list)
-    for r in rows:
-        data[r["delay"]].append(float(r["value"]))
-    names = [n for n in sorted(data) if data[n]]
+    data = load_delays(results_dir)
+    names = [n for n in sorted(data) if len(data[n])]
     if not names:
         return []
     ncol = min(len(names), DELAY_COLUMNS)

@@ -4,8 +4,8 @@ objects, so every figure can be rebuilt from a results folder without re-simulat
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 import json
-from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
 
@@ -15,10 +15,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.experiments.tables import atomic_write_bytes, read_csv  # noqa: E402
+from sim.experiments.tables import atomic_write_bytes  # noqa: E402
 
 STYLE = {
-    "figure.dpi": 100, "savefig.dpi": 300, "font.size": 9, "axes.titlesize": 10,
+    "figure.dpi": 100, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 10,
     "axes.labelsize": 9, "legend.fontsize": 8, "axes.spines.top": False, "axes.spines.right": False,
     "axes.grid": True, "grid.alpha": 0.3, "savefig.bbox": "tight",
 }
@@ -28,21 +28,6 @@ COMPACT = {"figure.dpi": 100, "savefig.dpi": 200, "font.size": 8, "axes.titlesiz
          "axes.labelsize": "medium", "axes.grid": False,  # matplotlib's defaults, over STYLE's
          "axes.spines.top": False, "axes.spines.right": False, "savefig.bbox": "tight"}
 """A denser style for wide figures meant for documents (Gantt charts, study panels)."""
-
-
-def load_series(results_dir: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """series name -> array (reps x periods), and the period start times."""
-    rows = read_csv(results_dir / "series.csv")
-    data: dict[str, dict[tuple[int, float], float]] = defaultdict(dict)
-    for r in rows:
-        data[r["series"]][int(r["rep"]), float(r["period_start"])] = float(r["value"])
-    out = {}
-    times = np.array([])
-    for name, cells in data.items():
-        reps = sorted({k[0] for k in cells})
-        times = np.array(sorted({k[1] for k in cells}))
-        out[name] = np.array([[cells.get((rp, t), np.nan) for t in times] for rp in reps])
-    return out, times
 
 
 def band(ax, t, arr, label, color=None):
@@ -67,8 +52,25 @@ def save_figure(fig, path: Path, **kwargs) -> Path:
     return path
 
 
-def save(fig, out: Path, name: str, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
-    """Write *fig* as ``<out>/<name>.<ext>`` for each format, close it, return the paths."""
-    paths = [save_figure(fig, out / f"{name}.{ext}") for ext in formats]
+FORMATS = ("png", "svg", "pdf")
+"""Formats a figure can be saved in: PNG (a screen's resolution, the default), vector SVG and PDF."""
+
+_formats: list[tuple[str, ...]] = [("png",)]
+
+
+@contextmanager
+def figure_formats(formats: Sequence[str] | None):
+    """Within the block, :func:`save` writes *formats* (None: PNG only)."""
+    _formats.append(tuple(formats) if formats else ("png",))
+    try:
+        yield
+    finally:
+        _formats.pop()
+
+
+def save(fig, out: Path, name: str, formats: Sequence[str] | None = None) -> list[Path]:
+    """Write *fig* as ``<out>/<name>.<ext>`` for each format (default: those of the enclosing
+    :func:`figure_formats`, PNG only outside one), close it, return the paths."""
+    paths = [save_figure(fig, out / f"{name}.{ext}") for ext in (formats or _formats[-1])]
     plt.close(fig)
     return paths
