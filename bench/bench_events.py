@@ -15,6 +15,7 @@ import time
 
 import simpy
 
+from sim.experiments.backends import _freeze_imports
 from sim.model import SupplyChainModel
 from sim.scenario import load_default
 
@@ -59,6 +60,7 @@ def main() -> None:
     args = ap.parse_args()
     sc = load_default()
     n = sum(count_events(sc, args.seed, r) for r in range(args.reps))
+    _freeze_imports()  # as every worker does before its replications
     t_model = time_model(sc, args.seed, args.reps)
     t_bare = time_bare(n)
     model_rate, bare_rate = n / t_model, n / t_bare

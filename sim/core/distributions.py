@@ -17,7 +17,6 @@ from typing import Annotated, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import special
 
 BLOCK = 512
 
@@ -180,6 +179,7 @@ class TruncNormal(_Spec):
     def draw_block(self, rng, n):
         # Inverse-CDF on a uniform block: exact and vectorised.
         a = -self.mean / self.sd
+        from scipy import special  # ~0.25 s to import: only truncated normals need it
         lo = special.ndtr(a)
         u = lo + (1.0 - lo) * rng.random(n)
         return np.maximum(self.mean + self.sd * special.ndtri(u), 0.0)

@@ -16,14 +16,17 @@ from pathlib import Path
 
 from sim.experiments.plan import Plan
 
-# Measured on the default scenario (98 series x 79 periods per replication; 100 and 300 replications,
-# 2 workers): the results folder takes ~60 bytes per series value (a CSV row each) and ~10 kB per
-# replication besides; the main process keeps ~15 kB per replication (its metrics) and each worker
-# holds a replication's series a few times over (bins, result, pickled copy).  Re-measure when the
-# storage format changes.
-DISK_PER_VALUE = 60
-DISK_PER_REPLICATION = 10_000
+# Measured on the default scenario (99 series x 79 periods per replication; 200 replications, 2 workers,
+# Parquet datasets): the results folder takes ~3.7 bytes per series value (dictionary-encoded names,
+# byte-stream-split, zstd) and ~25 kB per replication besides (delay samples, metrics, its record,
+# accounting rows); the main process keeps ~15 kB per replication (its metrics), each worker holds a
+# replication's series a few times over (bins, result, pickled copy), and drawing the figures holds
+# every stored series value about four times (Arrow table, sorted copies, the arrays).  Re-measure
+# when the storage format changes (python bench/bench_scale.py prints the folder's size).
+DISK_PER_VALUE = 4
+DISK_PER_REPLICATION = 25_000
 MEMORY_PER_VALUE = 32         # in each worker, for the replication it is running
+MEMORY_PER_STORED_VALUE = 32  # in the process drawing the figures, for every replication stored
 MEMORY_PER_REPLICATION = 15_000
 MEMORY_SHARE = 0.5            # of this machine's memory an experiment may plan to use
 SAMPLED_POINTS = 10           # scenarios of a batch whose model is built to count series
@@ -68,7 +71,8 @@ def estimate(plan: Plan) -> Estimate:
     per_rep = series * periods
     workers = min(total, os.cpu_count() or 1)
     return Estimate(series, periods, total,
-                    memory=workers * per_rep * MEMORY_PER_VALUE + total * MEMORY_PER_REPLICATION,
+                    memory=workers * per_rep * MEMORY_PER_VALUE + total * MEMORY_PER_REPLICATION
+                    + reps * per_rep * MEMORY_PER_STORED_VALUE,  # one scenario's series, for its figures
                     disk=total * (per_rep * DISK_PER_VALUE + DISK_PER_REPLICATION))
 
 
