@@ -8,7 +8,7 @@ Both: Poisson lot arrivals (rate 2.4 a day), one exponential test each (mean 1 d
 counters) — fed by a process calling ``test_lot``; the hand-written one is a ``simpy.Resource`` with
 ``random.expovariate`` draws and a running sum of waits, as one would write it for a single study.
 Prints the best of *repeat* times of each, the ratio tool / hand-written, and both mean waits
-against Erlang C (Wq = 0.7889 days).
+against Erlang C (Wq = 1.0787 days).
 """
 from __future__ import annotations
 

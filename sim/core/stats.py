@@ -158,7 +158,10 @@ class Level:
             self.max = value
 
     def add(self, t: float, delta: float) -> None:
-        self.set(t, self.value + delta)
+        self._accumulate(t)  # as set(t, value + delta), one call fewer: levels move at most events
+        value = self.value = self.value + delta
+        if value > self.max:
+            self.max = value
 
     def finish(self, t: float) -> None:
         self._accumulate(t)

@@ -47,6 +47,7 @@ class QCLab(Node):
         self.spec = spec
         self.name = spec.name
         self.analysts = simpy.Resource(ctx.env, spec.analysts)
+        self._share = 1 / spec.analysts  # of the team one busy analyst is
         self.kinds = {t.name: _TestKind(ctx, spec.name, t) for t in spec.tests}
         self.test_names = [t.name for t in spec.tests]
         self._wait = ctx.tally(f"qc_wait.{spec.name}")
@@ -63,16 +64,17 @@ class QCLab(Node):
 
     def run_test(self, name: str):
         """One run of test *name*: queue for an analyst, hands-on time, then elapsed time alone."""
-        env, kind = self.ctx.env, self.kinds[name]
+        env, kind, share = self.ctx.env, self.kinds[name], self._share
         arrived = env.now
         self._queue.add(arrived, 1)
         with self.analysts.request() as req:
             yield req
-            self._wait.observe(env.now - arrived, env.now)
-            self._queue.add(env.now, -1)
-            self._busy.add(env.now, 1 / self.spec.analysts)
+            now = env.now
+            self._wait.observe(now - arrived, now)
+            self._queue.add(now, -1)
+            self._busy.add(now, share)
             yield env.timeout(kind.time())
-            self._busy.add(env.now, -1 / self.spec.analysts)
+            self._busy.add(env.now, -share)
         if kind.elapsed is not None:
             yield env.timeout(kind.elapsed())
         kind.runs.add(env.now)
