@@ -41,7 +41,7 @@ class DepotNode(Node):
         self.lane = lane
         self.spec = spec
         self.kits = [k.name for k in kits]
-        self.shelf = KitShelf(ctx, f"depot.{name}", self.kits, "depot", [f"inventory.depot.{name}"])
+        self.shelf = KitShelf(ctx, f"depot.{name}", self.kits, "depot", level=f"inventory.depot.{name}")
         self.expected = {k: 0.0 for k in self.kits}
         self._short: dict[str, Customer] = {}
         self.relabelling = Relabelling(ctx, f"depot.{name}", self.shelf,

@@ -58,19 +58,28 @@ def _expire_where_it_lies(lot: Lot) -> None:
 class KitShelf(Node):
     """Kits of several types at one place.
 
-    *levels* name time-weighted levels (``inventory.site.X``, ``inventory.sites_total``)
-    that follow the total number of kits on the shelf.
+    *level* names the time-weighted level of the kits on this shelf (``inventory.site.X``); *total*
+    one that several shelves move together (``inventory.homes_total``).
     """
 
     def __init__(self, ctx: Context, place: str, kits: Iterable[str], expired_as: str,
-                 levels: Iterable[str] = ()) -> None:
+                 level: str | None = None, total: str | None = None) -> None:
         self.ctx = ctx
         self.place = place
-        levels = [ctx.level(n) for n in levels]
+        kits = list(kits)
+        own = ctx.level(level) if level is not None else None
+        shared = ctx.level(total) if total is not None else None
+
+        def watchers() -> list[Callable[[float, float], None]]:
+            out = []
+            if own is not None:  # one kit type: the level is that stock's quantity, set directly (a call fewer)
+                out.append(own.set if len(kits) == 1 else delta_tracker(own))
+            if shared is not None:
+                out.append(delta_tracker(shared))
+            return out
+
         self.stocks: dict[str, KitStock] = {
-            k: KitStock(ctx, f"{place}.{k}", kit_material(k), expired_as,
-                        watchers=[delta_tracker(lv) for lv in levels])
-            for k in kits}
+            k: KitStock(ctx, f"{place}.{k}", kit_material(k), expired_as, watchers=watchers()) for k in kits}
         self._destroyed = ctx.counter("destroyed.kits")
 
     def put(self, lot: Lot) -> None:

@@ -41,7 +41,7 @@ class SiteNode(DispensingPoint):
         self.dtp = group.direct_to_patient
         self.home_lane = home_lane
         kits = [] if self.dtp else trial.kits
-        shelf = KitShelf(ctx, f"site.{name}", kits, "sites", [f"inventory.site.{name}"])
+        shelf = KitShelf(ctx, f"site.{name}", kits, "sites", level=f"inventory.site.{name}")
         ctx.level_sum("inventory.sites_total", ctx.level(f"inventory.site.{name}"))
         super().__init__(ctx, name, trial, depot, None if self.dtp else lane, trial.spec.resupply, upstream, shelf)
         self.screening = 0
@@ -228,7 +228,7 @@ class HomeNode(DispensingPoint):
     """A patient's home in a decentralised trial: kits shipped direct from the depot."""
 
     def __init__(self, ctx: Context, site: SiteNode, patient: Patient) -> None:
-        shelf = KitShelf(ctx, f"home.{patient.id}", site.trial.kits, "homes", ["inventory.homes_total"])
+        shelf = KitShelf(ctx, f"home.{patient.id}", site.trial.kits, "homes", total="inventory.homes_total")
         super().__init__(ctx, f"{site.name}/{patient.id}", site.trial, site.depot, site.home_lane,
                          site.trial.spec.home_resupply, site.upstream, shelf)
         self._site = site

@@ -152,13 +152,15 @@ class Level:
             a = b
 
     def set(self, t: float, value: float) -> None:
-        self._accumulate(t)
+        if t > self._t:  # several changes at one instant integrate nothing in between
+            self._accumulate(t)
         self.value = value
         if value > self.max:
             self.max = value
 
     def add(self, t: float, delta: float) -> None:
-        self._accumulate(t)  # as set(t, value + delta), one call fewer: levels move at most events
+        if t > self._t:  # as set(t, value + delta), one call fewer: levels move at most events
+            self._accumulate(t)
         value = self.value = self.value + delta
         if value > self.max:
             self.max = value
