@@ -208,39 +208,48 @@ class DispensingPoint(Node):
                 self.waiting.remove(entry)
                 ev.succeed()
 
-    def visit(self, p: Patient, due: float, window: float):
-        """SimPy sub-process: dose patient *p*, who comes now for the visit due on day *due*, waiting
-        for a kit until the window closes (*window* days after *due*)."""
-        ctx, env = self.ctx, self.ctx.env
+    def dose_now(self, p: Patient) -> bool:
+        """Patient *p* comes now: book the visit and, if the kits are on hand, dose and review; returns
+        whether the visit is over (otherwise :meth:`wait_for_kit` follows).  A plain call: most visits
+        find their kits, and need no sub-process."""
+        kits = p.arm.kits
+        self.ctx.ledger.inflow(VISIT, "due", 1)
+        remaining = self.remaining
+        for k, n in kits.items():
+            remaining[k] -= n
+        if self._has(kits, reserve=True):
+            self._dispense(kits)
+            self._dosed_at(self.ctx.env._now, True)
+            self.review()
+            return True
+        return False
+
+    def wait_for_kit(self, p: Patient, due: float, window: float):
+        """SimPy sub-process: the kits of *p*'s visit (booked by :meth:`dose_now`) are not on hand: wait
+        for them until the window closes, or record the visit as not dosed."""
+        env = self.ctx.env
         arrived = env.now
         wait = due + window - arrived
         kits = p.arm.kits
-        ctx.ledger.inflow(VISIT, "due", 1)
-        for k, n in kits.items():
-            self.remaining[k] -= n
-        if self._has(kits, reserve=True):
-            self._dispense(kits)
-            self._dosed_at(arrived, True)
-        else:
-            self.site.stockouts += 1
-            if wait > 0:
-                ev = env.event()
-                entry = [ev, kits, p]
-                self.waiting.append(entry)
-                for k, n in kits.items():
-                    self.owed[k] += n
-                self._emergency(kits)
-                self.review()
-                yield ev | env.timeout(wait)
-                if ev.triggered:
-                    self._dosed_at(arrived, env.now == arrived)
-                else:
-                    self.waiting.remove(entry)
-                    for k, n in kits.items():
-                        self.owed[k] -= n
-                    self._missed(p, kits)
+        self.site.stockouts += 1
+        if wait > 0:
+            ev = env.event()
+            entry = [ev, kits, p]
+            self.waiting.append(entry)
+            for k, n in kits.items():
+                self.owed[k] += n
+            self._emergency(kits)
+            self.review()
+            yield ev | env.timeout(wait)
+            if ev.triggered:
+                self._dosed_at(arrived, env.now == arrived)
             else:
+                self.waiting.remove(entry)
+                for k, n in kits.items():
+                    self.owed[k] -= n
                 self._missed(p, kits)
+        else:
+            self._missed(p, kits)
         self.review()
 
     def _emergency(self, kits: dict[str, int]) -> None:

@@ -192,7 +192,8 @@ class SiteNode(DispensingPoint):
                 break
             yield env.timeout(max(0.0, arrive - env.now))
             p.next = i + 1
-            yield from point.visit(p, due, w)
+            if not point.dose_now(p):  # most visits find their kits: no sub-process for them
+                yield from point.wait_for_kit(p, due, w)
         point.discharge(p)
         if point is not self:
             self.patients.remove(p)
