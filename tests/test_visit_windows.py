@@ -30,12 +30,12 @@ def test_patients_come_within_the_window(monkeypatch):
     variance w^2 / 3 = 12 (within 4 standard errors over 1,000 visits); every visit is dosed within its
     window."""
     offsets = []
-    visit = DispensingPoint.visit
+    dose_now = DispensingPoint.dose_now
 
-    def spy(self, p, due, window):
-        offsets.append(self.ctx.now - due)
-        return visit(self, p, due, window)
-    monkeypatch.setattr(dispensing.DispensingPoint, "visit", spy)
+    def spy(self, p):  # every visit starts here; p.next already counts it
+        offsets.append(self.ctx.now - p.due[p.next - 1])
+        return dose_now(self, p)
+    monkeypatch.setattr(dispensing.DispensingPoint, "dose_now", spy)
     tr = trial_dict(target_patients=200, visits=[0, 30, 60, 90, 120, 150], dosing_window=6,
                     visit_scatter="uniform", resupply={"trigger": 10, "level": 20},
                     regions=[{"name": "R", "sites": 4, "activation": 0, "enrollment_rate": 0.5, "transit_time": 1}])
