@@ -96,20 +96,38 @@ def _plain(obj):
     raise TypeError(f"cannot store {type(obj).__name__}")
 
 
+def read_metrics(folder: Path, rep: int, record: dict | None = None) -> dict[str, float]:
+    """One stored replication's metrics (counts come back as ints)."""
+    rec = record if record is not None else json.loads(record_path(folder, rep).read_text(encoding="utf-8"))
+    ints = set(rec.get("int_metrics", ()))
+    t = _read(part(folder, "metrics", rep))
+    return {k: (int(v) if k in ints else v)
+            for k, v in zip(t.column("metric").to_pylist(), t.column("value").to_pylist())}
+
+
+def check_replication(folder: Path, rep: int) -> None:
+    """Raise if a stored replication cannot be read back: its record, or the footer of a table part."""
+    import pyarrow.parquet as pq
+    json.loads(record_path(folder, rep).read_text(encoding="utf-8"))
+    for table in TABLES:
+        path = part(folder, table, rep)
+        if table == "metrics" or path.exists():
+            pq.read_metadata(path)
+
+
 def read_replication(folder: Path, rep: int) -> ReplicationResult:
     """One stored replication, as the model returned it (counts come back as ints)."""
     rec = json.loads(record_path(folder, rep).read_text(encoding="utf-8"))
-    ints = set(rec.get("int_metrics", ()))
-    t = _read(part(folder, "metrics", rep))
-    metrics = {k: (int(v) if k in ints else v)
-               for k, v in zip(t.column("metric").to_pylist(), t.column("value").to_pylist())}
+    metrics = read_metrics(folder, rep, rec)
     series: dict[str, np.ndarray] = {}
     samples: dict[str, list[float]] = {}
     if part(folder, "series", rep).exists():
         t = _read(part(folder, "series", rep))
-        names, values = np.asarray(t.column("series").to_pylist(), dtype=object), t.column("value").to_numpy()
-        for k in dict.fromkeys(names):
-            series[k] = values[names == k]
+        names, values = t.column("series").to_numpy(zero_copy_only=False), t.column("value").to_numpy()
+        cuts = np.concatenate(([0], np.flatnonzero(names[1:] != names[:-1]) + 1, [len(names)]))
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            if hi > lo:
+                series[names[lo]] = values[lo:hi]
     if part(folder, "delays", rep).exists():
         t = _read(part(folder, "delays", rep))
         names, values = t.column("delay").to_pylist(), t.column("value").to_pylist()

@@ -63,7 +63,11 @@ def execute(plan: Plan, backend: Backend, store: Store | None = None, progress: 
                     if rep in out.metrics[p.id] or rep in failed[p.id]:
                         continue
                     if rep in stored.get(p.id, ()):
-                        _keep(out, p.id, store.folder(p.id).load(rep), keep)
+                        folder = store.folder(p.id)
+                        if keep:
+                            _keep(out, p.id, folder.load(rep), keep)
+                        else:  # only the metrics are kept in memory: read nothing else
+                            out.metrics[p.id][rep] = folder.load_metrics(rep)
                         out.reused += 1
                         bar.update(1)
                     else:

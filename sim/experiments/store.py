@@ -74,7 +74,7 @@ class ScenarioFolder:
         damaged = []
         for rep in self.done():
             try:
-                columnar.read_replication(self.path, rep)
+                columnar.check_replication(self.path, rep)
             except Exception:  # noqa: BLE001 - any unreadable record (JSON, Parquet, missing part) reruns
                 path = columnar.record_path(self.path, rep)
                 path.rename(path.with_name(path.name + ".damaged"))
@@ -94,6 +94,9 @@ class ScenarioFolder:
 
     def load(self, rep: int) -> ReplicationResult:
         return columnar.read_replication(self.path, rep)
+
+    def load_metrics(self, rep: int) -> dict[str, float]:
+        return columnar.read_metrics(self.path, rep)
 
     def records(self, reps: Iterable[int]) -> Iterator[dict[str, Any]]:
         """The JSON records (accounting, timeline, ...) of *reps*, in order."""
