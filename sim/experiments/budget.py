@@ -18,13 +18,13 @@ from sim.experiments.plan import Plan
 
 # Measured on the default scenario (99 series x 79 periods per replication; 200 replications, 2 workers,
 # Parquet datasets): the results folder takes ~3.7 bytes per series value (dictionary-encoded names,
-# byte-stream-split, zstd) and ~25 kB per replication besides (delay samples, metrics, its record,
+# byte-stream-split, zstd) and ~20 kB per replication besides (delay samples, metrics, its record,
 # accounting rows); the main process keeps ~15 kB per replication (its metrics), each worker holds a
 # replication's series a few times over (bins, result, pickled copy), and drawing the figures holds
 # every stored series value about four times (Arrow table, sorted copies, the arrays).  Re-measure
 # when the storage format changes (python bench/bench_scale.py prints the folder's size).
 DISK_PER_VALUE = 4
-DISK_PER_REPLICATION = 25_000
+DISK_PER_REPLICATION = 20_000
 MEMORY_PER_VALUE = 32         # in each worker, for the replication it is running
 MEMORY_PER_STORED_VALUE = 32  # in the process drawing the figures, for every replication stored
 MEMORY_PER_REPLICATION = 15_000

@@ -72,8 +72,6 @@ def write_replication(folder: Path, res: ReplicationResult, point: str, period: 
         _write_part(folder, "delays", rep, np.repeat(names, lengths), values)
     rec = {"scenario": point, "rep": rep, "seed": res.seed, "accounting": res.accounting, "events": res.events,
            "wall_seconds": res.wall_seconds, "timeline": [list(row) for row in res.timeline],
-           "int_metrics": sorted(k for k, v in res.metrics.items() if isinstance(v, (int, np.integer))
-                                 and not isinstance(v, bool)),
            "empty": {"series": sorted(k for k, v in res.series.items() if len(v) == 0),
                      "delays": sorted(k for k, v in res.samples.items() if len(v) == 0)}}
     atomic_write_text(record_path(folder, rep), json.dumps(rec, default=_plain))
@@ -96,13 +94,10 @@ def _plain(obj):
     raise TypeError(f"cannot store {type(obj).__name__}")
 
 
-def read_metrics(folder: Path, rep: int, record: dict | None = None) -> dict[str, float]:
-    """One stored replication's metrics (counts come back as ints)."""
-    rec = record if record is not None else json.loads(record_path(folder, rep).read_text(encoding="utf-8"))
-    ints = set(rec.get("int_metrics", ()))
+def read_metrics(folder: Path, rep: int) -> dict[str, float]:
+    """One stored replication's metrics (all floats: a count of 3 comes back as 3.0)."""
     t = _read(part(folder, "metrics", rep))
-    return {k: (int(v) if k in ints else v)
-            for k, v in zip(t.column("metric").to_pylist(), t.column("value").to_pylist())}
+    return dict(zip(t.column("metric").to_pylist(), t.column("value").to_pylist()))
 
 
 def check_replication(folder: Path, rep: int) -> None:
@@ -116,9 +111,9 @@ def check_replication(folder: Path, rep: int) -> None:
 
 
 def read_replication(folder: Path, rep: int) -> ReplicationResult:
-    """One stored replication, as the model returned it (counts come back as ints)."""
+    """One stored replication, as the model returned it (metrics as floats)."""
     rec = json.loads(record_path(folder, rep).read_text(encoding="utf-8"))
-    metrics = read_metrics(folder, rep, rec)
+    metrics = read_metrics(folder, rep)
     series: dict[str, np.ndarray] = {}
     samples: dict[str, list[float]] = {}
     if part(folder, "series", rep).exists():
