@@ -111,3 +111,17 @@ def test_summarize_student_t():
     assert s.half_width == pytest.approx(h)
     assert summarize("m", [2.0]).n == 1 and math.isnan(summarize("m", [2.0]).sd)
     assert summarize("m", [1.0, float("nan"), 3.0]).n == 2
+
+
+def test_a_total_level_is_the_sum_of_its_parts():
+    """Level.assemble: the all-sites stock (summed from the sites' levels when the run ends) has the
+    sites' summed time average and period series, as a level moved at every change would."""
+    from sim.model import run_replication
+    from tests.test_exp_support import small
+    res = run_replication(small(), 3, 0)
+    m, s = res.metrics, res.series
+    sites = [k for k in s if k.startswith("inventory.site.")]
+    assert len(sites) > 10
+    assert m["inventory.sites_total.mean"] == pytest.approx(sum(m[f"{k}.mean"] for k in sites), rel=1e-12)
+    assert s["inventory.sites_total"] == pytest.approx(sum(s[k] for k in sites), rel=1e-12)
+    assert m["inventory.sites_total.mean"] > 0
