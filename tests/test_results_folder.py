@@ -178,3 +178,15 @@ def test_scheduler_addresses_other_than_tcp_are_refused():
     for address in ("inproc://x", "tls://host:8786", "host:8786", "tcp://"):
         res = cli_run("run", "--reps", "1", "--scheduler", address)
         assert res.exit_code == 2 and "expected tcp://HOST:PORT" in res.stderr, (address, res.stderr)
+
+
+def test_a_folder_of_an_earlier_version_is_not_resumed_into(tmp_path):
+    """Records of the earlier storage (reps/*.json.gz beside CSV tables) cannot be read: resuming would
+    rerun everything and leave the old CSV tables beside the new ones, so it is refused, with the way out."""
+    out = tmp_path / "r"
+    args = ("run", "--set", "horizon=200", "--reps", "2", "--workers", "1", "--no-figures", "--out", out)
+    assert cli_run(*args).exit_code == 0
+    (out / "reps" / "rep-00002.json.gz").write_bytes(b"old")
+    res = cli_run(*args, "--resume")
+    assert res.exit_code == 2 and "written by an earlier version of the tool" in res.stderr
+    assert cli_run(*args, "--overwrite").exit_code == 0 and not (out / "reps" / "rep-00002.json.gz").exists()

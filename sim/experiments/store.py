@@ -124,6 +124,9 @@ class Store:
         if not plan_file.is_file():
             raise StoreError(f"{self.root}: nothing to resume (no {PLAN}); choose another --out")
         self._check_same(json.loads(plan_file.read_text(encoding="utf-8")))
+        if next(self.root.glob("**/reps/rep-?????.json.gz"), None) is not None:
+            raise StoreError(f"{self.root}: written by an earlier version of the tool (gzipped JSON records, CSV "
+                             "tables), which cannot be resumed; rerun with --overwrite, or choose another --out")
 
     def close(self) -> None:
         self.guard.close()
