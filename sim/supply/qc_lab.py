@@ -66,12 +66,15 @@ class QCLab(Node):
         """One run of test *name*: queue for an analyst, hands-on time, then elapsed time alone."""
         env, kind, share = self.ctx.env, self.kinds[name], self._share
         arrived = env.now
-        self._queue.add(arrived, 1)
         with self.analysts.request() as req:
-            yield req
+            if req.triggered:  # an analyst is free: no queue to join (the queue level would not move)
+                yield req
+            else:
+                self._queue.add(arrived, 1)
+                yield req
+                self._queue.add(env.now, -1)
             now = env.now
             self._wait.observe(now - arrived, now)
-            self._queue.add(now, -1)
             self._busy.add(now, share)
             yield env.timeout(kind.time())
             self._busy.add(env.now, -share)
