@@ -161,3 +161,16 @@ def test_duplicate_keys_and_non_finite_numbers_are_refused(tmp_path):
     d["lines"][0]["cycle_time"] = {"dist": "normal", "mean": float("nan"), "sd": 1}
     assert problems_of(d) == ["horizon: expected a finite number; got inf",
                               "lines[0].cycle_time.mean: expected a finite number; got nan"]
+
+
+def test_a_forecast_plan_is_derived_only_once_the_trials_references_hold():
+    """A time-phased make-to-forecast plan walks the trials' sites and countries: an unknown country is
+    reported as such, not as a crash of the derivation."""
+    d = yaml.safe_load((Path(__file__).resolve().parents[1] / "scenarios" / "clinical_phase3_biologic.yaml")
+                       .read_text())
+    line = d["lines"][1]
+    line.pop("batches", None)
+    line["plan"] = {"policy": "make_to_forecast", "campaign": 2, "time_phased": {"lead_time": 30}}
+    d["trials"][0]["sites"][0]["country"] = "Nowhere"
+    (problem,) = problems_of(d)
+    assert problem.startswith("trials[0].sites[0].country: 'Nowhere' is not a declared country")

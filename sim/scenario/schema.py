@@ -8,7 +8,7 @@ from sim.scenario.clinical import KitType, Network, Trial
 from sim.scenario.clinical_check import check_clinical
 from sim.scenario.materials import Material, QCLab
 from sim.scenario.supply import LINES, Depot, Line, Packaging, Supplier
-from sim.scenario.supply_check import supply_problems
+from sim.scenario.supply_check import plan_problems, supply_problems
 
 
 MAX_PERIODS = 100_000
@@ -50,6 +50,9 @@ class Scenario(Model):
         if problems:
             raise ValueError("\n  - ".join(problems))
         check_clinical(self)
+        problems = plan_problems(self)  # derived from the trials: only once their references hold
+        if problems:
+            raise ValueError("\n  - ".join(problems))
         return self
 
 

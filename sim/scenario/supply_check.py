@@ -29,12 +29,20 @@ def supply_problems(sc) -> list[str]:
         out += duplicate_names(f"qc_labs[{i}].tests", [t.name for t in lab.tests])
     out += _lines(sc, set(by_material), labs)
     out += _kits_for_any_product(sc)
-    if not out and any(p.plan.derives_from_demand for line in sc.lines for p in line_products(line)):
-        try:
-            phased_campaigns(sc, forecast_batches(sc))
-        except PlanningError as err:
-            out.append(str(err))
     return out
+
+
+def plan_problems(sc) -> list[str]:
+    """Make-to-forecast plans that cannot be derived (or time-phased) from the clinical plan.  Checked
+    last, once both the supply and the clinical cross-references hold: the derivation walks the trials'
+    kits, sites and countries."""
+    if not any(p.plan.derives_from_demand for line in sc.lines for p in line_products(line)):
+        return []
+    try:
+        phased_campaigns(sc, forecast_batches(sc))
+    except PlanningError as err:
+        return [str(err)]
+    return []
 
 
 def valid_products(sc) -> list:
