@@ -118,16 +118,14 @@ def read_replication(folder: Path, rep: int) -> ReplicationResult:
     samples: dict[str, list[float]] = {}
     if part(folder, "series", rep).exists():
         t = _read(part(folder, "series", rep))
-        names, values = t.column("series").to_numpy(zero_copy_only=False), t.column("value").to_numpy()
-        cuts = np.concatenate(([0], np.flatnonzero(names[1:] != names[:-1]) + 1, [len(names)]))
-        for lo, hi in zip(cuts[:-1], cuts[1:]):
-            if hi > lo:
-                series[names[lo]] = values[lo:hi]
+        values = t.column("value").to_numpy()
+        for name, lo, hi in _runs(t.column("series")):
+            series[name] = values[lo:hi]
     if part(folder, "delays", rep).exists():
         t = _read(part(folder, "delays", rep))
-        names, values = t.column("delay").to_pylist(), t.column("value").to_pylist()
-        for k, v in zip(names, values):
-            samples.setdefault(k, []).append(v)
+        values = t.column("value").to_pylist()
+        for name, lo, hi in _runs(t.column("delay")):
+            samples[name] = values[lo:hi]
     empty = rec.get("empty", {})
     series.update({k: np.empty(0) for k in empty.get("series", ())})
     samples.update({k: [] for k in empty.get("delays", ())})
@@ -190,6 +188,13 @@ def read_dataset(folder: Path, table: str, reps: Iterable[int] | None = None):
     return pa.concat_tables(tables)
 
 
+def _runs(names_column):
+    """``(name, start, end)`` of each run of one name in a replication's part (written name by name)."""
+    names = names_column.to_numpy(zero_copy_only=False)
+    cuts = np.concatenate(([0], np.flatnonzero(names[1:] != names[:-1]) + 1, [len(names)])) if len(names) else []
+    return [(names[lo], lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
+
+
 def _grouped(names_column, *arrays):
     """(name, [array restricted to that name] ...) for each distinct name, in sorted name order."""
     import pyarrow.compute as pc
@@ -228,15 +233,14 @@ def load_series(folder: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
     times = np.array([])
     for i, f in enumerate(files):
         t = _read(f, ["series", "period_start", "value"])
-        names = t.column("series").to_numpy(zero_copy_only=False)
         values = t.column("value").to_numpy()
-        cuts = np.concatenate(([0], np.flatnonzero(names[1:] != names[:-1]) + 1, [len(names)]))
-        if i == 0:
-            times = t.column("period_start").to_numpy()[cuts[0]:cuts[1]] if len(names) else times
-        for lo, hi in zip(cuts[:-1], cuts[1:]):
-            arr = out.get(names[lo])
+        runs = _runs(t.column("series"))
+        if i == 0 and runs:  # every series of a scenario has one value per period
+            times = t.column("period_start").to_numpy()[runs[0][1]:runs[0][2]]
+        for name, lo, hi in runs:
+            arr = out.get(name)
             if arr is None:
-                arr = out[names[lo]] = np.full((len(files), len(times)), math.nan)
+                arr = out[name] = np.full((len(files), len(times)), math.nan)
             arr[i, :hi - lo] = values[lo:hi]
     return dict(sorted(out.items())), times
 
@@ -250,7 +254,6 @@ def load_delays(folder: Path) -> dict[str, np.ndarray]:
 def export_csv(folder: Path) -> list[Path]:
     """Write ``<table>.csv`` beside each dataset of *folder* (tidy, for spreadsheets); returns them."""
     import pyarrow as pa
-    import pyarrow.csv as pcsv
     folder = Path(folder)
     written = []
     for table, key in TABLES.items():
@@ -258,20 +261,23 @@ def export_csv(folder: Path) -> list[Path]:
             continue
         t = read_dataset(folder, table)
         t = t.set_column(t.schema.get_field_index(key), key, t.column(key).cast(pa.string()))
-        sink = pa.BufferOutputStream()
-        pcsv.write_csv(t, sink, pcsv.WriteOptions(quoting_style="needed"))
-        path = folder / f"{table}.csv"
-        atomic_write_bytes(path, sink.getvalue().to_pybytes())
-        written.append(path)
+        written.append(_write_csv(t, folder / f"{table}.csv"))
     return written
+
+
+def _write_csv(table, path: Path) -> Path:
+    """*table* (pyarrow) as a CSV file, written atomically."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    sink = pa.BufferOutputStream()
+    pcsv.write_csv(table, sink, pcsv.WriteOptions(quoting_style="needed"))
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    return path
 
 
 def export_folder(root: Path) -> list[Path]:
     """CSV copies of every table of a results folder: a run's, or each scenario's of a batch and the
     batch's ``metrics.parquet`` (as ``metrics.csv``)."""
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
     root = Path(root)
     written = export_csv(root)
     scenarios = root / "scenarios"
@@ -279,10 +285,7 @@ def export_folder(root: Path) -> list[Path]:
         for d in sorted(p for p in scenarios.iterdir() if p.is_dir()):
             written += export_csv(d)
     if (root / "metrics.parquet").is_file():
-        sink = pa.BufferOutputStream()
-        pcsv.write_csv(pq.read_table(root / "metrics.parquet"), sink, pcsv.WriteOptions(quoting_style="needed"))
-        atomic_write_bytes(root / "metrics.csv", sink.getvalue().to_pybytes())
-        written.append(root / "metrics.csv")
+        written.append(_write_csv(_read(root / "metrics.parquet"), root / "metrics.csv"))
     return written
 
 
