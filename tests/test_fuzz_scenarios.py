@@ -28,15 +28,21 @@ def _bases() -> dict[str, dict]:
     return bases
 
 
-def _numbers(d, path=()):
+def _nodes(d, path=()):
+    """Every (path, value) below the top level."""
+    if path:
+        yield path, d
     if isinstance(d, dict):
         for k, v in d.items():
-            yield from _numbers(v, (*path, k))
+            yield from _nodes(v, (*path, k))
     elif isinstance(d, list):
         for i, v in enumerate(d):
-            yield from _numbers(v, (*path, i))
-    elif isinstance(d, (int, float)) and not isinstance(d, bool) and path[0] not in SKIP:
-        yield path
+            yield from _nodes(v, (*path, i))
+
+
+def _numbers(d):
+    """Paths of every number (not a boolean) outside the skipped sections."""
+    return (p for p, v in _nodes(d) if isinstance(v, (int, float)) and not isinstance(v, bool) and p[0] not in SKIP)
 
 
 class _Hang(Exception):
@@ -103,18 +109,6 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _BASES = _bases()
-
-
-def _nodes(d, path=()):
-    """Every (path, value) below the top level."""
-    if path:
-        yield path, d
-    if isinstance(d, dict):
-        for k, v in d.items():
-            yield from _nodes(v, (*path, k))
-    elif isinstance(d, list):
-        for i, v in enumerate(d):
-            yield from _nodes(v, (*path, i))
 
 
 def _mutate(d: dict, path: tuple, op: str, other):
