@@ -256,6 +256,10 @@ class SiteGroup(Model):
     startup: Dist | None = Field(None, description="days to activation (default: the country's site_startup)")
     direct_to_patient: bool = Field(False, description="kits are shipped to patients' homes (decentralised)")
 
+    def startup_in(self, country: Country) -> Dist:
+        """Days to activation: the group's own, or its country's (checked to exist by check_clinical)."""
+        return self.startup if self.startup is not None else country.site_startup
+
     @model_validator(mode="after")
     def _rate_bounded(self):
         if self.recruitment_rate.mean_value > 1000:

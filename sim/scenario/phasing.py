@@ -55,7 +55,7 @@ def site_groups(sc, trial) -> list[tuple[int, float, int | None, object]]:
     countries = {c.name: c for c in sc.network.countries}
     out = [(r.sites, r.enrollment_rate, None, r.activation) for r in trial.regions]
     for g in trial.sites:
-        out.append((g.count, g.recruitment_rate.mean_value, g.cap, g.startup or countries[g.country].site_startup))
+        out.append((g.count, g.recruitment_rate.mean_value, g.cap, g.startup_in(countries[g.country])))
     return out
 
 

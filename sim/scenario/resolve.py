@@ -162,7 +162,7 @@ def _site_groups(sc: Scenario, depot_country: dict[str, str | None]) -> list[Sit
             lane = LaneRoute(f"{depot}->{c.name}", c.lane, customs)
             home = LaneRoute(f"{depot}->{c.name}.home", c.home_lane or c.lane, customs) if g.direct_to_patient else None
             out.append(SiteGroupPlan(t.name, c.name, g.count, g.recruitment_rate, g.arrivals, g.cap,
-                                     g.startup or c.site_startup, g.direct_to_patient, depot, lane, home))
+                                     g.startup_in(c), g.direct_to_patient, depot, lane, home))
     return out
 
 
