@@ -47,14 +47,21 @@ def print_summary(summaries, reps: int) -> None:
                        "its mean is not reported (it would be biased low); lengthen the horizon", err=True)
 
 
+FIGURE_FORMATS = ("png", "svg", "pdf")
+"""Formats a figure can be saved in: PNG (a screen's resolution, the default), vector SVG and PDF."""
+
+
 def _formats(ctx, param, value: str) -> tuple[str, ...]:
     """``png,svg`` -> ("png", "svg"), each one a format figures can be saved in."""
-    known = ("png", "svg", "pdf")
     chosen = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
-    bad = [f for f in chosen if f not in known]
+    bad = [f for f in chosen if f not in FIGURE_FORMATS]
     if bad or not chosen:
-        raise click.BadParameter(f"expected formats among {', '.join(known)}; got {value!r}")
+        raise click.BadParameter(f"expected formats among {', '.join(FIGURE_FORMATS)}; got {value!r}")
     return chosen
+
+
+format_option = click.option("--format", "formats", default="png", show_default=True, callback=_formats,
+                             help="figure formats, comma-separated: png (150 dpi), svg, pdf")
 
 
 def execution_options(fn):
@@ -77,8 +84,7 @@ def execution_options(fn):
         click.option("--overwrite", is_flag=True,
                      help="replace the earlier experiment in --out (only the files this tool wrote there)"),
         click.option("--no-figures", is_flag=True, help="skip the figures"),
-        click.option("--format", "formats", default="png", show_default=True, callback=_formats,
-                     help="figure formats, comma-separated: png (150 dpi), svg, pdf"),
+        format_option,
         click.option("--csv", is_flag=True, help="also write the tables as tidy CSV (metrics.csv, series.csv, "
                                                  "delays.csv) beside the Parquet datasets"),
         click.option("--no-budget", is_flag=True,
@@ -345,8 +351,7 @@ def default() -> None:
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--per-scenario/--no-per-scenario", default=None,
               help="also each scenario's over-time figures (batches that kept details; default: compare only)")
-@click.option("--format", "formats", default="png", show_default=True, callback=_formats,
-              help="figure formats, comma-separated: png (150 dpi), svg, pdf")
+@format_option
 @user_errors
 def plot(results_dir, per_scenario, formats) -> None:
     """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating."""

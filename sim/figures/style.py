@@ -52,9 +52,6 @@ def save_figure(fig, path: Path, **kwargs) -> Path:
     return path
 
 
-FORMATS = ("png", "svg", "pdf")
-"""Formats a figure can be saved in: PNG (a screen's resolution, the default), vector SVG and PDF."""
-
 _formats: list[tuple[str, ...]] = [("png",)]
 
 
