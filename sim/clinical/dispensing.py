@@ -257,8 +257,11 @@ class DispensingPoint(Node):
         if self.lane is None or self.lane.spec.emergency is None or self.closed:
             return
         after = self._usable_after()
-        short = {k: n - self.shelf.usable(k, after) for k, n in kits.items()
-                 if n and self.shelf.usable(k, after) < n}
+        short = {}
+        for k, n in kits.items():
+            have = self.shelf.usable(k, after)
+            if n and have < n:
+                short[k] = n - have
         self._order(short, urgent=True)
 
     def _dosed_at(self, arrived: float, on_time: bool) -> None:
