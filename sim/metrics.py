@@ -29,6 +29,14 @@ class Metric:
     producer: str
     table: str = "metrics"  # or "series" (the series table: one value per reporting period)
 
+    @property
+    def interval(self) -> str:
+        """How its confidence interval is made: every metric is at least 0, a fraction at most 1, and
+        a 0/1 metric's mean is a share of replications (:mod:`sim.core.stats`)."""
+        if self.unit == "0/1":
+            return "Wilson score"
+        return "Student t within [0, 1]" if self.unit == "fraction" else "Student t, at least 0"
+
 
 def _counted(name: str, unit: str, what: str, producer: str) -> list[Metric]:
     """A per-period counter's three faces: its total and rate (metrics) and its series."""
@@ -118,6 +126,7 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     Metric("cost.quality", "currency", "cost of quality: testing + scrap + rework + rejected incoming",
            "supply network"),
     Metric("cost.total", "currency", "purchases + production + testing + holding + rework", "supply network"),
+    Metric("cost.quality_share", "fraction", "cost of quality / total cost", "supply network"),
     # -- packaging ------------------------------------------------------------------------------
     *_counted("packaged.kits", "kits", "kits packaged and labelled", "packaging"),
     *_counted("not_packed.<product>", "units", "released product no kit type is packed from", "packaging"),
@@ -189,6 +198,10 @@ CATALOGUE: tuple[Metric, ...] = tuple([
            "given inside the protocol window is compliant)", "clinical network"),
     Metric("dosed_on_day_fraction", "fraction", "visits dosed on the due day / visits due (formerly "
            "service_level; a dose given later inside the window counts as not on the day)", "clinical network"),
+    Metric("visits.dosed_late", "visits", "visits dosed inside their window but after the due day "
+           "(dosed minus dosed on the day)", "clinical network"),
+    Metric("waste.kits", "kits", "kits that left the chain without reaching a patient: expired at depots, "
+           "sites and homes, destroyed at close-out, lost to excursions", "clinical network"),
     Metric("kits.produced", "kits", "kits packaged plus initial stock (whole run)", "clinical network"),
     Metric("overage", "ratio", "kits produced / kits dispensed", "clinical network"),
     Metric("stockouts", "visits", "visits that found no kit on the shelf, all sites", "clinical network"),
@@ -239,6 +252,10 @@ def merge(parts: Iterable[tuple[str, Mapping[str, float]]]) -> dict[str, float]:
 
 def markdown(table: str = "metrics") -> str:
     """The catalogue as a Markdown table (the results README's metric tables)."""
-    rows = [f"| `{m.pattern}` | {m.unit} | {m.meaning} | {m.producer} |" for m in CATALOGUE if m.table == table]
-    return "\n".join(["| name | unit | meaning | reported by |", "|---|---|---|---|", *rows])
+    if table == "series":
+        rows = [f"| `{m.pattern}` | {m.unit} | {m.meaning} | {m.producer} |" for m in CATALOGUE if m.table == table]
+        return "\n".join(["| name | unit | meaning | reported by |", "|---|---|---|---|", *rows])
+    rows = [f"| `{m.pattern}` | {m.unit} | {m.meaning} | {m.producer} | {m.interval} |"
+            for m in CATALOGUE if m.table == table]
+    return "\n".join(["| name | unit | meaning | reported by | 95 % interval |", "|---|---|---|---|---|", *rows])
 

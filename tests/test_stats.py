@@ -125,3 +125,40 @@ def test_a_total_level_is_the_sum_of_its_parts():
     assert m["inventory.sites_total.mean"] == pytest.approx(sum(m[f"{k}.mean"] for k in sites), rel=1e-12)
     assert s["inventory.sites_total"] == pytest.approx(sum(s[k] for k in sites), rel=1e-12)
     assert m["inventory.sites_total.mean"] > 0
+
+
+def test_wilson_interval_of_a_share_of_runs_against_published_values():
+    """Wilson score interval, 95 %: 8 of 10 -> [0.4902, 0.9433] (Newcombe 1998, Table I method 3);
+    0 of 10 -> [0, z²/(n+z²)] = [0, 0.2775], not the zero-width [0, 0] of Student t."""
+    from sim.core.stats import share_of_runs
+    s = share_of_runs("risk.x", [1] * 8 + [0] * 2)
+    assert s.interval == "Wilson score" and s.mean == pytest.approx(0.8)
+    assert (s.ci_low, s.ci_high) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    z = 1.959963984540054
+    s0 = share_of_runs("risk.x", [0] * 10)
+    assert (s0.ci_low, s0.ci_high) == pytest.approx((0.0, z * z / (10 + z * z)), abs=1e-12)
+
+
+def test_interval_kept_inside_the_metrics_range_keeps_the_t_half_width():
+    """A proportion near 1 and a count near 0 with few replications: the t interval crosses the
+    bound; the reported one stops at it, the precision (half-width) is the t one."""
+    from sim.core.stats import summarize, within_range
+    x = [1.0, 1.0, 0.9, 1.0]
+    t = summarize("dosed_fraction", x)
+    assert t.ci_high > 1
+    b = within_range(t, 0.0, 1.0)
+    assert b.ci_high == 1.0 and b.ci_low == pytest.approx(t.ci_low) and b.half_width == pytest.approx(t.half_width)
+    assert b.interval == "Student t within [0, 1]"
+    c = within_range(summarize("total.visits.not_dosed", [0, 0, 12, 0]), 0.0)
+    assert c.ci_low == 0.0 and c.ci_high == pytest.approx(3 + 3.182446305 * 6 / 2, rel=1e-6)
+
+
+def test_summary_table_names_each_metrics_interval():
+    from sim.experiments.tables import summarize_columns
+    names = ["dosed_fraction", "risk.out_of_stock", "total.visits.not_dosed", "not.catalogued"]
+    values = np.array([[1.0, 0, 0, -1], [0.9, 1, 12, 1], [1.0, 0, 0, -1]])
+    by = {s.metric: s for s in summarize_columns(names, values)}
+    assert by["dosed_fraction"].ci_high == 1.0
+    assert by["risk.out_of_stock"].interval == "Wilson score"
+    assert by["total.visits.not_dosed"].ci_low == 0.0
+    assert by["not.catalogued"].interval == "Student t" and by["not.catalogued"].ci_low < -1

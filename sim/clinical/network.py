@@ -25,6 +25,8 @@ ALWAYS_REPORTED = ("visits.dosed", "visits.not_dosed", "visits.dosed_on_time", "
                    "visits.out_of_stock", "patients.not_dosed", "dispensed.kits", "shipped.kits", "shipments",
                    "cost.shipping", "lost.kits", "destroyed.kits", "expired.depot", "expired.sites")
 """Counters created up front so every replication reports them, zero or not."""
+WASTE = ("expired.depot", "expired.sites", "expired.homes", "destroyed.kits", "lost.kits")
+"""What ``waste.kits`` adds up: kits that left the chain without reaching a patient."""
 
 
 class ClinicalNetwork:
@@ -117,6 +119,8 @@ class ClinicalNetwork:
         due = (dosed.total if dosed else 0) + (missed.total if missed else 0)
         m["dosed_on_day_fraction"] = (on_time.total / due) if due and on_time else math.nan
         m["dosed_fraction"] = (dosed.total / due) if due and dosed else math.nan
+        m["visits.dosed_late"] = (dosed.total if dosed else 0.0) - (on_time.total if on_time else 0.0)
+        m["waste.kits"] = sum(total.get(k, 0.0) for k in WASTE)
         produced = sum(self.ctx.ledger.inflows.get((k.material, r), 0.0)
                        for k in self.kit_plans for r in ("packed", "initial"))
         dispensed = total.get("dispensed.kits", 0.0)

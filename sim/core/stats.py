@@ -16,7 +16,7 @@ warm-up guard of its own.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -258,7 +258,12 @@ class CountMap(dict):
 
 @dataclass
 class Summary:
-    """Across-replication summary of one metric."""
+    """Across-replication summary of one metric.
+
+    ``half_width`` is the Student-t half-width (the precision a stopping rule aims at); the interval
+    ``[ci_low, ci_high]`` is the one reported, by ``interval``: Student t, or — for a metric with a
+    range (:func:`within_range`) — that interval kept inside the range, or Wilson's for a share of
+    replications (:func:`share_of_runs`)."""
 
     metric: str
     n: int
@@ -266,10 +271,12 @@ class Summary:
     sd: float
     ci_low: float
     ci_high: float
-    half_width: float = field(init=False)
+    half_width: float = math.nan
+    interval: str = "Student t"
 
     def __post_init__(self) -> None:
-        self.half_width = (self.ci_high - self.ci_low) / 2
+        if math.isnan(self.half_width):
+            self.half_width = (self.ci_high - self.ci_low) / 2
 
 
 def summarize(metric: str, values: np.ndarray | list[float], confidence: float = 0.95) -> Summary:
@@ -286,3 +293,31 @@ def summarize(metric: str, values: np.ndarray | list[float], confidence: float =
     from scipy.special import stdtrit  # Student t quantile, without importing scipy.stats
     h = float(stdtrit(n - 1, 0.5 + confidence / 2)) * sd / math.sqrt(n)
     return Summary(metric, n, m, sd, m - h, m + h)
+
+
+def within_range(s: Summary, low: float = 0.0, high: float = math.inf) -> Summary:
+    """The Student-t interval of *s* cut to the metric's range [low, high].
+
+    The true mean lies in the range, so the cut interval covers it whenever the uncut one does: the
+    coverage stays at least the nominal level, and a proportion's interval no longer reaches past 1
+    nor a count's below 0.  ``half_width`` keeps the t half-width."""
+    if s.n < 2 or math.isnan(s.ci_low):
+        return s
+    name = f"Student t within [{low:g}, {high:g}]" if math.isfinite(high) else f"Student t, at least {low:g}"
+    return Summary(s.metric, s.n, s.mean, s.sd, max(s.ci_low, low), min(s.ci_high, high), s.half_width, name)
+
+
+def share_of_runs(metric: str, values: np.ndarray | list[float], confidence: float = 0.95) -> Summary:
+    """Mean of 0/1 values (the share of replications in which something happened) with Wilson's
+    score interval: inside [0, 1], and not of zero width when every replication agrees (0 of 10
+    runs gives [0, 0.28], not [0, 0])."""
+    s = summarize(metric, values, confidence)
+    if s.n < 1:
+        return s
+    from scipy.special import ndtri  # the normal quantile
+    z = float(ndtri(0.5 + confidence / 2))
+    n, p = s.n, s.mean
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    h = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return Summary(metric, n, p, s.sd, max(0.0, centre - h), min(1.0, centre + h), s.half_width,
+                   "Wilson score")

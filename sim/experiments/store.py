@@ -17,7 +17,7 @@ as described in ``results/README.md``)::
     scenarios.csv      scenario, role, label, replications, failed
     design.csv         scenario, factor, value (sweeps)
     metrics.parquet    tidy: scenario, rep, metric, value
-    summary.csv        scenario, metric, n, mean, sd, ci_low, ci_high, half_width
+    summary.csv        scenario, metric, n, mean, sd, ci_low, ci_high, half_width, interval
     failures.csv       scenario, rep, seed, error_type, message
     sequential.csv     scenario, round, replications, metric, mean, half_width, target, met
     scenarios/<id>/    scenario.yaml, reps/, metrics/, summary.csv, accounting.csv
@@ -199,7 +199,7 @@ class Store:
         write_csv(root / "scenarios.csv", ["scenario", "role", "label", "replications", "failed"],
                   ([p.id, p.role, p.label or p.id, len(reps[p.id]), failed.get(p.id, 0)] for p in plan.points))
         write_csv(root / "summary.csv", ["scenario", *SUMMARY_HEADER],
-                  ([p.id, s.metric, s.n, s.mean, s.sd, s.ci_low, s.ci_high, s.half_width]
+                  ([p.id, s.metric, s.n, s.mean, s.sd, s.ci_low, s.ci_high, s.half_width, s.interval]
                    for p in plan.points for s in summaries[p.id]))
         if plan.design is not None:
             write_csv(root / "design.csv", ["scenario", "factor", "value"],
@@ -216,7 +216,8 @@ def read_summary(root: str | Path) -> dict[str, dict[str, Summary]]:
     """summary.csv of a batch folder: scenario -> metric -> Summary."""
     out: dict[str, dict[str, Summary]] = {}
     for r in read_csv(Path(root) / "summary.csv"):
-        s = Summary(r["metric"], int(r["n"]), *(float(r[k]) if r[k] != "" else math.nan
-                                                for k in ("mean", "sd", "ci_low", "ci_high")))
+        s = Summary(r["metric"], int(r["n"]), *(float(r[k]) if r.get(k, "") != "" else math.nan
+                                                for k in ("mean", "sd", "ci_low", "ci_high", "half_width")),
+                    r.get("interval") or "Student t")
         out.setdefault(r["scenario"], {})[s.metric] = s
     return out

@@ -5,7 +5,7 @@ Layout (one folder per run)::
     scenario.yaml     the resolved scenario, defaults filled in
     metadata.json     tool and package versions, seed, replications, timing
     metrics/          Parquet dataset, tidy: rep, metric, value (one file per replication)
-    summary.csv       metric, n, mean, sd, ci_low, ci_high, half_width (95 % Student t)
+    summary.csv       metric, n, mean, sd, ci_low, ci_high, half_width, interval (95 %; the method per metric)
     series/           Parquet dataset: rep, series, period_start, value (per-period throughput and levels)
     delays/           Parquet dataset: rep, delay, value (bounded sample of each delay, for distributions)
     reps/             one JSON record per replication (seed, events, accounting, timeline)
@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from sim.core.timeline import TimelineRow
-from sim.core.stats import Summary
+from sim.core.stats import Summary, share_of_runs, summarize, within_range
 
 
 class ResultsFolderError(ValueError):
@@ -124,13 +124,13 @@ def write_json(path: str | Path, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
-SUMMARY_HEADER = ["metric", "n", "mean", "sd", "ci_low", "ci_high", "half_width"]
+SUMMARY_HEADER = ["metric", "n", "mean", "sd", "ci_low", "ci_high", "half_width", "interval"]
 TIMELINE_HEADER = ["rep", *TimelineRow._fields]
 
 
 def summary_rows(summaries: Iterable[Summary]):
     for s in summaries:
-        yield [s.metric, s.n, s.mean, s.sd, s.ci_low, s.ci_high, s.half_width]
+        yield [s.metric, s.n, s.mean, s.sd, s.ci_low, s.ci_high, s.half_width, s.interval]
 
 
 NOT_REACHED = ".not_reached"
@@ -152,19 +152,28 @@ def summarize_columns(names: Sequence[str], values: np.ndarray) -> list[Summary]
     horizon is censored: the mean of the others would be biased low, so its mean and CI are left
     out (NaN, ``n`` = replications that reached it) and ``<milestone>.not_reached`` gives the share
     of replications that did not."""
-    from sim.core.stats import summarize
     from sim.metrics import lookup
     out = []
     for j, n in enumerate(names):
         column = values[:, j]
-        s = summarize(n, column)
         entry = lookup(n)
+        s = summarize_metric(n, column, entry.interval if entry is not None else "Student t")
         if entry is not None and entry.unit == "day" and 0 < s.n < len(column):
             out.append(Summary(n, s.n, np.nan, np.nan, np.nan, np.nan))
-            out.append(summarize(n + NOT_REACHED, np.isnan(column).astype(float)))
+            out.append(share_of_runs(n + NOT_REACHED, np.isnan(column).astype(float)))
         else:
             out.append(s)
     return out
+
+
+def summarize_metric(name: str, values: np.ndarray, interval: str) -> Summary:
+    """One metric's summary with the interval its catalogue entry names (``Metric.interval``)."""
+    if interval == "Wilson score":
+        return share_of_runs(name, values)
+    s = summarize(name, values)
+    if interval == "Student t within [0, 1]":
+        return within_range(s, 0.0, 1.0)
+    return within_range(s, 0.0) if interval == "Student t, at least 0" else s
 
 
 HEADLINE = ("dosed_fraction", "total.patients.not_dosed", "risk.missed_dispensing", "risk.out_of_stock",

@@ -84,6 +84,8 @@ def cost_metrics(ctx: Context, t_end: float, suppliers: Sequence, materials: Map
         "cost.quality": testing + scrap + rework + rejected_in,
         "cost.total": purchase + production + testing + holding + rework,
     })
+    total = out["cost.total"]
+    out["cost.quality_share"] = out["cost.quality"] / total if total else math.nan
     return out
 
 
