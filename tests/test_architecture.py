@@ -8,7 +8,7 @@ from pathlib import Path
 SIM = Path(__file__).resolve().parents[1] / "sim"
 
 # Which packages each layer may import.  Data flows one way: scenario -> resolved scenario -> model
-# -> collectors -> tables -> figures / CLI.
+# -> collectors -> tables -> figures / report -> the API -> the CLI.
 ALLOWED = {
     "core": {"core"},
     "scenario": {"core", "scenario"},
@@ -19,7 +19,9 @@ ALLOWED = {
     "experiments": {"core", "scenario", "model", "metrics", "experiments"},
     "figures": {"core", "experiments", "metrics", "figures"},
     "studies": {"core", "scenario", "experiments", "figures", "studies"},
-    "cli": {"core", "scenario", "experiments", "figures", "studies", "metrics", "cli"},
+    "report": {"core", "experiments", "figures", "metrics", "report"},
+    "api": {"core", "scenario", "experiments", "figures", "report", "metrics", "api"},
+    "cli": {"core", "scenario", "experiments", "figures", "studies", "metrics", "report", "api", "cli"},
     "data": set(),
     "__main__": {"cli"},
 }

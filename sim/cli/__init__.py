@@ -21,10 +21,8 @@ from sim.cli.catalogue import metrics
 from sim.cli.common import fail as _fail
 from sim.cli.common import fmt as _fmt
 from sim.cli.common import load as _load
-from sim.cli.common import stamp
 from sim.cli.common import user_errors
 from sim.cli.study import study
-from sim.core.errors import ScenarioError
 
 
 def print_summary(summaries, reps: int) -> None:
@@ -95,36 +93,23 @@ def execution_options(fn):
     return fn
 
 
-def _execute(plan, opts: dict, figures: bool, announce: bool = False):
-    """Run *plan* as the :func:`execution_options` in *opts* ask (on a backend closed at the end) into
+def _execute(plan, opts: dict, figures: bool, announce: bool = False, after=None):
+    """Run *plan* through the experiment API as the :func:`execution_options` in *opts* ask, into
     ``--out`` (default ``results/NAME-TIME``); returns the result and the folder."""
-    from sim.experiments.backends import make_backend
-    from sim.experiments.budget import check as check_budget
-    from sim.experiments.run import run_plan
-    out = opts["out"]
-    if opts["resume"] and out is None:
+    from sim.api.experiment import execute
+    if opts["resume"] and opts["out"] is None:
         _fail("--resume needs --out DIR: the folder of the experiment to continue")
-    if out is None:
-        out = Path("results") / f"{plan.name}-{stamp()}"
-    if not opts["no_budget"]:
-        check_budget(plan, out)
-    backend = make_backend(opts["workers"], opts["scheduler"], opts["connect_timeout"])
-    if announce:
+
+    def started(plan, backend) -> None:
         click.echo(f"{plan.name}: {len(plan.points)} scenarios x {plan.reps} replications"
                    f"{' (sequential)' if plan.sequential else ''} on {backend.name} ({backend.workers} workers)",
                    err=True)
-    try:
-        res = run_plan(plan, out, backend=backend, resume=opts["resume"], overwrite=opts["overwrite"],
-                       progress=opts["progress"], budget=False)
-    finally:
-        backend.close()
-    if opts["csv"]:
-        from sim.experiments.columnar import export_folder
-        export_folder(out)
-    if figures and not opts["no_figures"]:
-        from sim.figures import plot_results
-        plot_results(out, formats=opts["formats"])
-    return res, out
+
+    return execute(plan, opts["out"], workers=opts["workers"], scheduler=opts["scheduler"],
+                   connect_timeout=opts["connect_timeout"], resume=opts["resume"], overwrite=opts["overwrite"],
+                   progress=opts["progress"], budget=not opts["no_budget"], csv=opts["csv"],
+                   figures=figures and not opts["no_figures"], formats=opts["formats"],
+                   on_start=started if announce else None, after=after)
 
 
 def _sets(sets, source: str):
@@ -179,24 +164,12 @@ def run(scenario, target_half_width, target_metric, max_reps, **opts) -> None:
 
 
 def _sequential_rule(target, metrics, max_reps):
-    from pydantic import ValidationError
-    from sim.experiments.sequential import SequentialRule
+    from sim.api.experiment import until
     if target is None:
         if metrics:
             _fail("--target-metric needs --target-half-width")
         return None
-    text = target.strip()
-    try:
-        value = float(text.rstrip("%"))
-    except ValueError:
-        _fail(f"--target-half-width {target!r}: expected a number (absolute) or a percentage like 5%")
-    kind = "relative" if text.endswith("%") else "absolute"
-    try:
-        return SequentialRule(metrics=list(metrics) or ["dosed_fraction"], max_reps=max_reps,
-                              **{kind: value / 100 if kind == "relative" else value})
-    except ValidationError as err:
-        from sim.scenario import format_errors
-        _fail(ScenarioError("--target-half-width", format_errors(err)))
+    return until(target, metrics or ("dosed_fraction",), max_reps, source="--target-half-width")
 
 
 def _print_checks(outcome) -> None:
@@ -283,7 +256,8 @@ def compare(scenario_a, scenario_b, sets_a, sets_b, show_all, **opts) -> None:
     every metric are reported with 95 % CIs (comparison.csv), and a difference
     whose CI covers 0 is called not distinguishable from noise.
     """
-    from sim.experiments.compare import compare_plan, paired_differences, write_comparison
+    from sim.api.experiment import comparison_table
+    from sim.experiments.compare import compare_plan, paired_differences
     from sim.experiments.overrides import apply_overrides
     from sim.scenario.resolve import experiment_seed
 
@@ -299,13 +273,9 @@ def compare(scenario_a, scenario_b, sets_a, sets_b, show_all, **opts) -> None:
                    err=True)
     labels = tuple(Path(p).stem if p != "default" else "default" for p in (scenario_a, scenario_b))
     plan = compare_plan(a, b, labels, opts["reps"] or a.replications, seed)
-    res, out = _execute(plan, opts, figures=False)
     pa, pb = (p.id for p in plan.points)
+    res, out = _execute(plan, opts, figures=True, after=comparison_table(pa, pb))
     diffs = paired_differences(res.outcome.metrics[pa], res.outcome.metrics[pb], pb)
-    write_comparison(Path(out) / "comparison.csv", diffs)
-    if not opts["no_figures"]:
-        from sim.figures import plot_results
-        plot_results(out, formats=opts["formats"])
     _print_comparison(diffs, pa, pb, show_all, len(res.outcome.reps[pa]))
     click.echo(f"\nresults: {out}")
     _report_failures(res.outcome, out)

@@ -2,7 +2,6 @@
 traceback), formatting numbers, and turning the errors a user can fix into messages."""
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import math
 import os
@@ -64,8 +63,3 @@ def debugging() -> bool:
     ctx = click.get_current_context(silent=True)
     flag = bool(ctx and ctx.find_root().params.get("debug"))
     return flag or os.environ.get("PHARMASIM_DEBUG", "") not in ("", "0")
-
-
-def stamp() -> str:
-    """The time part of default results folder names."""
-    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import load, stamp, user_errors
+from sim.cli.common import load, user_errors
 
 
 @click.group()
@@ -35,7 +35,8 @@ def batch_vs_continuous(scenario, out, reps, seed, workers) -> None:
 
     sc = load(scenario)
     if out is None:
-        out = Path("results") / f"{sc.name}-batch-vs-continuous-{stamp()}"
+        from sim.api.experiment import default_out
+        out = default_out(f"{sc.name}-batch-vs-continuous")
     rows, timeline = run_study(sc, out, reps, seed, workers=workers)
     b, c = lines_compared(sc)
     with plt.rc_context(COMPACT):

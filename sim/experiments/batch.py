@@ -150,7 +150,13 @@ def load_batch(path: str | Path, extra_set: Iterable[tuple[str, Any]] = (), reps
                seed: int | None = None) -> Plan:
     """Read, validate and expand a batch file; every problem is raised before any work."""
     path = Path(path)
-    data = read_yaml(path)
+    return batch_plan(read_yaml(path), path, extra_set, reps, seed)
+
+
+def batch_plan(data: Any, path: Path, extra_set: Iterable[tuple[str, Any]] = (), reps: int | None = None,
+               seed: int | None = None) -> Plan:
+    """A batch given as data (a parsed batch file); *path* names it in messages and anchors its
+    relative scenario paths."""
     if not isinstance(data, dict):
         raise BatchFileError(str(path), [top_level_problem(data, "batch")])
     try:
