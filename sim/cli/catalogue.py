@@ -29,4 +29,5 @@ def metrics(name, markdown, series) -> None:
                   "lists them all", 1)
     width = max(len(m.pattern) for m in found)
     for m in found:
-        click.echo(f"{m.pattern:<{width}}  {m.unit:<14}  {m.meaning}  [{m.producer}]")
+        interval = f"; 95 % interval: {m.interval}" if table == "metrics" else ""
+        click.echo(f"{m.pattern:<{width}}  {m.unit:<14}  {m.meaning}  [{m.producer}{interval}]")
