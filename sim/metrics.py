@@ -225,6 +225,14 @@ def _compiled(table: str) -> list[tuple[int, re.Pattern[str], Metric]]:
     return sorted(rows, key=lambda r: -r[0])
 
 
+def components(pattern: str, name: str) -> tuple[str, ...]:
+    """The component names a concrete metric fills into *pattern*'s placeholders:
+    ``components("otif.<supplier>", "otif.api-1") == ("api-1",)``."""
+    parts = re.split(r"<[a-z_]+>", pattern)
+    m = re.compile("(.+)".join(re.escape(p) for p in parts) + r"\Z", re.S).match(name)
+    return m.groups() if m else ()
+
+
 def lookup(name: str, table: str = "metrics") -> Metric | None:
     """The catalogue entry of a concrete metric (or, with ``table="series"``, series) name."""
     for _, rx, m in _compiled(table):

@@ -31,7 +31,8 @@ def test_run_writes_a_complete_results_folder(tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["run", str(scen), "--reps", "3", "--seed", "9", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "dosed_on_day_fraction" in res.output and "95% CI" in res.output
+    assert "visits dosed on the day" in res.output and "95% interval" in res.output
+    assert "trial.t.completed" not in res.output  # KPIs grouped, not every metric (they are in summary.csv)
     for f in ["scenario.yaml", "metadata.json", "metrics/rep-00000.parquet", "summary.csv", "series/rep-00002.parquet",
               "delays/rep-00001.parquet", "accounting.csv", "figures/throughput.png", "figures/inventory.png",
               "figures/delays.png"]:

@@ -23,26 +23,7 @@ from sim.cli.common import fmt as _fmt
 from sim.cli.common import load as _load
 from sim.cli.common import user_errors
 from sim.cli.study import study
-
-
-def print_summary(summaries, reps: int) -> None:
-    """A short table of the headline metrics (all of them are in summary.csv)."""
-    from sim.experiments.tables import headline_metrics
-    by_name = {s.metric: s for s in summaries}
-    chosen = headline_metrics(by_name)
-    width = max(len(n) for n in chosen) if chosen else 10
-    click.echo(f"\n{'metric':<{width}}  {'mean':>12}  {'95% CI':>25}   (n={reps})")
-    for name in chosen:
-        s = by_name[name]
-        ci = f"[{_fmt(s.ci_low)}, {_fmt(s.ci_high)}]" if s.n > 1 else ""
-        click.echo(f"{name:<{width}}  {_fmt(s.mean):>12}  {ci:>25}")
-    from sim.experiments.tables import NOT_REACHED
-    for s in summaries:
-        milestone = s.metric.removesuffix(NOT_REACHED)
-        if milestone != s.metric and milestone in chosen:
-            missed = round(s.mean * s.n)
-            click.echo(f"note: {milestone} not reached by the horizon in {missed} of {s.n} replications: "
-                       "its mean is not reported (it would be biased low); lengthen the horizon", err=True)
+from sim.cli.summary import print_summary
 
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
