@@ -22,6 +22,7 @@ from sim.cli.common import fail as _fail
 from sim.cli.common import fmt as _fmt
 from sim.cli.common import load as _load
 from sim.cli.common import user_errors
+from sim.cli.report import report
 from sim.cli.study import study
 from sim.cli.summary import print_summary
 
@@ -326,6 +327,7 @@ def export(results_dir) -> None:
 
 cli.add_command(metrics)
 cli.add_command(study)
+cli.add_command(report)
 
 
 def _terminate(signum, frame) -> None:

@@ -30,7 +30,7 @@ def print_summary(summaries, reps: int) -> None:
             ci = f"[{fmt(s.ci_low)}, {fmt(s.ci_high)}]" if s.n > 1 and s.ci_low == s.ci_low else ""
             if missed is not None and missed.mean > 0:
                 ci = f"not reached in {round(missed.mean * missed.n)} of {missed.n} runs"
-            lines.append((r.label, fmt(s.mean), ci, "share of runs" if r.entry.unit == "0/1" else r.entry.unit))
+            lines.append((r.label, fmt(s.mean), ci, r.unit))
         more = sum(n - MAX_PER_KPI for n in per_kpi.values() if n > MAX_PER_KPI)
         if more:
             lines.append((f"(+{more} more like these in summary.csv)", "", "", ""))

@@ -84,6 +84,10 @@ class Row:
     entry: Metric
 
     @property
+    def unit(self) -> str:
+        return "share of runs" if self.entry.unit == "0/1" else self.entry.unit
+
+    @property
     def label(self) -> str:
         parts = components(self.kpi.pattern, self.metric)
         return f"{self.kpi.label} ({', '.join(parts)})" if parts else self.kpi.label
