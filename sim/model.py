@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.clinical.network import ClinicalNetwork
 from sim.core import conservation
+from sim.core.genealogy import Genealogy
 from sim.core.context import Context
 from sim.core.timeline import TimelineRow
 from sim.metrics import merge
@@ -38,6 +39,8 @@ class ReplicationResult:
     wall_seconds: float = 0.0
     timeline: list[TimelineRow] = field(default_factory=list)
     """What every line did when (a detail, like series): the Gantt chart's data."""
+    genealogy: Genealogy | None = None
+    """Every lot made and every dose's lot, when the replication was traced (``trace=True``)."""
 
 
 class SupplyChainModel:
@@ -47,12 +50,14 @@ class SupplyChainModel:
     documented order, so which of two simultaneous events comes first never depends on build order.
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, rep: int = 0) -> None:
+    def __init__(self, scenario: Scenario, seed: int | None = None, rep: int = 0, trace: bool = False) -> None:
         self.plan = plan = resolve(scenario, seed)
         self.scenario = sc = scenario
         self.seed = plan.seed
         self.rep = rep
         self.ctx = ctx = Context(sc.horizon, sc.warmup, sc.period, self.seed, rep)
+        if trace:  # before any node is built: nodes look at it once, when built
+            ctx.genealogy = Genealogy({line.name: line.cdmo for line in sc.lines})
         self.network = ClinicalNetwork(ctx, plan)
         self.depot = self.network.central
         self.packaging = PackagingNode(ctx, sc.packaging, self.depot.receive, plan.kit_plans)
@@ -99,14 +104,15 @@ class SupplyChainModel:
         metrics = merge(parts)
         timeline = self.supply.timeline(T)
         return ReplicationResult(self.rep, self.seed, metrics, ctx.collector_series(T), ctx.samples(),
-                                 timeline=timeline)
+                                 timeline=timeline, genealogy=ctx.genealogy)
 
 
 def run_replication(scenario: Scenario, seed: int | None = None, rep: int = 0,
-                    check: bool = True) -> ReplicationResult:
-    """Build, run and summarise one replication; checks conservation unless told not to."""
+                    check: bool = True, trace: bool = False) -> ReplicationResult:
+    """Build, run and summarise one replication; checks conservation unless told not to; with *trace*,
+    records its lot genealogy (same results: recording draws no random number)."""
     t0 = time.perf_counter()
-    model = SupplyChainModel(scenario, seed, rep)
+    model = SupplyChainModel(scenario, seed, rep, trace)
     model.run()
     accounting = model.check_conservation() if check else {}
     res = model.results()

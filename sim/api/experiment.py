@@ -122,16 +122,20 @@ def execute(plan, out: str | Path | None = None, *, workers: int | None = None, 
 def run(scenario: str | Path | Mapping | Scenario | None = None, *, reps: int | None = None,
         seed: int | None = None, set: Overrides = None, out: str | Path | None = None,
         target_half_width: float | str | None = None, target_metrics: Sequence[str] = ("dosed_fraction",),
-        max_reps: int = 1000, **options) -> Results:
+        max_reps: int = 1000, trace: bool | int = False, **options) -> Results:
     """Run replications of one scenario (a file, dict, :class:`Scenario` or the default) and return its
     :class:`Results`.  *options* are those of :func:`execute` (``workers``, ``scheduler``, ``resume``,
     ``overwrite``, ``progress``, ``figures``, ``formats``, ``csv``, ``budget``).  Same scenario and seed
-    give the same numbers on any backend and from the CLI."""
+    give the same numbers on any backend and from the CLI.  *trace* records the lot genealogy of the
+    first replication (or of replication *trace*, an int): :meth:`Results.trace`."""
     from sim.experiments.run import single_plan
     sc = load(scenario, set=set)
     rule = until(target_half_width, target_metrics, max_reps) if target_half_width is not None else None
     plan = single_plan(sc, reps, seed, rule)
     res, folder = execute(plan, out, **options)
+    if trace is not False:
+        from sim.experiments.trace import write_trace
+        write_trace(folder, None if trace is True else int(trace))
     return Results(folder, res)
 
 

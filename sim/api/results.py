@@ -111,6 +111,15 @@ class Results:
             frame = frame[frame["scenario"] == self.path.name]
         return frame
 
+    def trace(self):
+        """The lot genealogy of the traced replication (``run(..., trace=True)``): ``(lots, doses)``
+        DataFrames — every lot made (parents, place, line, CDMO, dates) and every dose's kit lot."""
+        import pandas as pd
+        folder = self.path / "trace"
+        if not (folder / "lots.csv").is_file():
+            raise ResultsFolderError(f"{self.path}: no lot genealogy (run with trace=True)")
+        return pd.read_csv(folder / "lots.csv"), pd.read_csv(folder / "doses.csv")
+
     def mean(self, metric: str) -> float:
         """The across-replication mean of *metric* (``summary.csv``)."""
         row = self.summary.set_index("metric").loc[metric]

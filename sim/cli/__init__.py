@@ -24,6 +24,7 @@ from sim.cli.common import load as _load
 from sim.cli.common import user_errors
 from sim.cli.report import report
 from sim.cli.study import study
+from sim.cli.trace import trace
 from sim.cli.summary import print_summary
 
 
@@ -125,8 +126,10 @@ def cli(debug: bool) -> None:
               help="metric for --target-half-width (repeatable; default: dosed_fraction)")
 @click.option("--max-reps", type=click.IntRange(min=2), default=1000, show_default=True,
               help="cap on replications with --target-half-width")
+@click.option("--trace", is_flag=True, help="record the lot genealogy of the first replication (trace/; see "
+                                            "`pharmasim trace`)")
 @user_errors
-def run(scenario, target_half_width, target_metric, max_reps, **opts) -> None:
+def run(scenario, target_half_width, target_metric, max_reps, trace, **opts) -> None:
     """Run SCENARIO (a YAML file; the embedded default if omitted) and write a results folder."""
     from sim.experiments.run import single_plan
     from sim.experiments.overrides import apply_overrides
@@ -138,6 +141,9 @@ def run(scenario, target_half_width, target_metric, max_reps, **opts) -> None:
     plan = single_plan(sc, opts["reps"], opts["seed"], rule)
     res, out = _execute(plan, opts, figures=True)
     pid = plan.points[0].id
+    if trace:
+        from sim.experiments.trace import write_trace
+        write_trace(out)
     print_summary(res.summaries[pid], len(res.outcome.reps[pid]))
     if rule is not None:
         _print_checks(res.outcome)
@@ -328,6 +334,7 @@ def export(results_dir) -> None:
 cli.add_command(metrics)
 cli.add_command(study)
 cli.add_command(report)
+cli.add_command(trace)
 
 
 def _terminate(signum, frame) -> None:

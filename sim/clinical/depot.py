@@ -52,7 +52,9 @@ class DepotNode(Node):
     def stock_initial(self, plan: KitPlan, qty: float, shelf_life: float) -> None:
         if qty > 0:
             self.ctx.ledger.inflow(plan.material, "initial", qty)
-            self._shelve(Lot(self.ctx.new_id("KIT"), plan.material, qty, None, shelf_life, 0.0))
+            lot = Lot(self.ctx.new_id("KIT"), plan.material, qty, None, shelf_life, 0.0)
+            self.ctx.made(lot, f"depot.{self.name} (initial stock)")
+            self._shelve(lot)
 
     def receive(self, lot: Lot) -> None:
         """A lot of kits from packaging."""

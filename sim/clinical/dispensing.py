@@ -64,6 +64,9 @@ class DispensingPoint(Node):
         self._on_time = ctx.counter("visits.dosed_on_time")
         self._not_dosed = ctx.counter("visits.not_dosed")
         self._patients_not_dosed = ctx.counter("patients.not_dosed")
+        if ctx.genealogy is not None:  # which lot each dose came from
+            for stock in shelf.stocks.values():
+                stock.issued = []
 
     # -- the site this point belongs to (itself, or the DTP site of a home) -----------
     @property
@@ -190,19 +193,21 @@ class DispensingPoint(Node):
                 return False
         return True
 
-    def _dispense(self, kits: dict[str, int]) -> None:
+    def _dispense(self, kits: dict[str, int], p: Patient) -> None:
         after, ledger, now, stocks = self._usable_after(), self.ctx.ledger, self.ctx.env._now, self.shelf.stocks
         for k, n in kits.items():
             if n:
                 stock = stocks[k]
                 ledger.outflow(stock.material, "dispensed", stock.consume(n, after))
                 self._dispensed.count(now, n)
+                if stock.issued is not None:
+                    self.ctx.genealogy.dosed(p.id, now, self.name, stock.material, stock.issued)
 
     def _serve_waiting(self) -> None:
         for entry in list(self.waiting):
-            ev, kits, _p = entry
+            ev, kits, p = entry
             if self._has(kits, reserve=False):
-                self._dispense(kits)
+                self._dispense(kits, p)
                 for k, n in kits.items():
                     self.owed[k] -= n
                 self.waiting.remove(entry)
@@ -218,7 +223,7 @@ class DispensingPoint(Node):
         for k, n in kits.items():
             remaining[k] -= n
         if self._has(kits, reserve=True):
-            self._dispense(kits)
+            self._dispense(kits, p)
             self._dosed_at(self.ctx.env._now, True)
             self.review()
             return True

@@ -60,6 +60,7 @@ class Relabelling(Node):
         stock.remove(lot)
         new = Lot(f"{lot.id}R", lot.material, lot.qty, lot.id, lot.expiry + rule.extension, ctx.now, lot.made,
                   lot.line)
+        ctx.made(new, f"{self.name} (relabelled)")
         self._relabelled.count(ctx.now, new.qty)
         self._cost.count(ctx.now, new.qty * rule.cost_per_kit)
         hold = self._holds[kit_of(lot.material)]()

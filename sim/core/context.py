@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 import simpy
 
+from sim.core.genealogy import Genealogy
 from sim.core.conservation import Ledger
 from sim.core.distributions import Bernoulli, Sampler
 from sim.core.randomness import Streams
@@ -41,6 +42,7 @@ class Context:
         self.counters: dict[str, PeriodCounter] = {}
         self._sums: dict[str, list[Level]] = {}  # total level -> its parts
         self._ids = itertools.count(1)
+        self.genealogy: Genealogy | None = None  # lot genealogy, recorded on request (--trace)
 
     # -- randomness --------------------------------------------------------
     def sampler(self, name: str, spec) -> Sampler:
@@ -167,6 +169,11 @@ class Context:
     # -- misc ----------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
         return f"{prefix}-{next(self._ids)}"
+
+    def made(self, lot, place: str) -> None:
+        """*lot* was made at *place*: noted in the genealogy when the run records one."""
+        if self.genealogy is not None:
+            self.genealogy.made(lot, place)
 
     def at(self, t: float, callback: Callable[[], None]) -> None:
         """Call *callback* at time *t* (now if *t* has passed) without a process."""

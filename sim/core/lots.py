@@ -69,6 +69,7 @@ class LotStore(Node):
         self._waiting: deque[tuple[float, simpy.Event]] = deque()
         self.watchers = list(watchers or [])
         self._id_seq = 0
+        self.issued: list[tuple[str, float]] | None = None  # (lot id, qty) consumed, when a genealogy asks
 
     # -- bookkeeping -------------------------------------------------------
     def _changed(self) -> None:
@@ -127,11 +128,15 @@ class LotStore(Node):
                 need -= lot.qty
                 if out is not None:
                     out.append(lot)
+                elif self.issued is not None:
+                    self.issued.append((lot.id, lot.qty))
             else:
                 self._id_seq += 1  # numbered even when consumed, so later pieces keep their ids
                 if out is not None:
                     out.append(Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry,
                                    self.env.now, lot.made, lot.line))
+                elif self.issued is not None:
+                    self.issued.append((lot.id, need))
                 lot.qty -= need
                 need = 0.0
         taken = qty - need

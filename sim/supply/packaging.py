@@ -76,7 +76,9 @@ class PackagingNode(Node):
             packed_units += kits * k.units_per_kit
             ctx.ledger.inflow(k.material, "packed", kits)
             self._kits.count(env.now, kits)
-            self.deliver(Lot(ctx.new_id("KIT"), k.material, kits, lot.id, expiry, env.now, lot.made, lot.line))
+            kit_lot = Lot(ctx.new_id("KIT"), k.material, kits, lot.id, expiry, env.now, lot.made, lot.line)
+            ctx.made(kit_lot, "packaging")
+            self.deliver(kit_lot)
         ctx.ledger.outflow(m, "packed", packed_units)
         if packed_units == 0 and all(min(lot.expiry, lot.made + k.shelf_life) <= env.now for k in plans):
             ctx.ledger.outflow(m, "expired_bulk", lot.qty)

@@ -99,7 +99,9 @@ class MaterialNode(Node):
             initial = sum(s.spec.initial_stock for s in self.suppliers)
         if initial > 0:
             ctx.ledger.inflow(spec.name, "initial", initial)
-            self._shelve(Lot(ctx.new_id(spec.name), spec.name, initial, None, math.inf, 0.0))
+            lot = Lot(ctx.new_id(spec.name), spec.name, initial, None, math.inf, 0.0)
+            ctx.made(lot, f"material.{spec.name} (initial stock)")
+            self._shelve(lot)
         store.watchers.append(lambda _t, _q: self.review())
         self._review.start()
         self.review()

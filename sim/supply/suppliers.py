@@ -114,7 +114,9 @@ class SupplierNode(Node):
         self.on_order -= qty
         self.delivered_qty.add(ctx.now, qty)
         self._delivered.count(ctx.now, qty)
-        receive(Lot(ctx.new_id(self.material), self.material, qty, f"PO:{self.name}", math.inf, ctx.now))
+        lot = Lot(ctx.new_id(self.material), self.material, qty, f"PO:{self.name}", math.inf, ctx.now)
+        ctx.made(lot, f"supplier.{self.name}")
+        receive(lot)
 
     def _outages(self):
         env = self.ctx.env

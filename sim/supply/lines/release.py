@@ -55,8 +55,9 @@ class QCRelease:
         self._book("released", qty)
         if math.isnan(recipe.first_release):
             recipe.first_release = now
-        self.ship(Lot(ctx.new_id(self.spec.name), name, qty, parent, math.inf, now, made=started,
-                      line=self.spec.name))
+        lot = Lot(ctx.new_id(self.spec.name), name, qty, parent, math.inf, now, made=started, line=self.spec.name)
+        ctx.made(lot, f"line.{self.spec.name}")
+        self.ship(lot)
 
     def _test(self):
         """``(passed, reworkable)``; without a lab, a failure's type is unknown and rework is allowed."""
