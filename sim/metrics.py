@@ -127,6 +127,16 @@ CATALOGUE: tuple[Metric, ...] = tuple([
            "supply network"),
     Metric("cost.total", "currency", "purchases + production + testing + holding + rework", "supply network"),
     Metric("cost.quality_share", "fraction", "cost of quality / total cost", "supply network"),
+    # -- outside demand (markets) -------------------------------------------------------------
+    *_counted("demand.<market>", "units", "units the market's customers ordered", "market"),
+    *_counted("sold.<market>", "units", "units delivered to the market's customers", "market"),
+    *_counted("lost_sales.<market>", "units", "units ordered and lost because the stock point was short",
+              "market"),
+    *_delay("backorder.<market>", "days a backordered order waited for stock", "market"),
+    *_level("backlog.<market>", "units", "units backordered by the market's customers", "market"),
+    Metric("fill_rate.market.<market>", "fraction", "units met at once from stock / units ordered", "market"),
+    Metric("cycle_service_level.market.<market>", "fraction",
+           "replenishment cycles of the stock point in which every order was met at once", "market"),
     # -- packaging ------------------------------------------------------------------------------
     *_counted("packaged.kits", "kits", "kits packaged and labelled", "packaging"),
     *_counted("not_packed.<product>", "units", "released product no kit type is packed from", "packaging"),

@@ -112,12 +112,13 @@ def top_level_problem(data: Any, what: str) -> str:
     return f"expected a mapping of {what} fields at the top level (name: value, one a line); got a {type(data).__name__}"
 
 
-def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
-    """Validate a mapping (as read from YAML) into a :class:`Scenario`."""
+def parse_scenario(data: Any, source: str = "<scenario>", base: str | Path | None = None) -> Scenario:
+    """Validate a mapping (as read from YAML) into a :class:`Scenario`; files it names (a market's
+    forecast) are read relative to *base* (default: the working folder)."""
     if not isinstance(data, dict):
         raise ScenarioError(source, [top_level_problem(data, "scenario")])
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"base": Path(base) if base is not None else Path.cwd()})
     except ValidationError as err:
         # a cross-reference check reports several problems in one message, one per "\n  - "
         problems = [q for p in format_errors(err) for q in p.split("\n  - ")]
@@ -148,7 +149,7 @@ def read_yaml(path: str | Path) -> Any:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
-    return parse_scenario(read_yaml(path), str(path))
+    return parse_scenario(read_yaml(path), str(path), Path(path).parent)
 
 
 def default_text() -> str:

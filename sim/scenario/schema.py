@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from sim.scenario.base import FieldError, Model, Name, NonNegFloat, PositiveFloat, require_unique
 from sim.scenario.clinical import KitType, Network, Trial
 from sim.scenario.clinical_check import check_clinical
+from sim.scenario.markets import Market
 from sim.scenario.materials import Material, QCLab
 from sim.scenario.supply import LINES, Depot, Line, Packaging, Supplier
 from sim.scenario.supply_check import plan_problems, supply_problems
@@ -34,6 +35,8 @@ class Scenario(Model):
     trials: list[Trial] = Field(min_length=1)
     kit_types: list[KitType] = Field(default_factory=list, description="patient kits (default: one kit type 'kit')")
     network: Network = Field(default_factory=Network, description="countries, regional depots, lanes")
+    markets: list[Market] = Field(default_factory=list, description="outside demand at stock points (a "
+                                  "commercial market, a distributor, another customer of an intermediate)")
 
     @model_validator(mode="after")
     def _cross_references(self):

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sim.scenario.base import FieldError, duplicate_names
 from sim.scenario.forecast import PlanningError, forecast_batches
 from sim.scenario.phasing import phased_campaigns
+from sim.scenario.markets import market_problems
 from sim.scenario.supply import line_products, made_and_consumed
 
 
@@ -29,6 +30,9 @@ def supply_problems(sc) -> list[str]:
         out += duplicate_names(f"qc_labs[{i}].tests", [t.name for t in lab.tests])
     out += _lines(sc, set(by_material), labs)
     out += _kits_for_any_product(sc)
+    made, consumed = made_and_consumed(valid_products(sc))
+    out += duplicate_names("markets", [m.name for m in sc.markets])
+    out += market_problems(sc.markets, set(by_material) | (made & consumed))
     return out
 
 

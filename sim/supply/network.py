@@ -18,6 +18,7 @@ from sim.core.timeline import TimelineRow
 from sim.scenario.resolve import ResolvedScenario
 from sim.supply.costs import cost_metrics
 from sim.supply.lines.registry import line_node
+from sim.supply.markets import MarketNode
 from sim.supply.planning import Planner, planner
 from sim.supply.qc_lab import QCLab
 from sim.supply.raw_materials import MaterialNode, incoming_test
@@ -66,13 +67,15 @@ class SupplyNetwork:
         self.planners: list[Planner] = [planner(ctx, line, r, plan.forecast.get((line.name, r.name)),
                                                 self._position(r.name), plan.phasing.get((line.name, r.name)))
                                         for line in self.lines for r in line.recipes]
+        self.markets = [MarketNode(ctx, m, self.stores[m.stock], issuers[m.stock]) for m in sc.markets]
 
     def start(self) -> None:
         """Schedule the supply side, in this order (SimPy breaks ties between simultaneous events by
         the order they were scheduled): suppliers (dispatch and outage processes), raw materials
         (initial stock, then the policy's first review, which may order at time 0), lines (their
-        campaign loops), planners (the plans' campaigns queued at time 0, or their processes)."""
-        for node in [*self.suppliers, *self.materials.values(), *self.lines, *self.planners]:
+        campaign loops), planners (the plans' campaigns queued at time 0, or their processes), markets
+        (their order streams)."""
+        for node in [*self.suppliers, *self.materials.values(), *self.lines, *self.planners, *self.markets]:
             node.start()
 
     def _store(self, material: str) -> LotStore:
@@ -96,7 +99,8 @@ class SupplyNetwork:
 
     def nodes(self) -> list[Any]:
         """Every node, in the order the conservation check and the metrics walk visit them."""
-        return [*self.stores.values(), *self.materials.values(), *self.suppliers, *self.lines, *self.lanes]
+        return [*self.stores.values(), *self.materials.values(), *self.suppliers, *self.lines, *self.lanes,
+                *self.markets]
 
     def timeline(self, t_end: float) -> list[TimelineRow]:
         """Every line's timeline, line after line in scenario order (bounded: see TIMELINE_CAP)."""
