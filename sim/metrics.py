@@ -192,6 +192,11 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_counted("expired.sites", "kits", "kits expired at sites", "site"),
     *_counted("expired.homes", "kits", "kits expired at patients' homes", "site"),
     *_counted("destroyed.kits", "kits", "kits returned and destroyed when a site or home closed", "site"),
+    # -- CROs ---------------------------------------------------------------------------------------
+    *_level("utilisation.cro.<cro>", "fraction", "share of the CRO's CRAs busy (start-up and monitoring)", "CRO",
+            suffix=""),
+    *_delay("cra_wait.<cro>", "days a site's start-up waited for a free CRA", "CRO"),
+    *_counted("monitoring_visits.<cro>", "visits", "monitoring visits by the CRO's CRAs", "CRO"),
     # -- dosing and service -------------------------------------------------------------------------
     *_counted("dispensed.kits", "kits", "kits dispensed to patients", "dispensing point"),
     *_counted("visits.dosed", "visits", "dosing visits dosed (within the window)", "dispensing point"),

@@ -86,7 +86,8 @@ def test_metrics_command_looks_a_name_up_and_prints_the_tables():
     assert res.exit_code == 0 and res.output.startswith("total.released.<line>") and "units" in res.output
     res = run(cli, ["metrics", "utilisation"])
     assert {line.split()[0] for line in res.output.splitlines()} == {
-        "utilisation.<line>", "utilisation.qc.<lab>", "utilisation.qa.<lab>", "utilisation.packaging"}
+        "utilisation.<line>", "utilisation.qc.<lab>", "utilisation.qa.<lab>", "utilisation.packaging",
+        "utilisation.cro.<cro>"}
     assert run(cli, ["metrics", "--markdown"]).output == markdown() + "\n"
     assert run(cli, ["metrics", "--series", "--markdown"]).output == markdown("series") + "\n"
     res = run(cli, ["metrics", "no-such-thing"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sim.clinical.cro import CRONode
 from sim.clinical.depot import DepotNode
 from sim.clinical.storage import ColdStorage
 from sim.clinical.lanes import Lane
@@ -52,6 +53,7 @@ class ClinicalNetwork:
         kits = [k.name for k in self.kit_plans]
         trials = {t.name: TrialNode(ctx, t, kits) for t in sc.trials}
         self.trials = list(trials.values())
+        self.cros = {c.name: CRONode(ctx, c) for c in sc.cros}
         numbers: dict[tuple[str, str], int] = {}
         for g in plan.site_groups:
             first = numbers.get((g.trial, g.label), 0) + 1
@@ -59,7 +61,7 @@ class ClinicalNetwork:
             lane, home = self._lane(g.lane), self._lane(g.home_lane) if g.home_lane is not None else None
             for name in g.site_names(first):
                 self.sites.append(SiteNode(ctx, name, trials[g.trial], g, self.depots[g.depot], lane, home,
-                                           self.usable_upstream))
+                                           self.usable_upstream, self.cros.get(g.cro)))
         site_rules = {k.name: k.relabel for k in self.kit_plans if k.relabel is not None and k.relabel.at_sites}
         if site_rules:
             for site in self.sites:
@@ -108,7 +110,8 @@ class ClinicalNetwork:
 
     def nodes(self) -> list[Any]:
         """Every node, in the order the conservation check and the metrics walk visit them."""
-        return [*self.depots.values(), *self.lanes.values(), *self.sites, *self.trials, *self.storage]
+        return [*self.depots.values(), *self.lanes.values(), *self.sites, *self.trials, *self.storage,
+                *self.cros.values()]
 
     def metrics(self, t_end: float) -> dict[str, float]:
         """What spans nodes: service, kits produced against kits dispensed, stock-outs, risks."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
+from sim.clinical.cro import CRONode
 from sim.clinical.depot import DepotNode
 from sim.clinical.dispensing import DispensingPoint, Upstream
 from sim.clinical.inventory import KitShelf
@@ -36,8 +37,13 @@ class SiteNode(DispensingPoint):
     """
 
     def __init__(self, ctx: Context, name: str, trial: TrialNode, group: SiteGroupPlan, depot: DepotNode,
-                 lane: Lane, home_lane: Lane | None, upstream: Upstream) -> None:
+                 lane: Lane, home_lane: Lane | None, upstream: Upstream, cro: CRONode | None = None) -> None:
         self.group = group
+        self.cro = cro
+        if cro is not None:
+            self._startup_work = ctx.sampler(f"site.{name}.cro_startup_work", cro.spec.startup_work)
+            if cro.spec.monitoring is not None:
+                self._monitoring_work = ctx.sampler(f"site.{name}.monitoring_work", cro.spec.monitoring.work)
         self.dtp = group.direct_to_patient
         self.home_lane = home_lane
         kits = [] if self.dtp else trial.kits
@@ -75,6 +81,11 @@ class SiteNode(DispensingPoint):
         """SimPy process: activate, then let patients arrive until the trial or the site is full."""
         ctx, env = self.ctx, self.ctx.env
         yield env.timeout(self.activation_delay())
+        cro = self.cro
+        if cro is not None:
+            yield from cro.start_up(self._startup_work)
+            if cro.spec.monitoring is not None:
+                env.process(cro.monitor(self, self._monitoring_work))
         self.activate()
         rate = self.rate
         if rate * MAX_VALUE <= 1:  # no patient in a trillion days (a Poisson-Gamma rate can be that small)

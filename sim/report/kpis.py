@@ -40,6 +40,7 @@ KPIS: tuple[KPI, ...] = (
     KPI(SERVICE, "emergency shipments", "total.emergency_shipments"),
     KPI(TIME, "technology transfer", "tech_transfer.<line>.<product>.days"),
     KPI(TIME, "first released batch", "first_release.cdmo.<cdmo>", True),
+    KPI(TIME, "site start-up waiting for a CRA", "delay.cra_wait.<cro>.mean"),
     KPI(TIME, "first patient in", "trial.<trial>.first_patient_in"),
     KPI(TIME, "last patient in", "trial.<trial>.last_patient_in", True),
     KPI(TIME, "last patient last visit", "trial.<trial>.last_patient_last_visit", True),
@@ -72,6 +73,7 @@ KPIS: tuple[KPI, ...] = (
     KPI(UTILISATION, "QC analysts busy", "utilisation.qc.<lab>"),
     KPI(UTILISATION, "QA team busy", "utilisation.qa.<lab>"),
     KPI(UTILISATION, "packaging lines busy", "utilisation.packaging"),
+    KPI(UTILISATION, "CRO's CRAs busy", "utilisation.cro.<cro>"),
 )
 
 

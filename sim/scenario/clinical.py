@@ -242,6 +242,7 @@ class Region(Model):
     activation: Dist = Field(description="days from study start to site activation")
     enrollment_rate: PositiveFloat = Field(le=1000, description="patients per site per day (Poisson)")
     transit_time: Dist = Field(description="days from depot dispatch to site receipt")
+    cro: Name | None = Field(None, description="the CRO that starts these sites up (default: the trial's)")
 
 
 class SiteGroup(Model):
@@ -255,6 +256,7 @@ class SiteGroup(Model):
     cap: int | None = Field(None, ge=1, description="most patients a site randomises")
     startup: Dist | None = Field(None, description="days to activation (default: the country's site_startup)")
     direct_to_patient: bool = Field(False, description="kits are shipped to patients' homes (decentralised)")
+    cro: Name | None = Field(None, description="the CRO that starts these sites up (default: the trial's)")
 
     def startup_in(self, country: Country) -> Dist:
         """Days to activation: the group's own, or its country's (checked to exist by check_clinical)."""
@@ -275,6 +277,8 @@ class Trial(Model):
     target_patients: int = Field(ge=1, le=10_000_000, description="patients to randomise; enrollment stops there")
     start: NonNegFloat = Field(0.0, description="day of study start: site start-up counts from it (manufacturing "
                                                 "before it is the supply lead-in)")
+    cro: Name | None = Field(None, description="the CRO that starts the trial's sites up (see cros; none: sites "
+                                               "start themselves)")
     arms: list[Arm] = Field(default_factory=list, description="default: one arm using every kit type")
     block_size: int | None = Field(None, ge=1, le=10_000, description="randomisation block (default: the sum of the ratios)")
     stratify: Literal["site", "trial"] = Field("site", description="one randomisation list per site or per trial")

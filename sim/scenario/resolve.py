@@ -96,6 +96,7 @@ class SiteGroupPlan:
     depot: str
     lane: LaneRoute
     home_lane: LaneRoute | None
+    cro: str | None = None  # the CRO whose CRAs start these sites up
 
     def site_names(self, first: int) -> list[str]:
         """Names of this group's sites, numbered from *first* within the trial's label."""
@@ -154,7 +155,7 @@ def _site_groups(sc: Scenario, depot_country: dict[str, str | None]) -> list[Sit
         for r in t.regions:
             lane = LaneRoute(f"{t.name}.{r.name}", LaneSpec(transit_time=r.transit_time), None)
             out.append(SiteGroupPlan(t.name, r.name, r.sites, Deterministic(value=r.enrollment_rate), "poisson",
-                                     None, r.activation, False, central, lane, None))
+                                     None, r.activation, False, central, lane, None, r.cro or t.cro))
         for g in t.sites:
             c = countries[g.country]
             depot = c.depot or central
@@ -162,7 +163,7 @@ def _site_groups(sc: Scenario, depot_country: dict[str, str | None]) -> list[Sit
             lane = LaneRoute(f"{depot}->{c.name}", c.lane, customs)
             home = LaneRoute(f"{depot}->{c.name}.home", c.home_lane or c.lane, customs) if g.direct_to_patient else None
             out.append(SiteGroupPlan(t.name, c.name, g.count, g.recruitment_rate, g.arrivals, g.cap,
-                                     g.startup_in(c), g.direct_to_patient, depot, lane, home))
+                                     g.startup_in(c), g.direct_to_patient, depot, lane, home, g.cro or t.cro))
     return out
 
 

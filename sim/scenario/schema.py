@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from sim.scenario.base import FieldError, Model, Name, NonNegFloat, PositiveFloat, require_unique
 from sim.scenario.clinical import KitType, Network, Trial
 from sim.scenario.clinical_check import check_clinical
+from sim.scenario.cro import CRO, cro_problems
 from sim.scenario.markets import Market
 from sim.scenario.materials import Material, QCLab
 from sim.scenario.supply import LINES, Depot, Line, Packaging, Supplier
@@ -35,6 +36,8 @@ class Scenario(Model):
     trials: list[Trial] = Field(min_length=1)
     kit_types: list[KitType] = Field(default_factory=list, description="patient kits (default: one kit type 'kit')")
     network: Network = Field(default_factory=Network, description="countries, regional depots, lanes")
+    cros: list[CRO] = Field(default_factory=list, description="contract research organisations: CRAs for site "
+                            "start-up and monitoring")
     markets: list[Market] = Field(default_factory=list, description="outside demand at stock points (a "
                                   "commercial market, a distributor, another customer of an intermediate)")
 
@@ -53,6 +56,9 @@ class Scenario(Model):
         if problems:
             raise ValueError("\n  - ".join(problems))
         check_clinical(self)
+        problems = cro_problems(self)
+        if problems:
+            raise ValueError("\n  - ".join(problems))
         problems = plan_problems(self)  # derived from the trials: only once their references hold
         if problems:
             raise ValueError("\n  - ".join(problems))
