@@ -181,6 +181,13 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     Metric("trial.<trial>.over_enrolled", "patients",
            "randomised beyond the target (in screening when it was met; enrollment_stop: randomised)", "trial"),
     Metric("trial.<trial>.arm.<arm>.randomised", "patients", "patients randomised to the arm", "trial"),
+    Metric("trial.<trial>.interims_acted", "count", "interim analyses whose decision was taken (trials with "
+           "interims)", "trial"),
+    Metric("trial.<trial>.terminated", "day", "the trial was stopped by an interim decision", "trial"),
+    Metric("trial.<trial>.discontinued", "patients", "patients stopped by a decision (a dropped arm, "
+           "termination)", "trial"),
+    Metric("trial.<trial>.screening_stopped", "patients", "patients in screening when the trial was stopped",
+           "trial"),
     Metric("site.<site>.randomised", "patients", "patients randomised at the site", "site"),
     Metric("site.<site>.first_patient_in", "day", "first patient randomised at the site", "site"),
     Metric("site.<site>.last_patient_in", "day", "last patient randomised at the site", "site"),

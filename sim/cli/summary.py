@@ -47,9 +47,10 @@ def print_summary(summaries, reps: int) -> None:
     if reps < FEW:
         click.echo(f"note: {reps} replication{'s' if reps != 1 else ''} give wide intervals that lean on "
                    "approximate normality; use 20 or more (--reps, or --target-half-width)", err=True)
+    shown_metrics = {r.metric for r in chosen}
     for s in summaries:
         milestone = s.metric.removesuffix(NOT_REACHED)
-        if milestone != s.metric and milestone in by_name and s.mean > 0:
+        if milestone != s.metric and milestone in shown_metrics and s.mean > 0:
             click.echo(f"note: {milestone} not reached by the horizon in {round(s.mean * s.n)} of {s.n} "
                        "replications: its mean is not reported (it would be biased low); lengthen the horizon",
                        err=True)

@@ -81,7 +81,8 @@ class ClinicalNetwork:
         the order they were scheduled): every depot's initial stock (central first, then regional depots
         as declared; each lot arms its expiry), then every depot's first review (a regional depot may
         order from its parent at time 0), then each site's recruitment process, trial by trial, in
-        site order, then the cold storage of every depot and site (if it can fail)."""
+        site order, then the cold storage of every depot and site (if it can fail), then each trial's
+        interim analyses that come on a given day."""
         for depot, kit, qty, shelf_life in self._initial:
             depot.stock_initial(kit, qty, shelf_life)
         for depot in self.depots.values():
@@ -90,6 +91,8 @@ class ClinicalNetwork:
             site.start()
         for storage in self.storage:
             storage.start()
+        for trial in self.trials:
+            trial.start()
 
     def _lane(self, route: LaneRoute, to_depot: bool = False) -> Lane:
         """The lane called *route.name*, shared by every site group it serves.  A depot's supply lane

@@ -14,6 +14,11 @@ class BlockRandomiser:
         self._block = np.repeat(np.arange(len(ratios)), np.asarray(ratios) * m)
         self._queue: list[int] = []
 
+    def drop(self, arms: set[int]) -> None:
+        """Allocate no more patients to *arms*: later blocks hold only the others (a fresh block now)."""
+        self._block = self._block[~np.isin(self._block, sorted(arms))]
+        self._queue = []
+
     def next(self) -> int:
         """Index of the arm of the next randomised patient."""
         if not self._queue:

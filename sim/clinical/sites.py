@@ -147,6 +147,10 @@ class SiteNode(DispensingPoint):
         trial.screen()
         yield env.timeout(self._screen_time())
         self.screening -= 1
+        if trial.terminated:
+            trial.stop_screening()
+            self._maybe_close()
+            return
         if self._screen_fail():
             trial.screen_fail()
             self._maybe_close()
@@ -164,6 +168,7 @@ class SiteNode(DispensingPoint):
             self.homes.append(point)
             self.patients.append(p)
             point.ship_initial()
+        p.point = point
         point.admit(p)
         env.process(self._treat(p, point))
 
@@ -202,6 +207,8 @@ class SiteNode(DispensingPoint):
                 dropped = True
                 break
             yield env.timeout(max(0.0, arrive - env.now))
+            if p.stopped:  # a decision of the trial: no dose, no more visits
+                break
             p.next = i + 1
             if not point.dose_now(p):  # most visits find their kits: no sub-process for them
                 yield from point.wait_for_kit(p, due, w)
@@ -209,7 +216,7 @@ class SiteNode(DispensingPoint):
         if point is not self:
             self.patients.remove(p)
             point.close()
-        self.trial.finish(dropped)
+        self.trial.finish(dropped, p.stopped)
         self._maybe_close()
 
     def metrics(self, t_end: float) -> dict[str, float]:

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+from sim.clinical.adaptive import InterimAnalyses
 from sim.clinical.randomisation import BlockRandomiser
 from sim.core.context import Context
 from sim.core.node import Node
@@ -30,6 +31,8 @@ class Patient:
     early: list[float] | None = None  # when each visit may come at the earliest (what a forecast covers)
     next: int = 0  # index of the next visit not yet attempted
     missed: int = 0
+    point: object = None  # where the patient is dosed (the site, or the home of a direct-to-patient site)
+    stopped: bool = False  # stopped by a decision of the trial (a dropped arm, termination)
 
     def __post_init__(self) -> None:
         if self.early is None:
@@ -59,13 +62,59 @@ class TrialNode(Node):
         self.closed = False
         self.first_patient_in = self.last_patient_in = self.last_visit = math.nan
         self._on_close: list[tuple[object, Callable[[], None]]] = []  # (site, its callback)
+        self._randomisers: list[BlockRandomiser] = []
         self._randomiser = (self.randomiser(f"trial.{spec.name}.randomisation")
                             if spec.stratify == "trial" else None)
         self._enrolled = ctx.counter(f"enrolled.{spec.name}")
         self._screened = ctx.counter(f"screened.{spec.name}")
+        self.terminated = False
+        self.discontinued = self.screening_stopped = 0
+        self._last_randomised = math.nan
+        self.interims = InterimAnalyses(ctx, self) if spec.interims else None
+
+    def start(self) -> None:
+        if self.interims is not None:
+            self.interims.start()
 
     def randomiser(self, stream: str) -> BlockRandomiser:
-        return BlockRandomiser(self.ctx.rng(stream), [a.ratio for a in self.arms], self.spec.block_size)
+        r = BlockRandomiser(self.ctx.rng(stream), [a.ratio for a in self.arms], self.spec.block_size)
+        self._randomisers.append(r)
+        return r
+
+    def sites(self) -> list:
+        """The trial's sites (each registered itself with :meth:`on_enrollment_closed`)."""
+        return [s for s, _ in self._on_close]
+
+    # -- decisions of interim analyses ------------------------------------------------------
+    def drop_arms(self, arms: set[int]) -> None:
+        """Randomise no more patients to *arms*."""
+        for r in self._randomisers:
+            r.drop(arms)
+
+    def retarget(self, target: int) -> None:
+        """A re-estimated sample size (enrollment closes at once if it is already reached)."""
+        self.target = target
+        if not self.closed and self.randomised >= target:
+            self._close(None)
+
+    def terminate(self) -> None:
+        """Stop the trial: no one else is screened or randomised."""
+        self.terminated = True
+        if not self.closed:
+            self._close(None)
+
+    def _close(self, site: object) -> None:
+        self.last_patient_in = self._last_randomised
+        self.closed = True
+        for s, callback in self._on_close:
+            if s is not site:
+                callback()
+
+    def stop_screening(self) -> None:
+        """A patient in screening when the trial was terminated is not randomised."""
+        self.screening -= 1
+        self.screening_stopped += 1
+        self.ctx.ledger.outflow(PATIENT, "screening_stopped", 1)
 
     def visit_plan(self) -> list[tuple[float, float]]:
         return [(v.day, self.spec.window(i)) for i, v in enumerate(self.spec.visits)]
@@ -101,19 +150,21 @@ class TrialNode(Node):
         self._enrolled.count(now)
         i = (self._randomiser or randomiser).next()
         self.by_arm[i] += 1
+        self._last_randomised = now
         if self.closed:  # over-enrollment: screened before the target was met, randomised after
             self.last_patient_in = now
         elif self.randomised >= self.target:
-            self.last_patient_in = now
-            self.closed = True
-            for s, callback in self._on_close:
-                if s is not site:
-                    callback()
+            self._close(site)
+        if self.interims is not None:
+            self.interims.randomised(self.randomised)
         return self.arms[i]
 
-    def finish(self, dropped: bool) -> None:
+    def finish(self, dropped: bool, stopped: bool = False) -> None:
         self.active -= 1
-        if dropped:
+        if stopped:
+            self.discontinued += 1
+            self.ctx.ledger.outflow(PATIENT, "discontinued", 1)
+        elif dropped:
             self.dropped += 1
             self.ctx.ledger.outflow(PATIENT, "dropped", 1)
         else:
@@ -135,4 +186,7 @@ class TrialNode(Node):
              f"trial.{n}.over_enrolled": max(0, self.randomised - self.target)}
         for a, k in zip(self.arms, self.by_arm):
             m[f"trial.{n}.arm.{a.name}.randomised"] = k
+        if self.interims is not None:
+            m.update({f"trial.{n}.interims_acted": self.interims.acted, f"trial.{n}.terminated": self.interims.terminated,
+                      f"trial.{n}.discontinued": self.discontinued, f"trial.{n}.screening_stopped": self.screening_stopped})
         return m

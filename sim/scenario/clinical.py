@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Field, model_validator
 
 from sim.scenario.kinds import family
+from sim.scenario.adaptive import Interim
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability, Share
 from sim.scenario.stability import Relabel, StorageExcursions  # noqa: F401 - part of the clinical schema
 
@@ -310,6 +311,7 @@ class Trial(Model):
         description="policy for patients' homes in direct-to-patient sites")
     regions: list[Region] = Field(default_factory=list, description="legacy compact site groups")
     sites: list[SiteGroup] = Field(default_factory=list)
+    interims: list[Interim] = Field(default_factory=list, description="interim analyses (adaptive design)")
 
     @model_validator(mode="after")
     def _one_dropout_model(self):

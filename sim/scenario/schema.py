@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from sim.scenario.base import FieldError, Model, Name, NonNegFloat, PositiveFloat, require_unique
 from sim.scenario.clinical import KitType, Network, Trial
 from sim.scenario.clinical_check import check_clinical
+from sim.scenario.adaptive import interim_problems
 from sim.scenario.cro import CRO, cro_problems
 from sim.scenario.markets import Market
 from sim.scenario.materials import Material, QCLab
@@ -56,7 +57,7 @@ class Scenario(Model):
         if problems:
             raise ValueError("\n  - ".join(problems))
         check_clinical(self)
-        problems = cro_problems(self)
+        problems = cro_problems(self) + interim_problems(self)
         if problems:
             raise ValueError("\n  - ".join(problems))
         problems = plan_problems(self)  # derived from the trials: only once their references hold

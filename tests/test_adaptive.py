@@ -1,0 +1,83 @@
+"""Interim analyses (adaptive designs), by hand: dropping an arm, re-estimating the sample size,
+terminating; the decision's probability; clear errors."""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from sim.core.errors import ScenarioError
+from sim.model import run_replication
+from sim.scenario import parse_scenario
+from tests.conftest import scenario_dict
+
+TRIAL = ("trial.t.enrolled", "trial.t.completed", "trial.t.discontinued", "trial.t.arm.A.randomised",
+         "trial.t.arm.B.randomised", "total.visits.dosed", "trial.t.last_patient_last_visit")
+
+
+def _scenario(interims, target=8, rate=1.0):
+    """One site, active at once, a patient every 1/rate days (days 1, 2, 3 ...), randomised 1:1 in
+    blocks of 2 trial-wide, dosed on days 0 and 10 after randomisation, from ample depot stock."""
+    d = scenario_dict(horizon=60)
+    d["depot"] = {"name": "central", "initial_kits": 100}
+    d["network"] = {"countries": [{"name": "C", "site_startup": 0, "lane": {"transit_time": 0}}]}
+    t = d["trials"][0]
+    del t["regions"]
+    t["sites"] = [{"country": "C", "count": 1, "recruitment_rate": rate, "arrivals": "regular"}]
+    t.update(target_patients=target, visits=[0, 10], stratify="trial", block_size=2,
+             arms=[{"name": "A", "ratio": 1}, {"name": "B", "ratio": 1}], interims=interims,
+             resupply={"trigger": 5, "level": 20})
+    return parse_scenario(d)
+
+
+def _metrics(interims, **kw):
+    m = run_replication(_scenario(interims, **kw), 1, 0).metrics  # conservation checked, patients included
+    return m, tuple(m.get(k, 0) for k in TRIAL)  # a trial without interims reports no discontinued
+
+
+def test_without_an_interim_every_patient_completes():
+    _, got = _metrics([])
+    assert got == (8, 8, 0, 4, 4, 16, 18)  # LPLV: the 8th patient (day 8) dosed again on day 18
+
+
+def test_dropping_an_arm_at_the_fourth_patient():
+    """After 4 patients (two blocks: 2 A, 2 B) arm B is dropped: patients 5-8 all get A; the two on B
+    stop at their day-10 visit (no dose).  Doses: 8 first visits + 6 second ones."""
+    m, got = _metrics([{"at_patients": 4, "drop_arms": ["B"]}])
+    assert got == (8, 6, 2, 6, 2, 14, 18)
+    assert m["trial.t.interims_acted"] == 1 and math.isnan(m["trial.t.terminated"])
+    _, finish = _metrics([{"at_patients": 4, "drop_arms": ["B"], "stop_dropped": False}])
+    assert finish == (8, 8, 0, 6, 2, 16, 18)  # B's patients finish their schedule
+
+
+def test_sample_size_re_estimation_and_termination():
+    _, smaller = _metrics([{"at_patients": 2, "new_target": 6}])
+    assert smaller[:2] == (6, 6) and smaller[-1] == 16  # the 6th patient (day 6) is the last
+    _, larger = _metrics([{"at_patients": 2, "new_target": 10}])
+    assert larger[:2] == (10, 10) and larger[-1] == 20
+    m, stopped = _metrics([{"day": 5.5, "terminate": True}])
+    # patients of days 1-5 randomised; each stops at its day-10 visit; the last at day 15
+    assert stopped == (5, 0, 5, m["trial.t.arm.A.randomised"], m["trial.t.arm.B.randomised"], 5, 15)
+    assert m["trial.t.terminated"] == 5.5 and m["trial.t.last_patient_in"] == 5
+
+
+def test_a_decision_is_taken_with_its_probability():
+    """probability 0: the same trial as with no interim; 0.3: taken in 30 % of replications (4 SE)."""
+    _, never = _metrics([{"at_patients": 4, "drop_arms": ["B"], "probability": 0.0}])
+    assert never == _metrics([])[1]
+    sc = _scenario([{"at_patients": 2, "new_target": 4, "probability": 0.3}], target=6, rate=2.0)
+    acted = np.array([run_replication(sc, 3, r).metrics["trial.t.interims_acted"] for r in range(60)])
+    assert abs(acted.mean() - 0.3) <= 4 * math.sqrt(0.3 * 0.7 / 60)
+
+
+@pytest.mark.parametrize("interim, message", [
+    ({"at_patients": 4, "drop_arms": ["C"]}, "interims[0].drop_arms: no arm 'C'"),
+    ({"at_patients": 4, "drop_arms": ["A", "B"]}, "every arm would be dropped"),
+    ({"at_patients": 4, "day": 3, "terminate": True}, "exactly one of at_patients, day"),
+    ({"at_patients": 4}, "expected a decision"),
+])
+def test_bad_interims_are_named(interim, message):
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        _scenario([interim])
