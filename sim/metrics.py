@@ -149,6 +149,9 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     # -- depots and lanes ------------------------------------------------------------------------
     *_level("inventory.depot.<depot>", "kits", "kits on hand at the depot", "depot"),
     *_counted("expired.depot", "kits", "kits expired at depots", "depot"),
+    *_delay("import_release.<depot>", "days an imported shipment spent in import testing / QP certification "
+            "(queue included)", "depot"),
+    *_counted("import_rejected.<depot>", "kits", "imported kits rejected by import testing and destroyed", "depot"),
     *_counted("relabelled.kits", "kits", "kits relabelled to extend their shelf life", "depot"),
     *_counted("cost.relabelling", "currency", "cost of relabelling kits", "depot"),
     *_counted("shipped.kits", "kits", "kits shipped to sites and patients", "lane"),

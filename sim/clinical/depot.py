@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol
 
+import simpy
+
 from sim.clinical.inventory import KitShelf, kit_of
 from sim.clinical.lanes import Lane, Shipment
 from sim.clinical.relabel import Relabelling
@@ -47,6 +49,16 @@ class DepotNode(Node):
         self.relabelling = Relabelling(ctx, f"depot.{name}", self.shelf,
                                        {k.name: k.relabel for k in kits if k.relabel is not None},
                                        self._shelve, self._kits_back)
+        self.open_at = 0.0  # the country's approval and import licence: nothing is ordered in before
+        self._reopen = False
+        release = spec.import_release if spec is not None else None
+        self.releasing: dict[str, float] = {}  # kits in import testing, by material
+        if release is not None:
+            self._release_time = ctx.sampler(f"depot.{name}.import_release.time", release.time)
+            self._release_fails = ctx.coin(f"depot.{name}.import_release.failure", release.failure_prob)
+            self._testers = simpy.Resource(ctx.env, release.testers) if release.testers else None
+            self._release_wait = ctx.tally(f"import_release.{name}")
+            self._rejected = ctx.counter(f"import_rejected.{name}")
 
     # -- stock in ---------------------------------------------------------------
     def stock_initial(self, plan: KitPlan, qty: float, shelf_life: float) -> None:
@@ -62,7 +74,37 @@ class DepotNode(Node):
         self._retry_short()
 
     def arrive(self, shipment: Shipment) -> None:
-        """A replenishment shipment from the parent depot."""
+        """A replenishment shipment from the parent depot (tested first if the country asks for it)."""
+        if self.spec is not None and self.spec.import_release is not None:
+            self.ctx.env.process(self._import(shipment))
+            return
+        self._accept(shipment)
+
+    def _import(self, shipment: Shipment):
+        """SimPy process: import testing / QP certification of *shipment*, then accept or destroy it."""
+        env, arrived = self.ctx.env, self.ctx.env.now
+        for lot in shipment.lots:
+            self.releasing[lot.material] = self.releasing.get(lot.material, 0.0) + lot.qty
+        req = self._testers.request() if self._testers is not None else None
+        if req is not None:
+            yield req
+        yield env.timeout(self._release_time())
+        if req is not None:
+            self._testers.release(req)
+        for lot in shipment.lots:
+            self.releasing[lot.material] -= lot.qty
+        self._release_wait.observe(env.now - arrived, env.now)
+        if not self._release_fails():
+            self._accept(shipment)
+            return
+        for m, q in shipment.sent.items():
+            self.expected[kit_of(m)] -= q
+        for lot in shipment.lots:
+            self.ctx.ledger.outflow(lot.material, "import_rejected", lot.qty)
+            self._rejected.count(env.now, lot.qty)
+        self.review()
+
+    def _accept(self, shipment: Shipment) -> None:
         for m, q in shipment.sent.items():
             self.expected[kit_of(m)] -= q
         for lot in shipment.lots:
@@ -110,6 +152,11 @@ class DepotNode(Node):
         spec = self.spec
         if spec is None or self.parent is None:
             return
+        if self.ctx.now < self.open_at:  # not approved yet: order once it is
+            if not self._reopen:
+                self._reopen = True
+                self.ctx.at(self.open_at, self.review)
+            return
         after = self.ctx.now + spec.do_not_ship
         wants = {}
         for kit in self.kits:
@@ -133,3 +180,5 @@ class DepotNode(Node):
     def holdings(self) -> Iterable[Holding]:
         yield from self.shelf.holdings()
         yield from self.relabelling.holdings()
+        for m, q in self.releasing.items():
+            yield m, "import_testing", q

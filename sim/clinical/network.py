@@ -54,6 +54,10 @@ class ClinicalNetwork:
         trials = {t.name: TrialNode(ctx, t, kits) for t in sc.trials}
         self.trials = list(trials.values())
         self.cros = {c.name: CRONode(ctx, c) for c in sc.cros}
+        approved = {c.name: ctx.sampler(f"country.{c.name}.approval", c.approval)()
+                    for c in sc.network.countries if c.approval is not None}
+        for d in self.depots.values():
+            d.open_at = approved.get(d.country, 0.0) if d.parent is not None else 0.0
         numbers: dict[tuple[str, str], int] = {}
         for g in plan.site_groups:
             first = numbers.get((g.trial, g.label), 0) + 1
@@ -61,7 +65,7 @@ class ClinicalNetwork:
             lane, home = self._lane(g.lane), self._lane(g.home_lane) if g.home_lane is not None else None
             for name in g.site_names(first):
                 self.sites.append(SiteNode(ctx, name, trials[g.trial], g, self.depots[g.depot], lane, home,
-                                           self.usable_upstream, self.cros.get(g.cro)))
+                                           self.usable_upstream, self.cros.get(g.cro), approved.get(g.country, 0.0)))
         site_rules = {k.name: k.relabel for k in self.kit_plans if k.relabel is not None and k.relabel.at_sites}
         if site_rules:
             for site in self.sites:

@@ -37,9 +37,11 @@ class SiteNode(DispensingPoint):
     """
 
     def __init__(self, ctx: Context, name: str, trial: TrialNode, group: SiteGroupPlan, depot: DepotNode,
-                 lane: Lane, home_lane: Lane | None, upstream: Upstream, cro: CRONode | None = None) -> None:
+                 lane: Lane, home_lane: Lane | None, upstream: Upstream, cro: CRONode | None = None,
+                 approved_at: float = 0.0) -> None:
         self.group = group
         self.cro = cro
+        self.approved_at = approved_at  # the country's approval: no activation before
         if cro is not None:
             self._startup_work = ctx.sampler(f"site.{name}.cro_startup_work", cro.spec.startup_work)
             if cro.spec.monitoring is not None:
@@ -80,7 +82,7 @@ class SiteNode(DispensingPoint):
     def _recruit(self):
         """SimPy process: activate, then let patients arrive until the trial or the site is full."""
         ctx, env = self.ctx, self.ctx.env
-        yield env.timeout(self.activation_delay())
+        yield env.timeout(max(self.activation_delay(), self.approved_at))
         cro = self.cro
         if cro is not None:
             yield from cro.start_up(self._startup_work)

@@ -18,6 +18,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from sim.scenario.kinds import family
 from sim.scenario.adaptive import Interim
+from sim.scenario.gates import ImportRelease
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability, Share
 from sim.scenario.stability import Relabel, StorageExcursions  # noqa: F401 - part of the clinical schema
 
@@ -89,6 +90,8 @@ class RegionalDepot(Model):
     do_not_ship: NonNegFloat = Field(0.0, description="days of shelf life a kit needs to be shipped here")
     initial_kits: PerKit = Field(0, description="kits on hand at day 0")
     initial_shelf_life: PositiveFloat = 365.0
+    import_release: ImportRelease | None = Field(None, description="testing / QP certification of each shipment "
+                                                 "imported here before its kits may be used")
 
 
 class Country(Model):
@@ -102,6 +105,8 @@ class Country(Model):
     home_lane: LaneSpec | None = Field(None, description="lane from the depot to patients' homes (default: lane)")
     customs: Dist = Field(0.0, description="days of import release for a shipment from a depot abroad")
     site_startup: Dist | None = Field(None, description="days from study start to site activation")
+    approval: Dist | None = Field(None, description="days from day 0 to the trial's approval and import licence "
+                                                    "here: no site activates and nothing is shipped in before")
 
 
 class Network(Model):

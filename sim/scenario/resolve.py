@@ -97,6 +97,7 @@ class SiteGroupPlan:
     lane: LaneRoute
     home_lane: LaneRoute | None
     cro: str | None = None  # the CRO whose CRAs start these sites up
+    country: str | None = None  # a declared country (site groups; legacy regions have none)
 
     def site_names(self, first: int) -> list[str]:
         """Names of this group's sites, numbered from *first* within the trial's label."""
@@ -163,7 +164,8 @@ def _site_groups(sc: Scenario, depot_country: dict[str, str | None]) -> list[Sit
             lane = LaneRoute(f"{depot}->{c.name}", c.lane, customs)
             home = LaneRoute(f"{depot}->{c.name}.home", c.home_lane or c.lane, customs) if g.direct_to_patient else None
             out.append(SiteGroupPlan(t.name, c.name, g.count, g.recruitment_rate, g.arrivals, g.cap,
-                                     g.startup_in(c), g.direct_to_patient, depot, lane, home, g.cro or t.cro))
+                                     g.startup_in(c), g.direct_to_patient, depot, lane, home, g.cro or t.cro,
+                                     c.name))
     return out
 
 
