@@ -135,6 +135,7 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_delay("backorder.<market>", "days a backordered order waited for stock", "market"),
     *_level("backlog.<market>", "units", "units backordered by the market's customers", "market"),
     Metric("fill_rate.market.<market>", "fraction", "units met at once from stock / units ordered", "market"),
+    Metric("first_sale.<market>", "day", "first units delivered to the market (launch supply)", "market"),
     Metric("cycle_service_level.market.<market>", "fraction",
            "replenishment cycles of the stock point in which every order was met at once", "market"),
     # -- packaging ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.experiments.tables import atomic_write_text
-from sim.report.tables import Report, latex, markdown, read_report
+from sim.report.tables import Report, latex, markdown, number, read_report
 
 FILES = ("report.html", "kpis.md", "kpis.tex")
 
@@ -80,7 +80,7 @@ def render(report: Report, figures: list[Figure]) -> str:
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     template = env.get_template("report.html")
     return template.render(report=report, meta=report.meta, facts=_facts(report), lede=_lede(report),
-                           figures=figures)
+                           figures=figures, number=number)
 
 
 def write_report(folder: str | Path, out: str | Path | None = None, figures: bool = True) -> list[Path]:

@@ -15,7 +15,7 @@ from sim.core.stats import Summary
 from sim.experiments.compare import NOISE, paired_differences
 from sim.experiments.folder import read_marker
 from sim.experiments.tables import NOT_REACHED, ResultsFolderError, read_csv
-from sim.report.kpis import GROUPS, Row, rows
+from sim.report.kpis import GROUPS, TIME, Row, rows
 
 MAX_DIFFERENCES = 5
 """Scenarios beyond the first that get a paired-difference column; a larger sweep shows means only."""
@@ -54,6 +54,19 @@ class Report:
     compared: list[str]                        # the scenarios with a difference column
     groups: list[tuple[str, list[Line]]]
     replications: dict[str, int]
+
+    @property
+    def chain(self) -> list[tuple[Line, float]]:
+        """The time-to-market milestones (days from day 0) in the order the first scenario reaches them,
+        each with the days since the previous one (the first scenario's means)."""
+        lines = [ln for g, ls in self.groups if g == TIME for ln in ls if ln.row.entry.unit == "day"]
+        lines.sort(key=lambda ln: (math.isnan(ln.cells[0].mean), ln.cells[0].mean))
+        out, before = [], 0.0
+        for ln in lines:
+            m = ln.cells[0].mean
+            out.append((ln, m - before if not math.isnan(m) else math.nan))
+            before = m if not math.isnan(m) else before
+        return out
 
 
 def number(x: float) -> str:
@@ -148,6 +161,12 @@ def markdown(report: Report) -> str:
     """The KPI tables as one Markdown table per group."""
     head = ["KPI", "unit", *report.scenarios, *(f"{s} − {report.reference}" for s in report.compared)]
     out = [f"# KPIs: {report.title}", ""]
+    if report.chain:
+        out += ["## time-to-market chain", "", "| milestone | " + " | ".join(report.scenarios) + " | days after the "
+                "previous |", "|---|" + "---|" * (len(report.scenarios) + 1)]
+        out += [f"| {ln.row.label} | " + " | ".join(c.text() for c in ln.cells) + f" | {number(gap)} |"
+                for ln, gap in report.chain]
+        out.append("")
     for group, lines in report.groups:
         out += [f"## {group}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for ln in lines:

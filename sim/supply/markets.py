@@ -56,6 +56,7 @@ class MarketNode(Node):
         self._short = False  # a stock-out in the current replenishment cycle
         self._on_hand = 0.0
         self._pending: dict[simpy.Event, float] = {}
+        self.first_sale = math.nan
 
     def start(self) -> None:
         self.store.watchers.append(self._cycle_watch)
@@ -119,6 +120,8 @@ class MarketNode(Node):
     def _delivered(self, qty: float) -> None:
         self.ctx.ledger.outflow(self.spec.stock, "sold", qty)
         self._sold.count(self.ctx.now, qty)
+        if self.first_sale != self.first_sale:  # NaN: the first one
+            self.first_sale = self.ctx.now
 
     def _cycle_watch(self, t: float, qty: float) -> None:
         """A rise of the stock on hand is a replenishment: it closes a cycle (counted from the warm-up)."""
@@ -137,5 +140,6 @@ class MarketNode(Node):
 
     def metrics(self, t_end: float) -> dict[str, float]:
         n, cycles = self._units.value, self._cycles.value
-        return {f"fill_rate.market.{self.name}": self._at_once.value / n if n else math.nan,
+        return {f"first_sale.{self.name}": self.first_sale,
+                f"fill_rate.market.{self.name}": self._at_once.value / n if n else math.nan,
                 f"cycle_service_level.market.{self.name}": self._cycles_met.value / cycles if cycles else math.nan}
