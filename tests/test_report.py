@@ -58,6 +58,10 @@ def test_report_of_a_run_is_one_self_contained_page_with_its_numbers(folders):
     expected = f"{number(float(s['mean']))} [{number(float(s['ci_low']))}, {number(float(s['ci_high']))}]"
     assert expected in html
     md = (folders / "run" / "kpis.md").read_text(encoding="utf-8")
+    chain = md.split("## time-to-market chain")[1].split("\n## ")[0]
+    days = [float(ln.split(" | ")[1].split(" [")[0].replace(",", "")) for ln in chain.splitlines()
+            if ln.startswith("| ") and not ln.startswith("| milestone") and " | – " not in ln]
+    assert len(days) >= 2 and days == sorted(days)  # milestones in the order they are reached
     assert "## patient service" in md and f"| visits dosed within the window | fraction | {expected} |" in md
     tex = (folders / "run" / "kpis.tex").read_text(encoding="utf-8")
     assert tex.count(r"\begin{tabular}") == tex.count(r"\end{tabular}") == 1
