@@ -158,6 +158,9 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_counted("shipped.kits", "kits", "kits shipped to sites and patients", "lane"),
     *_counted("shipped.kits_to_depots", "kits", "kits shipped between depots", "lane"),
     *_counted("shipments", "shipments", "shipments dispatched", "lane"),
+    *_counted("shippers", "shippers", "shipper boxes used (lanes with a shipper size)", "lane"),
+    *_counted("no_room.kits", "kits", "kits resupply orders left out for lack of room at the site (a shortage counted at its "
+              "first cut order)", "site"),
     *_counted("cost.shipping", "currency", "shipping cost", "lane"),
     *_counted("lost.kits", "kits", "cold-chain kits lost to temperature excursions (shipping or storage)",
               "lane"),

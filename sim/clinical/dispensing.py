@@ -56,6 +56,7 @@ class DispensingPoint(Node):
         self.active = False
         self.closed = False
         self.relabelling: Relabelling | None = None
+        self.room: tuple[dict[str, int], dict[str, str]] | None = None  # storage capacity (set_room)
         self._wake = math.inf
         self._delivery = ctx.tally("order_to_delivery")
         self._kit_wait = ctx.tally("patient_kit_wait")
@@ -144,12 +145,41 @@ class DispensingPoint(Node):
             self.review()
 
     def _order(self, wants: dict[str, float], urgent: bool = False) -> None:
+        if wants and self.room is not None:
+            wants = self._fit(wants)
         if wants:
             # Never ship a kit that would not count in the position on arrival.
             r = self.resupply
             dns = max(r.do_not_ship, r.do_not_dispense + self.policy.expiry_lookahead)
             for kit, n in self.depot.ship(self, wants, dns, self.lane, urgent).items():
                 self.expected[kit] += n
+
+    def set_room(self, capacity: dict[str, int], storage_class: dict[str, str]) -> None:
+        """Store at most *capacity* kits per storage class (``all``, or a temperature class); the class of
+        each kit type is *storage_class*.  Orders are cut to what fits with the kits on hand and on the way."""
+        self.room = (capacity, storage_class)
+        self._no_room = self.ctx.counter("no_room.kits")
+        self._cut: set[str] = set()  # kit types whose last order was cut (a shortage counted once)
+
+    def _fit(self, wants: dict[str, float]) -> dict[str, float]:
+        capacity, storage_class = self.room
+        used: dict[str, float] = {}
+        for kit in self.kits:
+            c = storage_class[kit]
+            used[c] = used.get(c, 0.0) + self.shelf.stocks[kit].qty + self.expected[kit]
+        out = {}
+        for kit, n in wants.items():
+            c = storage_class[kit]
+            fits = n if c not in capacity else max(0, min(n, int(capacity[c] - used[c] + 1e-9)))
+            if fits < n and kit not in self._cut:
+                self._no_room.count(self.ctx.now, n - fits)
+                self._cut.add(kit)
+            elif fits == n:
+                self._cut.discard(kit)
+            if fits > 0:
+                out[kit] = fits
+                used[c] += fits
+        return out
 
     def arrive(self, shipment: Shipment) -> None:
         now = self.ctx.now

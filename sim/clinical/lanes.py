@@ -79,6 +79,7 @@ class Lane(Node):
         self._shipped = ctx.counter(f"shipped.{kind}")
         self._shipments = ctx.counter("shipments")
         self._cost = ctx.counter("cost.shipping")
+        self._shippers = ctx.counter("shippers") if spec.shipper is not None else None
         self._lost = ctx.counter("lost.kits")
         self._excursions = ctx.counter("excursions")
         if spec.emergency is not None:
@@ -130,6 +131,10 @@ class Lane(Node):
         self._shipped.count(env.now, qty)
         self._shipments.count(env.now)
         self._cost.count(env.now, spec.cost_per_shipment + spec.cost_per_kit * qty)
+        if self._shippers is not None:  # as many boxes as the kits fill
+            boxes = math.ceil(qty / spec.shipper.kits - 1e-9)
+            self._shippers.count(env.now, boxes)
+            self._cost.count(env.now, boxes * spec.shipper.cost)
         yield env.timeout(self._transit())
         if self._customs is not None:
             self._move(shipment, state, "in_customs")

@@ -66,6 +66,12 @@ class ClinicalNetwork:
             for name in g.site_names(first):
                 self.sites.append(SiteNode(ctx, name, trials[g.trial], g, self.depots[g.depot], lane, home,
                                            self.usable_upstream, self.cros.get(g.cro), approved.get(g.country, 0.0)))
+        temperature = {k.name: k.temperature for k in self.kit_plans}
+        for site in self.sites:
+            cap = site.group.capacity
+            if cap is not None and not site.dtp:
+                site.set_room({"all": cap} if isinstance(cap, int) else dict(cap),
+                              {k: "all" if isinstance(cap, int) else temperature[k] for k in site.kits})
         site_rules = {k.name: k.relabel for k in self.kit_plans if k.relabel is not None and k.relabel.at_sites}
         if site_rules:
             for site in self.sites:

@@ -19,10 +19,10 @@ from pydantic import BeforeValidator, Field, model_validator
 from sim.scenario.kinds import family
 from sim.scenario.adaptive import Interim
 from sim.scenario.gates import ImportRelease
+from sim.scenario.lanes import WEEKDAYS, Emergency, LaneSpec, Shipper, Weekday  # noqa: F401 - part of the clinical schema
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability, Share
 from sim.scenario.stability import Relabel, StorageExcursions  # noqa: F401 - part of the clinical schema
 
-WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 TEMPERATURES = ("15-25C", "2-8C", "-20C", "-80C", "-140C")
 AMBIENT = "15-25C"
 LEGACY_KIT = "kit"
@@ -32,51 +32,15 @@ PerKit = Union[int, dict[Name, Annotated[int, Field(ge=0)]]]
 """A kit count for every kit type (a number) or per kit type (a mapping)."""
 
 
-def _weekday(v: Any) -> Any:
-    if isinstance(v, str):
-        key = v.strip().lower()[:3]
-        if key not in WEEKDAYS or not "monday tuesday wednesday thursday friday saturday sunday".count(v.strip().lower()):
-            raise ValueError("a weekday: mon, tue, wed, thu, fri, sat, sun (or 0-6, day 0 a Monday)")
-        return WEEKDAYS[key]
-    return v
-
-
 def _visit(v: Any) -> Any:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return {"day": v}
     return v
 
 
-Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=0, le=6)]
 
 
 # -- network ---------------------------------------------------------------------
-
-class Emergency(Model):
-    """An urgent courier for a patient at a point with no kit: door to door, customs pre-cleared."""
-
-    transit_time: Dist = Field(description="days from the request to arrival (no dispatch day, no customs)")
-    cost_per_shipment: NonNegFloat = 0.0
-
-
-class LaneSpec(Model):
-    """A shipping lane: transit time, dispatch calendar, cold-chain risk and cost."""
-
-    transit_time: Dist = Field(description="days from dispatch to arrival (before customs)")
-    dispatch_days: list[Weekday] | None = Field(
-        None, description="weekdays shipments leave (mon..sun or 0..6, day 0 is a Monday); none: any day")
-    excursion_prob: Probability = Field(
-        0.0, description="probability a shipment has a temperature excursion: its cold-chain kits are "
-        "quarantined for QA assessment (or lost, if excursion_release_prob is 0 and there is no assessment)")
-    excursion_assessment: Dist = Field(0.0, description="days of QA hold to assess excursion kits against "
-                                                        "stability data")
-    excursion_release_prob: Share = Field(0.0, description="probability QA releases the excursion kits "
-                                                              "(most are, in practice); otherwise destroyed")
-    cost_per_shipment: NonNegFloat = 0.0
-    cost_per_kit: NonNegFloat = 0.0
-    emergency: Emergency | None = Field(None, description="urgent shipments for a patient waiting at a point "
-                                                          "with no kit (none: the patient waits for routine resupply)")
-
 
 class RegionalDepot(Model):
     """A depot replenished from another depot by trigger / resupply per kit type."""
@@ -263,6 +227,9 @@ class SiteGroup(Model):
     startup: Dist | None = Field(None, description="days to activation (default: the country's site_startup)")
     direct_to_patient: bool = Field(False, description="kits are shipped to patients' homes (decentralised)")
     cro: Name | None = Field(None, description="the CRO that starts these sites up (default: the trial's)")
+    capacity: int | dict[Literal[TEMPERATURES], int] | None = Field(
+        None, description="kits a site can store: one number for all, or per temperature class ({2-8C: 40}); "
+        "resupply never orders beyond it")
 
     def startup_in(self, country: Country) -> Dist:
         """Days to activation: the group's own, or its country's (checked to exist by check_clinical)."""

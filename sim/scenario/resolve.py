@@ -11,7 +11,7 @@ it is needed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 from sim.core.distributions import Deterministic, Distribution
 from sim.scenario.clinical import LEGACY_KIT, KitType, LaneSpec, Relabel
@@ -44,6 +44,7 @@ class KitPlan:
     initial_stock: int = 0
     initial_shelf_life: float = 365.0
     relabel: Relabel | None = None
+    temperature: str = "15-25C"  # storage class (site capacity is per class)
 
     @property
     def material(self) -> str:
@@ -62,7 +63,7 @@ def kit_plans(kit_types: list[KitType], packaging: Packaging, depot: Depot) -> l
                     k.pack_share, k.cold_chain,
                     depot.initial_kits if k.initial_stock is None else k.initial_stock,
                     k.initial_shelf_life or depot.initial_shelf_life,
-                    k.relabel)
+                    k.relabel, k.temperature)
             for k in kit_types]
 
 
@@ -98,6 +99,7 @@ class SiteGroupPlan:
     home_lane: LaneRoute | None
     cro: str | None = None  # the CRO whose CRAs start these sites up
     country: str | None = None  # a declared country (site groups; legacy regions have none)
+    capacity: Any = None  # kits a site stores: an int for all, or per temperature class
 
     def site_names(self, first: int) -> list[str]:
         """Names of this group's sites, numbered from *first* within the trial's label."""
@@ -165,7 +167,7 @@ def _site_groups(sc: Scenario, depot_country: dict[str, str | None]) -> list[Sit
             home = LaneRoute(f"{depot}->{c.name}.home", c.home_lane or c.lane, customs) if g.direct_to_patient else None
             out.append(SiteGroupPlan(t.name, c.name, g.count, g.recruitment_rate, g.arrivals, g.cap,
                                      g.startup_in(c), g.direct_to_patient, depot, lane, home, g.cro or t.cro,
-                                     c.name))
+                                     c.name, g.capacity))
     return out
 
 

@@ -1,0 +1,41 @@
+"""Capacities by hand: a site's storage per temperature class cuts resupply orders; shipments travel in
+shippers of a given size, each with its cost."""
+from __future__ import annotations
+
+import pytest
+
+from sim.model import run_replication
+from sim.scenario import parse_scenario
+from tests.conftest import scenario_dict
+
+
+def _scenario(capacity, shipper=None):
+    """One site (no patients), active on day 1, trigger 2 / level 10 for an ambient and a 2-8 °C kit
+    type, 2 days from a central depot holding 100 of each."""
+    d = scenario_dict(horizon=60)
+    d["depot"] = {"name": "central", "initial_kits": 100}
+    d["kit_types"] = [{"name": "AMB"}, {"name": "COLD", "temperature": "2-8C"}]
+    lane = {"transit_time": 2, **({"shipper": shipper} if shipper else {})}
+    d["network"] = {"countries": [{"name": "C", "site_startup": 1, "lane": lane}]}
+    t = d["trials"][0]
+    del t["regions"]
+    t["arms"] = [{"name": "a", "kits": {"AMB": 1, "COLD": 1}}]
+    t["sites"] = [{"country": "C", "count": 1, "recruitment_rate": 1e-9, "capacity": capacity}]
+    t["resupply"] = {"trigger": 2, "level": 10}
+    return parse_scenario(d)
+
+
+def test_a_fridge_holds_three_kits_and_shippers_hold_four():
+    """The initial order (10 + 10) is cut to 10 ambient + 3 cold (7 left out); 13 kits leave in
+    ceil(13 / 4) = 4 shippers at 50 each; on the shelf from day 3 to 60: mean 13 x 57 / 60."""
+    m = run_replication(_scenario({"2-8C": 3}, {"kits": 4, "cost": 50}), 1, 0).metrics
+    assert (m["total.shipped.kits"], m["total.no_room.kits"], m["total.shippers"]) == (13, 7, 4)
+    assert m["total.cost.shipping"] == 200
+    assert m["inventory.site.t.C-01.mean"] == pytest.approx(13 * 57 / 60)
+
+
+def test_one_number_is_room_for_every_kit_type():
+    """Room for 12 kits in all: the ambient order (10, first) fits, the cold one is cut to 2."""
+    m = run_replication(_scenario(12), 1, 0).metrics
+    assert (m["total.shipped.kits"], m["total.no_room.kits"]) == (12, 8)
+    assert "total.shippers" not in m
