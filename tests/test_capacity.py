@@ -39,3 +39,29 @@ def test_one_number_is_room_for_every_kit_type():
     m = run_replication(_scenario(12), 1, 0).metrics
     assert (m["total.shipped.kits"], m["total.no_room.kits"]) == (12, 8)
     assert "total.shippers" not in m
+
+
+def _country_rules(min_shelf_life=0.0, own_resupply=None):
+    """One site in country C, active on day 1, fed only from 20 initial kits expiring on day 40 (the line
+    gets no material); the trial's policy is trigger 2 / level 5."""
+    d = scenario_dict(horizon=60)
+    d["suppliers"][0].update(initial_stock=0, lead_time=1000)
+    d["depot"] = {"name": "central", "initial_kits": 20, "initial_shelf_life": 40}
+    d["network"] = {"countries": [{"name": "C", "site_startup": 1, "lane": {"transit_time": 2},
+                                   "min_shelf_life": min_shelf_life}]}
+    t = d["trials"][0]
+    del t["regions"]
+    group = {"country": "C", "count": 1, "recruitment_rate": 1e-9}
+    if own_resupply is not None:
+        group["resupply"] = own_resupply
+    t["sites"] = [group]
+    t["resupply"] = {"trigger": 2, "level": 5}
+    return parse_scenario(d)
+
+
+def test_country_rules_shelf_life_on_shipment_and_resupply_per_site_group():
+    """Kits with 39 days left on day 1 go to the site under no rule, not under a 45-day national rule;
+    a site group's own policy (level 3) replaces the trial's (level 5)."""
+    shipped = [run_replication(sc, 1, 0).metrics["total.shipped.kits"] for sc in
+               (_country_rules(), _country_rules(min_shelf_life=45), _country_rules(own_resupply={"trigger": 1, "level": 3}))]
+    assert shipped == [5, 0, 3]

@@ -57,6 +57,7 @@ class DispensingPoint(Node):
         self.closed = False
         self.relabelling: Relabelling | None = None
         self.room: tuple[dict[str, int], dict[str, str]] | None = None  # storage capacity (set_room)
+        self.min_shelf_life = 0.0  # the country's rule on shelf life left when kits are shipped here
         self._wake = math.inf
         self._delivery = ctx.tally("order_to_delivery")
         self._kit_wait = ctx.tally("patient_kit_wait")
@@ -150,7 +151,7 @@ class DispensingPoint(Node):
         if wants:
             # Never ship a kit that would not count in the position on arrival.
             r = self.resupply
-            dns = max(r.do_not_ship, r.do_not_dispense + self.policy.expiry_lookahead)
+            dns = max(r.do_not_ship, r.do_not_dispense + self.policy.expiry_lookahead, self.min_shelf_life)
             for kit, n in self.depot.ship(self, wants, dns, self.lane, urgent).items():
                 self.expected[kit] += n
 

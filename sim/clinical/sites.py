@@ -51,7 +51,9 @@ class SiteNode(DispensingPoint):
         kits = [] if self.dtp else trial.kits
         shelf = KitShelf(ctx, f"site.{name}", kits, "sites", level=f"inventory.site.{name}")
         ctx.level_sum("inventory.sites_total", ctx.level(f"inventory.site.{name}"))
-        super().__init__(ctx, name, trial, depot, None if self.dtp else lane, trial.spec.resupply, upstream, shelf)
+        super().__init__(ctx, name, trial, depot, None if self.dtp else lane, group.resupply or trial.spec.resupply,
+                         upstream, shelf)
+        self.min_shelf_life = group.min_shelf_life
         self.screening = 0
         self.randomised = 0
         self.stockouts = 0
@@ -253,6 +255,7 @@ class HomeNode(DispensingPoint):
         super().__init__(ctx, f"{site.name}/{patient.id}", site.trial, site.depot, site.home_lane,
                          site.trial.spec.home_resupply, site.upstream, shelf)
         self._site = site
+        self.min_shelf_life = site.min_shelf_life
         self.active = True
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -71,6 +71,8 @@ class Country(Model):
     site_startup: Dist | None = Field(None, description="days from study start to site activation")
     approval: Dist | None = Field(None, description="days from day 0 to the trial's approval and import licence "
                                                     "here: no site activates and nothing is shipped in before")
+    min_shelf_life: NonNegFloat = Field(0.0, description="days of shelf life a kit must have left when shipped to "
+                                                         "the country's sites (a national rule; at least do_not_ship)")
 
 
 class Network(Model):
@@ -230,6 +232,7 @@ class SiteGroup(Model):
     capacity: int | dict[Literal[TEMPERATURES], int] | None = Field(
         None, description="kits a site can store: one number for all, or per temperature class ({2-8C: 40}); "
         "resupply never orders beyond it")
+    resupply: Resupply | None = Field(None, description="these sites' resupply policy (default: the trial's)")
 
     def startup_in(self, country: Country) -> Dist:
         """Days to activation: the group's own, or its country's (checked to exist by check_clinical)."""
@@ -358,3 +361,4 @@ def _integer_ratios(ratios: list[float]) -> tuple[list[int], str | None]:
 
 RESUPPLY.hold(Trial, "resupply")
 RESUPPLY.hold(Trial, "home_resupply")
+RESUPPLY.hold(SiteGroup, "resupply", lambda u: Optional[u])
