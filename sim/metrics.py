@@ -213,6 +213,10 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_counted("monitoring_visits.<cro>", "visits", "monitoring visits by the CRO's CRAs", "CRO"),
     # -- dosing and service -------------------------------------------------------------------------
     *_counted("dispensed.kits", "kits", "kits dispensed to patients", "dispensing point"),
+    *_counted("replaced.kits", "kits", "damaged or lost kits replaced from the shelf (counted in dispensed too)",
+              "dispensing point"),
+    *_counted("unreplaced.kits", "kits", "damaged or lost kits not replaced: no spare on the shelf",
+              "dispensing point"),
     *_counted("visits.dosed", "visits", "dosing visits dosed (within the window)", "dispensing point"),
     *_counted("visits.dosed_on_time", "visits", "dosing visits dosed on the day", "dispensing point"),
     *_counted("visits.not_dosed", "visits", "dosing visits not dosed", "dispensing point"),

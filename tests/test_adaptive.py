@@ -81,3 +81,25 @@ def test_a_decision_is_taken_with_its_probability():
 def test_bad_interims_are_named(interim, message):
     with pytest.raises(ScenarioError, match=re.escape(message)):
         _scenario([interim])
+
+
+def test_damaged_or_lost_kits_are_replaced_from_the_shelf():
+    """Each dispensed kit is lost with probability 0.3 and replaced at once while a spare is on hand: the
+    losses (replaced + not) are 30 % of the planned doses (4 SE over replications), every replacement is
+    dispensed too, and ample stock leaves none unreplaced."""
+    d = scenario_dict(horizon=200)
+    d["depot"] = {"name": "central", "initial_kits": 2000}
+    d["network"] = {"countries": [{"name": "C", "site_startup": 0, "lane": {"transit_time": 0}}]}
+    t = d["trials"][0]
+    del t["regions"]
+    t["sites"] = [{"country": "C", "count": 2, "recruitment_rate": 0.5}]
+    t.update(target_patients=60, visits=[0, 10, 20], kit_loss_prob=0.3, resupply={"trigger": 10, "level": 30})
+    sc = parse_scenario(d)
+    shares = []
+    for r in range(10):
+        m = run_replication(sc, 4, r).metrics
+        planned = m["total.dispensed.kits"] - m["total.replaced.kits"]
+        assert planned == m["total.visits.dosed"] and m["total.unreplaced.kits"] == 0
+        shares.append((m["total.replaced.kits"] + m["total.unreplaced.kits"]) / planned)
+    shares = np.array(shares)
+    assert abs(shares.mean() - 0.3) <= 4 * shares.std(ddof=1) / math.sqrt(len(shares))

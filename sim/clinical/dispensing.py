@@ -66,6 +66,11 @@ class DispensingPoint(Node):
         self._on_time = ctx.counter("visits.dosed_on_time")
         self._not_dosed = ctx.counter("visits.not_dosed")
         self._patients_not_dosed = ctx.counter("patients.not_dosed")
+        self._lost_kit = None
+        if trial.spec.kit_loss_prob > 0:  # damaged or lost kits, replaced at once from the shelf
+            self._lost_kit = ctx.coin(f"{trial.name}.kit_loss", trial.spec.kit_loss_prob)
+            self._replaced = ctx.counter("replaced.kits")
+            self._unreplaced = ctx.counter("unreplaced.kits")
         if ctx.genealogy is not None:  # which lot each dose came from
             for stock in shelf.stocks.values():
                 stock.issued = []
@@ -233,6 +238,24 @@ class DispensingPoint(Node):
                 self._dispensed.count(now, n)
                 if stock.issued is not None:
                     self.ctx.genealogy.dosed(p.id, now, self.name, stock.material, stock.issued)
+                if self._lost_kit is not None:
+                    self._replace_lost(stock, n, after, p)
+
+    def _replace_lost(self, stock, n: int, after: float, p: Patient) -> None:
+        """Each of the *n* kits just dispensed may be damaged or lost: replaced from the shelf if a kit is
+        on hand (not kept for a waiting patient), otherwise the patient goes without the spare."""
+        now = self.ctx.env._now
+        for _ in range(n):
+            if not self._lost_kit():
+                continue
+            if stock.available(after) - self.owed[kit_of(stock.material)] >= 1 - 1e-9:
+                self.ctx.ledger.outflow(stock.material, "dispensed", stock.consume(1, after))
+                self._dispensed.count(now, 1)
+                self._replaced.count(now, 1)
+                if stock.issued is not None:
+                    self.ctx.genealogy.dosed(p.id, now, self.name, stock.material, stock.issued)
+            else:
+                self._unreplaced.count(now, 1)
 
     def _serve_waiting(self) -> None:
         for entry in list(self.waiting):

@@ -269,6 +269,8 @@ class Trial(Model):
     repeat_every: PositiveFloat | None = Field(None, description="after the last visit, repeat it every so many days")
     treatment_duration: Dist | None = Field(None, description="days on treatment; later visits are not attended")
     kits_per_visit: int = Field(1, ge=1, description="kits per visit when no arms are given")
+    kit_loss_prob: Probability = Field(0.0, description="probability a dispensed kit is damaged or lost and "
+                                                        "replaced at once from the shelf (if one is on hand)")
     dosing_window: NonNegFloat = Field(0.0, description="default visit window: days (+/-) around the due day")
     visit_scatter: Literal["none", "uniform", "triangular"] = Field(
         "none", description="when patients come within the two-sided window: none (on the due day), uniform, or "
