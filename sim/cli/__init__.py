@@ -23,6 +23,7 @@ from sim.cli.common import fmt as _fmt
 from sim.cli.common import load as _load
 from sim.cli.common import stamp
 from sim.cli.common import user_errors
+from sim.cli.figure_options import FIGURE_OPTIONS, figure_options, figure_style
 from sim.cli.study import study
 from sim.core.errors import ScenarioError
 
@@ -47,23 +48,6 @@ def print_summary(summaries, reps: int) -> None:
                        "its mean is not reported (it would be biased low); lengthen the horizon", err=True)
 
 
-FIGURE_FORMATS = ("png", "svg", "pdf")
-"""Formats a figure can be saved in: PNG (a screen's resolution, the default), vector SVG and PDF."""
-
-
-def _formats(ctx, param, value: str) -> tuple[str, ...]:
-    """``png,svg`` -> ("png", "svg"), each one a format figures can be saved in."""
-    chosen = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
-    bad = [f for f in chosen if f not in FIGURE_FORMATS]
-    if bad or not chosen:
-        raise click.BadParameter(f"expected formats among {', '.join(FIGURE_FORMATS)}; got {value!r}")
-    return chosen
-
-
-format_option = click.option("--format", "formats", default="png", show_default=True, callback=_formats,
-                             help="figure formats, comma-separated: png (150 dpi), svg, pdf")
-
-
 def execution_options(fn):
     """Options shared by every command that runs replications."""
     for opt in reversed([
@@ -84,7 +68,7 @@ def execution_options(fn):
         click.option("--overwrite", is_flag=True,
                      help="replace the earlier experiment in --out (only the files this tool wrote there)"),
         click.option("--no-figures", is_flag=True, help="skip the figures"),
-        format_option,
+        *FIGURE_OPTIONS,
         click.option("--csv", is_flag=True, help="also write the tables as tidy CSV (metrics.csv, series.csv, "
                                                  "delays.csv) beside the Parquet datasets"),
         click.option("--no-budget", is_flag=True,
@@ -123,7 +107,7 @@ def _execute(plan, opts: dict, figures: bool, announce: bool = False):
         export_folder(out)
     if figures and not opts["no_figures"]:
         from sim.figures import plot_results
-        plot_results(out, formats=opts["formats"])
+        plot_results(out, style=figure_style(opts))
     return res, out
 
 
@@ -305,7 +289,7 @@ def compare(scenario_a, scenario_b, sets_a, sets_b, show_all, **opts) -> None:
     write_comparison(Path(out) / "comparison.csv", diffs)
     if not opts["no_figures"]:
         from sim.figures import plot_results
-        plot_results(out, formats=opts["formats"])
+        plot_results(out, style=figure_style(opts))
     _print_comparison(diffs, pa, pb, show_all, len(res.outcome.reps[pa]))
     click.echo(f"\nresults: {out}")
     _report_failures(res.outcome, out)
@@ -351,12 +335,13 @@ def default() -> None:
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--per-scenario/--no-per-scenario", default=None,
               help="also each scenario's over-time figures (batches that kept details; default: compare only)")
-@format_option
+@figure_options
 @user_errors
-def plot(results_dir, per_scenario, formats) -> None:
-    """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating."""
+def plot(results_dir, per_scenario, **opts) -> None:
+    """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating, with the
+    options of its figures.yaml (those the figures were last drawn with) unless flags override them."""
     from sim.figures import plot_results
-    for p in plot_results(results_dir, per_scenario, formats):
+    for p in plot_results(results_dir, per_scenario, figure_style(opts, results_dir)):
         click.echo(p)
 
 
