@@ -1,7 +1,8 @@
 """The figure options every command that draws figures takes (``run``, ``batch``, ``compare``,
 ``study``, ``plot``): one group, checked by :mod:`sim.figures.options`' parsers, so a bad value is the
 same clear error (exit status 2) everywhere.  An option not given is ``None``: ``plot`` then takes it
-from the folder's ``figures.yaml``, the other commands from the style's defaults."""
+from the folder's ``figures.yaml``, the other commands from the style's defaults; ``auto`` (width, font
+size, dpi) asks for the style's default even over figures.yaml."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,15 +32,15 @@ FIGURE_OPTIONS = [
     click.option("--format", "formats", metavar="png,svg,pdf", callback=_parser("format"),
                  help="figure formats, comma-separated: png, svg, pdf  [default: png]"),
     click.option("--width", metavar="3.5in|7in|8.9cm|89mm", callback=_parser("width"),
-                 help="figure width (a journal column: 3.5in, a page: 7in); heights follow  "
-                      "[default: each figure's own]"),
+                 help="figure width (a journal column: 3.5in, a page: 7in; auto: each figure's own); "
+                      "heights follow  [default: auto]"),
     click.option("--font-size", "font_size", metavar="PT", callback=_parser("font_size"),
-                 help="text size in points  [default: 9 screen, 8 paper]"),
+                 help="text size in points (auto: the style's)  [default: 9 screen, 8 paper]"),
     click.option("--style", metavar="screen|paper|grayscale", callback=_parser("style"),
                  help="screen; paper (journal line weights); grayscale (paper, series told apart by line "
                       "style, marker and hatch)  [default: screen]"),
     click.option("--dpi", metavar="N", callback=_parser("dpi"),
-                 help="resolution of PNG figures  [default: 150 screen, 300 paper]"),
+                 help="resolution of PNG figures (auto: the style's)  [default: 150 screen, 300 paper]"),
 ]
 
 

@@ -75,13 +75,20 @@ def finish(fig, style: FigureStyle) -> None:
     width unless labels overlap there."""
     if style.fixed:
         fig.draw_without_rendering()
+        if fig.get_layout_engine() is None:
+            fig.set_layout_engine("constrained", h_pad=0.03, w_pad=0.03)
         for ax in fig.axes:
-            if ax.get_visible() and ax.get_title():
-                width = ax.get_window_extent().width / fig.dpi
-                ax.set_title(wrap(ax.get_title().replace("\n", " "), _chars(width, ax.title.get_fontsize()), 3))
+            if not ax.get_visible():
+                continue
+            box = ax.get_window_extent()
+            for text, room in ((ax.title, box.width), (ax.xaxis.label, box.width), (ax.yaxis.label, box.height)):
+                if text.get_text():
+                    text.set_text(wrap(text.get_text().replace("\n", " "), _chars(room / fig.dpi, text.get_fontsize()),
+                                       3))
         if fig._suptitle is not None:
             st = fig._suptitle
             st.set_text(wrap(st.get_text().replace("\n", " "), _chars(fig.get_figwidth(), st.get_fontsize()), 3))
+        declutter(fig)
         _place_legends_below(fig)
     declutter(fig)
 
@@ -162,13 +169,23 @@ def declutter(fig, rounds: int = 4) -> None:
 
 def _thin(axis, n: int) -> bool:
     locator = axis.get_major_locator()
-    if isinstance(locator, FixedLocator):
-        if axis.axis_name != "x" or any(t.get_rotation() for t in axis.get_majorticklabels()):
+    if isinstance(locator, FixedLocator):  # categories: wrap them, then stand them on end
+        labels = axis.get_majorticklabels()
+        if axis.axis_name != "x" or any(t.get_rotation() for t in labels):
             return False
-        for t in axis.get_majorticklabels():
-            t.set_rotation(30)
-            t.set_horizontalalignment("right")
+        texts = [t.get_text() for t in labels]
+        longest = max(len(line) for text in texts for line in text.split("\n"))
+        wrapped = [wrap(text.replace("\n", " "), max(4, longest // 2 + 1)) for text in texts]
+        if longest > 8 and wrapped != texts:
+            for t, text in zip(labels, wrapped):
+                t.set_text(text)
+            axis.set_ticklabels(wrapped)
+            return True
+        for t in labels:
+            t.set_rotation(90)
             t.set_rotation_mode("anchor")
+            t.set_horizontalalignment("right")
+            t.set_verticalalignment("center")
         return True
     if axis.get_scale() == "log":
         axis.set_major_locator(LogLocator(base=getattr(locator, "_base", 10.0), numticks=max(2, n // 2 + 1)))

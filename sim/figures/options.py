@@ -29,6 +29,17 @@ def parse_formats(value: str | list | tuple) -> tuple[str, ...]:
     return chosen
 
 
+AUTO = "auto"
+"""The value of --width, --font-size and --dpi that asks for the style's default (overriding figures.yaml)."""
+
+
+def _auto(parse):
+    def parse_or_auto(value):
+        return AUTO if str(value).strip().lower() == AUTO else parse(value)
+    parse_or_auto.__doc__ = parse.__doc__
+    return parse_or_auto
+
+
 def parse_width(value: str | float) -> float:
     """``"3.5in"``, ``"8.9cm"``, ``"89mm"`` (a bare number is inches) -> inches, within sensible bounds."""
     text = str(value).strip().lower()
@@ -68,14 +79,14 @@ def parse_dpi(value: str | int) -> int:
     return dpi
 
 
-PARSERS = {"format": parse_formats, "width": parse_width, "font_size": parse_font_size, "style": parse_style,
-           "dpi": parse_dpi}
+PARSERS = {"format": parse_formats, "width": _auto(parse_width), "font_size": _auto(parse_font_size),
+           "style": parse_style, "dpi": _auto(parse_dpi)}
 """Option -> its parser (raising ValueError with a message naming what was expected)."""
 
 
 def make_style(options: Mapping[str, Any]) -> FigureStyle:
     """A style from parsed options (missing or ``None``: the default)."""
-    o = {k: v for k, v in options.items() if v is not None}
+    o = {k: v for k, v in options.items() if v is not None and v != AUTO}
     return FigureStyle(kind=o.get("style", "screen"), width=o.get("width"), font_size=o.get("font_size"),
                        dpi=o.get("dpi"), formats=tuple(o.get("format", ("png",))))
 

@@ -19,12 +19,18 @@ def batch_vs_continuous_figure(rows, b, c, name, reps, out: Path, style: FigureS
     ``batch_vs_continuous.csv`` (study, metric, line, setting, mean, ci_half_width); written as
     ``<out>/batch_vs_continuous.<format>`` for each of *style*'s formats."""
     style = style or FigureStyle()
+    with plt.rc_context(style.rc(compact=True)):
+        return _draw(rows, b, c, name, reps, out, style)
+
+
+def _draw(rows, b, c, name, reps, out: Path, style: FigureStyle) -> list[Path]:
     lines = [b, c, f"{c} (end-of-run QC)"]
     looks = {line: style.fill(i, ["#0072B2", "#D55E00", "#E69F00"][i]) for i, line in enumerate(lines)}
     ncol = style.columns(3, 10, 1.6)
     nrow = -(-6 // ncol)
     w = style.figwidth(10)
-    fig, grid = plt.subplots(nrow, ncol, figsize=(w, style.panel_height(w / ncol, 2.8) * nrow), squeeze=False)
+    h = style.panel_height(w / ncol, 2.8) if not style.fixed else max(2.1, style.panel_height(w / ncol, 2.8))
+    fig, grid = plt.subplots(nrow, ncol, figsize=(w, h * nrow + (0.4 if style.fixed else 0)), squeeze=False)
     axes = list(grid.flat)
     for ax, metric in zip(axes[:3], PANELS):
         pts = [(r[2], r[4], r[5]) for r in rows if r[0] == "base" and r[1] == metric]
@@ -33,11 +39,12 @@ def batch_vs_continuous_figure(rows, b, c, name, reps, out: Path, style: FigureS
             ax.bar(k, p[1], yerr=p[2], capsize=3, **looks[p[0]])
         ax.set_xticks(x, [p[0] for p in pts])
         for k, p in enumerate(pts):  # the lines' volumes can differ by orders of magnitude: say each one
-            ax.annotate(f"{p[1]:,.0f}" if p[1] >= 100 else f"{p[1]:.3g}", (k, p[1]), ha="center", va="bottom",
-                        fontsize="small", xytext=(0, 2), textcoords="offset points")
+            ax.annotate(f"{p[1]:,.0f}" if p[1] >= 100 else f"{p[1]:.3g}", (k, p[1] + p[2]), ha="center",
+                        va="bottom", fontsize="small", xytext=(0, 2), textcoords="offset points")
         ax.set_title(metric)
         ax.set_ylabel(metric[metric.index("(") + 1:-1])
-        ax.margins(y=0.15)
+        if pts:  # room above the highest whisker for its value
+            ax.set_ylim(0, max(p[1] + p[2] for p in pts) * (1.15 if not style.fixed else 1.35))
     ax = axes[3]
     parts = ["availability", "performance", "quality", "OEE"]
     x = np.arange(len(parts))
@@ -48,8 +55,9 @@ def batch_vs_continuous_figure(rows, b, c, name, reps, out: Path, style: FigureS
     ax.set_xticks(x, ["avail.", "perf.", "quality", "OEE"])
     ax.set_ylim(0, 1.25)
     ax.set_ylabel("fraction")
-    ax.set_title("OEE = availability x performance x quality")
-    legend(ax, style, 10, ncol=2, loc="upper center")
+    narrow = style.fixed and style.narrow(10)
+    ax.set_title("OEE = availability x performance x quality" if not narrow else "OEE and its parts")
+    legend(ax, style, 10, below=narrow, ncol=2, loc="upper center")
     for ax, study, metric, xlabel in ((axes[4], "mtbf", "throughput (units/day)", "MTBF factor (x baseline)"),
                                       (axes[5], "analysts", "cycle time (days)", "QC analysts per lab")):
         for k, line in enumerate(lines):
@@ -64,7 +72,8 @@ def batch_vs_continuous_figure(rows, b, c, name, reps, out: Path, style: FigureS
         ax.set_yscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(metric[metric.index("(") + 1:-1])
-        ax.set_title(f"{metric} vs {'breakdown frequency' if study == 'mtbf' else 'QC capacity'}")
+        what = "breakdown frequency" if study == "mtbf" else "QC capacity"
+        ax.set_title(f"{metric} vs {what}" if not narrow else f"{metric.split(' (')[0]} vs {what}")
         legend(ax, style, 10, fontsize="small", loc="upper right", bbox_to_anchor=(1.0, 0.87))
     fig.suptitle(f"{name}: batch vs continuous (mean and 95 % CI over {reps} replications)")
     if not style.fixed:
