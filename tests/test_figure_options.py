@@ -115,10 +115,9 @@ def _problems(fig) -> list[str]:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_figure_fits_a_single_column(folders, drawn, kind):
-    res = cli_run("plot", folders[kind], *COLUMN, "--style", "paper", "--format", "png")
+    res = cli_run("plot", folders[kind], *COLUMN, "--style", "paper", "--format", "png", "--no-per-scenario")
     assert res.exit_code == 0, res.output
-    assert sorted(drawn) == sorted(KINDS[kind] + (["clinical", "delays", "gantt", "inventory", "throughput"]
-                                                  if kind == "compare" else []))
+    assert sorted(drawn) == KINDS[kind]  # a comparison's scenarios' own figures are the run's kinds
     for name, (problems, fig) in drawn.items():
         assert problems == [], name  # nothing clipped or overlapping, >= 6 pt, units on every scale
         assert fig.get_size_inches()[0] == pytest.approx(3.5)
@@ -145,14 +144,14 @@ def test_study_figure_fits_a_single_column(tmp_path, drawn):
 
 
 def test_figures_yaml_records_the_options_and_plot_reuses_them(folders, tmp_path):
-    folder = folders["run"]
+    folder = folders["grid"]
     res = cli_run("plot", folder, "--width", "89mm", "--font-size", "8", "--style", "grayscale", "--format", "pdf,svg",
                   "--dpi", "200")
     assert res.exit_code == 0, res.output
     assert (folder / "figures.yaml").read_text().splitlines()[2:] == [
         "format: [pdf, svg]", "width: 3.5039in", "font_size: 8.0", "style: grayscale", "dpi: 200"]
     first = {p.name: p.read_bytes() for p in (folder / "figures").glob("*.[ps][dv]*")}
-    assert sorted(first) == sorted(f"{n}.{e}" for n in KINDS["run"] for e in ("pdf", "svg"))
+    assert sorted(first) == sorted(f"{n}.{e}" for n in KINDS["grid"] for e in ("pdf", "svg"))
     for p in (folder / "figures").iterdir():
         p.unlink()
     assert cli_run("plot", folder).exit_code == 0  # no flags: the same set, byte for byte
@@ -167,7 +166,7 @@ def test_figures_yaml_records_the_options_and_plot_reuses_them(folders, tmp_path
     assert res.exit_code == 2
     (folder / "figures.yaml").unlink()
     assert cli_run("plot", folder).exit_code == 0  # none: the screen defaults, PNG
-    assert sorted(p.suffix for p in (folder / "figures").glob("throughput.*")) == [".pdf", ".png", ".svg"]
+    assert sorted(p.suffix for p in (folder / "figures").glob("response.*")) == [".pdf", ".png", ".svg"]
     assert "style: screen" in (folder / "figures.yaml").read_text()
 
 
