@@ -135,12 +135,14 @@ def test_study_figure_fits_a_single_column(tmp_path, drawn):
     rows += [[study, metric, line, x, 100.0 * x + 1, 1.0] for study, metric, xs in
              (("mtbf", "throughput (units/day)", (0.25, 1.0, 4.0)), ("analysts", "cycle time (days)", (1, 2, 4)))
              for line in ("batch-line", "cont-line", "cont-line (end-of-run QC)") for x in xs]
-    style = FigureStyle("paper", width=3.5, font_size=8, formats=("png",))
-    (path,) = batch_vs_continuous_figure(rows, "batch-line", "cont-line", "study", 2, tmp_path, style)
-    assert path.name == "batch_vs_continuous.png"
-    problems, fig = drawn["batch_vs_continuous"]
-    assert problems == []
-    assert all(ax.get_ylabel() for ax in fig.axes)  # units on every value axis
+    for kind in ("paper", "grayscale"):
+        drawn.clear()
+        style = FigureStyle(kind, width=3.5, font_size=8, formats=("png",))
+        (path,) = batch_vs_continuous_figure(rows, "batch-line", "cont-line", "study", 2, tmp_path, style)
+        assert path.name == "batch_vs_continuous.png"
+        problems, fig = drawn["batch_vs_continuous"]
+        assert problems == []
+        assert all(ax.get_ylabel() for ax in fig.axes)  # units on every value axis
 
 
 def test_figures_yaml_records_the_options_and_plot_reuses_them(folders, tmp_path):

@@ -199,8 +199,9 @@ def _grid_curves(ax, summary, values, f: str, others: list[str], m: str, style: 
         x, mean, lo, hi = np.array(sorted(pts), dtype=float).T
         label = ", ".join(f"{g.rsplit('.', 1)[-1]}={_short(k)}" for g, k in zip(others, key)) if others and \
             key != ("mean over the other factors",) else (key[0] if isinstance(key[0], str) else None)
-        look = {"marker": "o", **style.line(k)}
-        look["markevery"] = None
+        look = {**style.line(k), "markevery": None}
+        look["marker"] = look.get("marker") or "o"
+        look.pop("markersize", None)
         line, = ax.plot(x, mean, ms=3, lw=1.2 if style.screen else 1.0, label=label, **look)
         ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
     if len(groups) > 1 or others:

@@ -65,6 +65,7 @@ def _draw(rows, b, c, name, reps, out: Path, style: FigureStyle) -> list[Path]:
             if pts:
                 xs, ys, hs = zip(*pts)
                 look = {**style.line(k), "marker": "os^"[k], "markevery": None}
+                look.pop("markersize", None)
                 look["color"] = looks[line].get("color", look["color"])
                 ax.errorbar(xs, ys, yerr=hs, ms=3, capsize=2, label=line, **look)
         if study == "mtbf":
