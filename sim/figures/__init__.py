@@ -17,7 +17,9 @@ Modules: :mod:`.style` (the style), :mod:`.options` (the options as given, figur
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib.pyplot as plt
 
@@ -73,16 +75,19 @@ def _check_tables(results_dir: Path, table: str) -> None:
 
 
 def plot_results(results_dir: str | Path, per_scenario: bool | None = None,
-                 style: FigureStyle | None = None) -> list[Path]:
+                 style: FigureStyle | None = None, formats: Sequence[str] | None = None) -> list[Path]:
     """Rebuild every figure a results folder supports, from its tables only, in *style* (default:
     the screen style, PNG), and record the options in ``<results>/figures.yaml``.
 
     *per_scenario*: also the single-run figures of each scenario of a batch that
-    kept its series (default: for a paired comparison only).  Raises
+    kept its series (default: for a paired comparison only).  *formats*, if given, replaces the
+    style's formats (a shorthand for callers that only choose formats).  Raises
     :class:`ResultsFolderError` for a folder without tables.
     """
     results_dir = Path(results_dir)
     style = style or FigureStyle()
+    if formats:
+        style = dataclasses.replace(style, formats=tuple(formats))
     paths = _plot(results_dir, per_scenario, style)
     write_options(results_dir, style)
     return paths

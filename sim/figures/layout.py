@@ -4,7 +4,6 @@ overlap.  Each figure calls :func:`legend` for its legends and :func:`finish` be
 from __future__ import annotations
 
 import re
-import textwrap
 
 from matplotlib.legend import Legend
 from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator, NullFormatter

@@ -16,7 +16,6 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from cycler import cycler  # noqa: E402
 
@@ -44,7 +43,6 @@ COMPACT = {"figure.dpi": 100, "savefig.dpi": 200, "font.size": 8, "axes.titlesiz
            "axes.labelsize": "medium", "axes.grid": False,  # matplotlib's defaults, over SCREEN's
            "axes.spines.top": False, "axes.spines.right": False, "savefig.bbox": "tight"}
 """The screen style of the wide figures meant for documents (Gantt charts, study panels)."""
-STYLE = SCREEN  # the name other modules used
 
 NARROW = 5.0
 """Below this width (inches) a figure is laid out for a single column: fewer panels per row, legends
@@ -193,8 +191,3 @@ def scenario_name(results_dir: Path) -> str:
     """The scenario a results folder holds (from ``metadata.json``), for figure titles."""
     meta = results_dir / "metadata.json"
     return json.loads(meta.read_text()).get("scenario", results_dir.name) if meta.exists() else results_dir.name
-
-
-def subplots(style: FigureStyle, nrows: int, ncols: int, size: tuple[float, float], **kw):
-    """``plt.subplots`` at *size* (the figure's own, in inches; *style*'s width if it asks for one)."""
-    return plt.subplots(nrows, ncols, figsize=size, **kw)
