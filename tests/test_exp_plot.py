@@ -101,7 +101,7 @@ def test_a_figure_is_written_atomically(tmp_path):
     """A failure while drawing leaves the previous figure whole, and no temporary file behind."""
     import matplotlib.pyplot as plt
 
-    from sim.figures.style import save_figure
+    from sim.figures.output import save_figure
     target = tmp_path / "f.png"
     target.write_bytes(b"previous figure")
     fig = plt.figure()
@@ -124,7 +124,7 @@ def test_batch_labels_keep_the_design_order_and_differences_skip_identical_metri
             "points": [{"id": "p000", "factors": {"lines.x.qc_failure_prob": 0.1, "lines.x.trigger": 2}}]}
     assert fb._labels(tmp_path, plan) == {"p000": "trigger=2, qc_failure_prob=0.1"}
     drawn = {}
-    monkeypatch.setattr(fb, "save", lambda fig, out, name: drawn.setdefault(
+    monkeypatch.setattr(fb, "save", lambda fig, out, name, style=None: drawn.setdefault(
         name, [t.get_text() for t in fig.axes[0].get_yticklabels()]))
     row = {"mean_a": "10.0", "difference": "1.0", "ci_low": "0.5", "ci_high": "1.5"}
     rows = [dict(row, metric="dosed_on_day_fraction", verdict="b higher"),

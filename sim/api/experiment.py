@@ -87,11 +87,13 @@ def default_out(name: str) -> Path:
 def execute(plan, out: str | Path | None = None, *, workers: int | None = None, scheduler: str | None = None,
             connect_timeout: float = 10.0, resume: bool = False, overwrite: bool = False,
             progress: bool | None = None, budget: bool = True, csv: bool = False, figures: bool = True,
-            formats: Sequence[str] = ("png",), on_start: Callable[[Any, Any], None] | None = None,
+            formats: Sequence[str] | None = None, style: Any = None,
+            on_start: Callable[[Any, Any], None] | None = None,
             after: Callable[[Any, Path], None] | None = None):
     """Run *plan* (:mod:`sim.experiments.plan`) into *out*: budget check, backend, replications, tables,
-    then *after* (e.g. a comparison table), CSV copies and figures.  Returns the
-    :class:`~sim.experiments.run.BatchResult` and the folder."""
+    then *after* (e.g. a comparison table), CSV copies and figures (in *style*, a
+    :class:`~sim.figures.style.FigureStyle`, default the screen style; *formats* alone replaces its
+    formats).  Returns the :class:`~sim.experiments.run.BatchResult` and the folder."""
     from sim.experiments.backends import make_backend
     from sim.experiments.budget import check as check_budget
     from sim.experiments.run import run_plan
@@ -115,7 +117,7 @@ def execute(plan, out: str | Path | None = None, *, workers: int | None = None, 
         export_folder(out)
     if figures:
         from sim.figures import plot_results
-        plot_results(out, formats=tuple(formats))
+        plot_results(out, style=style, formats=tuple(formats) if formats else None)
     return res, out
 
 

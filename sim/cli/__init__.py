@@ -22,27 +22,11 @@ from sim.cli.common import fail as _fail
 from sim.cli.common import fmt as _fmt
 from sim.cli.common import load as _load
 from sim.cli.common import user_errors
+from sim.cli.figure_options import FIGURE_OPTIONS, figure_options, figure_style
 from sim.cli.report import report
 from sim.cli.study import study
 from sim.cli.trace import trace
 from sim.cli.summary import print_summary
-
-
-FIGURE_FORMATS = ("png", "svg", "pdf")
-"""Formats a figure can be saved in: PNG (a screen's resolution, the default), vector SVG and PDF."""
-
-
-def _formats(ctx, param, value: str) -> tuple[str, ...]:
-    """``png,svg`` -> ("png", "svg"), each one a format figures can be saved in."""
-    chosen = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
-    bad = [f for f in chosen if f not in FIGURE_FORMATS]
-    if bad or not chosen:
-        raise click.BadParameter(f"expected formats among {', '.join(FIGURE_FORMATS)}; got {value!r}")
-    return chosen
-
-
-format_option = click.option("--format", "formats", default="png", show_default=True, callback=_formats,
-                             help="figure formats, comma-separated: png (150 dpi), svg, pdf")
 
 
 def execution_options(fn):
@@ -65,7 +49,7 @@ def execution_options(fn):
         click.option("--overwrite", is_flag=True,
                      help="replace the earlier experiment in --out (only the files this tool wrote there)"),
         click.option("--no-figures", is_flag=True, help="skip the figures"),
-        format_option,
+        *FIGURE_OPTIONS,
         click.option("--csv", is_flag=True, help="also write the tables as tidy CSV (metrics.csv, series.csv, "
                                                  "delays.csv) beside the Parquet datasets"),
         click.option("--no-budget", is_flag=True,
@@ -91,7 +75,7 @@ def _execute(plan, opts: dict, figures: bool, announce: bool = False, after=None
     return execute(plan, opts["out"], workers=opts["workers"], scheduler=opts["scheduler"],
                    connect_timeout=opts["connect_timeout"], resume=opts["resume"], overwrite=opts["overwrite"],
                    progress=opts["progress"], budget=not opts["no_budget"], csv=opts["csv"],
-                   figures=figures and not opts["no_figures"], formats=opts["formats"],
+                   figures=figures and not opts["no_figures"], style=figure_style(opts),
                    on_start=started if announce else None, after=after)
 
 
@@ -309,12 +293,13 @@ def default() -> None:
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--per-scenario/--no-per-scenario", default=None,
               help="also each scenario's over-time figures (batches that kept details; default: compare only)")
-@format_option
+@figure_options
 @user_errors
-def plot(results_dir, per_scenario, formats) -> None:
-    """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating."""
+def plot(results_dir, per_scenario, **opts) -> None:
+    """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating, with the
+    options of its figures.yaml (those the figures were last drawn with) unless flags override them."""
     from sim.figures import plot_results
-    for p in plot_results(results_dir, per_scenario, formats):
+    for p in plot_results(results_dir, per_scenario, figure_style(opts, results_dir)):
         click.echo(p)
 
 

@@ -24,7 +24,7 @@ LOCK = ".pharmasim.lock"
 OWN = ("plan.json", "metadata.json", "scenario.yaml", "metrics", "series", "delays", "metrics.parquet",
        "metrics.csv", "summary.csv", "series.csv", "delays.csv",
        "accounting.csv", "timeline.csv", "failures.csv", "sequential.csv", "scenarios.csv", "design.csv",
-       "comparison.csv", "reps", "scenarios", "figures", "report.html", "kpis.md", "kpis.tex",
+       "comparison.csv", "reps", "scenarios", "figures", "figures.yaml", "report.html", "kpis.md", "kpis.tex",
        "trace")
 """Names the tool writes at the top of a results folder (the most a marker may list)."""
 

@@ -6,14 +6,18 @@ four-panel figure (when it has trials) and a Gantt chart of its lines (from
 response curves with CI bands for sweeps, a tornado chart for
 one-factor-at-a-time designs, and, for a paired comparison, the differences
 with their CIs.  :func:`plot_results` picks what a folder supports.  Each
-figure is written as PNG (150 dpi) into ``<results>/figures``, as SVG or PDF on request.
+figure is written into ``<results>/figures`` in the formats, width, font size, style and resolution
+of one :class:`~sim.figures.style.FigureStyle` (default: PNG at 150 dpi, each figure its own size),
+and those options are recorded in ``<results>/figures.yaml`` so the same set can be drawn again.
 
-Modules: :mod:`.style` (shared style and saving), :mod:`.results`, :mod:`.clinical`,
-:mod:`.gantt`, :mod:`.batch` (batches and comparisons), :mod:`.studies` (study figures).
+Modules: :mod:`.style` (the style), :mod:`.options` (the options as given, figures.yaml),
+:mod:`.layout` (fitting a width), :mod:`.output` (saving with provenance), :mod:`.results`,
+:mod:`.clinical`, :mod:`.gantt`, :mod:`.batch` (batches and comparisons), :mod:`.studies`.
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 from typing import Sequence
 
@@ -27,28 +31,31 @@ from sim.figures.batch import batch_figures
 from sim.figures.clinical import clinical_figure, has_clinical_series
 from sim.figures.gantt import gantt_from_table
 from sim.figures.results import delay_figure, inventory_figure, throughput_figure
-from sim.figures.style import STYLE, figure_formats
+from sim.figures.options import write_options
+from sim.figures.output import folder_provenance
+from sim.figures.style import FigureStyle
 
-__all__ = ["make_figures", "plot_results"]
+__all__ = ["FigureStyle", "make_figures", "plot_results"]
 
 
-def make_figures(results_dir: str | Path) -> list[Path]:
-    """Build every figure of a single-scenario results folder; returns the files written."""
+def make_figures(results_dir: str | Path, style: FigureStyle | None = None) -> list[Path]:
+    """Build every figure of a single-scenario results folder in *style*; returns the files written."""
     results_dir = Path(results_dir)
+    style = (style or FigureStyle()).with_provenance(folder_provenance(results_dir))
     out = results_dir / "figures"
     paths: list[Path] = []
-    with plt.rc_context(STYLE):
+    with plt.rc_context(style.rc()):
         if has_table(results_dir, "series"):
             series, t = load_series(results_dir)
             period = float(t[1] - t[0]) if len(t) > 1 else 1.0
-            paths += throughput_figure(series, t, out, period)
-            paths += inventory_figure(series, t, out)
+            paths += throughput_figure(series, t, out, period, style)
+            paths += inventory_figure(series, t, out, style)
             if has_clinical_series(series) and has_table(results_dir, "metrics"):
-                paths += clinical_figure(results_dir, loaded=(series, t))
+                paths += clinical_figure(results_dir, loaded=(series, t), style=style)
         if has_table(results_dir, "delays"):
-            paths += delay_figure(results_dir, out)
-        if (results_dir / "timeline.csv").exists():
-            paths += gantt_from_table(results_dir)
+            paths += delay_figure(results_dir, out, style)
+    if (results_dir / "timeline.csv").exists():
+        paths += gantt_from_table(results_dir, style)
     return paths
 
 
@@ -68,29 +75,36 @@ def _check_tables(results_dir: Path, table: str) -> None:
 
 
 def plot_results(results_dir: str | Path, per_scenario: bool | None = None,
-                 formats: Sequence[str] | None = None) -> list[Path]:
-    """Rebuild every figure a results folder supports, from its tables only.
+                 style: FigureStyle | None = None, formats: Sequence[str] | None = None) -> list[Path]:
+    """Rebuild every figure a results folder supports, from its tables only, in *style* (default:
+    the screen style, PNG), and record the options in ``<results>/figures.yaml``.
 
     *per_scenario*: also the single-run figures of each scenario of a batch that
-    kept its series (default: for a paired comparison only).  Raises
+    kept its series (default: for a paired comparison only).  *formats*, if given, replaces the
+    style's formats (a shorthand for callers that only choose formats).  Raises
     :class:`ResultsFolderError` for a folder without tables.
     """
     results_dir = Path(results_dir)
-    with figure_formats(formats):
-        return _plot(results_dir, per_scenario)
+    style = style or FigureStyle()
+    if formats:
+        style = dataclasses.replace(style, formats=tuple(formats))
+    paths = _plot(results_dir, per_scenario, style)
+    write_options(results_dir, style)
+    return paths
 
 
-def _plot(results_dir: Path, per_scenario: bool | None) -> list[Path]:
+def _plot(results_dir: Path, per_scenario: bool | None, style: FigureStyle) -> list[Path]:
     try:
         plan = read_plan(results_dir)
         _check_tables(results_dir, "metrics" if plan is None or plan["kind"] == "run" else "summary.csv")
         if plan is None or plan["kind"] == "run":
-            return make_figures(results_dir)
-        with plt.rc_context(STYLE):
-            paths = batch_figures(results_dir, plan)
+            return make_figures(results_dir, style)
+        batch_style = style.with_provenance(folder_provenance(results_dir))
+        with plt.rc_context(batch_style.rc()):
+            paths = batch_figures(results_dir, plan, batch_style)
         if per_scenario if per_scenario is not None else plan["kind"] == "compare":
             for p in plan["points"]:
-                paths += make_figures(results_dir / "scenarios" / p["id"])
+                paths += make_figures(results_dir / "scenarios" / p["id"], style)
         return paths
     except (KeyError, ValueError, IndexError, TypeError, csv.Error) as err:
         if isinstance(err, ResultsFolderError):

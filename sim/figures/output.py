@@ -1,0 +1,84 @@
+"""Writing figures: atomically, in each format a :class:`~sim.figures.style.FigureStyle` asks for, with
+the results folder's provenance (tool version, seed, scenario and its fingerprint) embedded, so a
+figure found in a manuscript's folder says where it came from.  PDF and SVG get it in their document
+information (Title, Subject / Description, Keywords, Creator), PNG as text chunks.  Dates are left out
+so the same figure from the same folder gives the same file."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+
+from sim.experiments.tables import atomic_write_bytes
+from sim.figures.layout import finish
+from sim.figures.style import FigureStyle
+
+
+def folder_provenance(results_dir: Path) -> dict[str, str]:
+    """Tool and version, scenario, scenario fingerprint(s), seed and replications of a results folder
+    (from its ``metadata.json`` and ``plan.json``; a batch's scenario folder borrows its batch's)."""
+    meta, plan = _json(results_dir, "metadata.json"), _json(results_dir, "plan.json")
+    if not meta and results_dir.parent.name == "scenarios":
+        meta, plan = _json(results_dir.parent.parent, "metadata.json"), _json(results_dir.parent.parent, "plan.json")
+    out: dict[str, str] = {"tool": f"{meta.get('tool', 'pharmasim')} {meta.get('version', '')}".strip()}
+    scenario = meta.get("scenario") or meta.get("name") or plan.get("name")
+    if scenario:
+        out["scenario"] = str(scenario)
+    points = plan.get("points") or []
+    own = [p for p in points if p.get("id") == results_dir.name]
+    hashes = [f"{p['id']}={p['hash']}" if len(points) > 1 and not own else p["hash"]
+              for p in (own or points) if p.get("hash")]
+    if hashes:
+        out["scenario_hash"] = ", ".join(hashes[:20]) + (", ..." if len(hashes) > 20 else "")
+    for key in ("seed", "replications"):
+        if meta.get(key, plan.get(key)) is not None:
+            out[key] = str(meta.get(key, plan.get(key)))
+    return out
+
+
+def _json(folder: Path, name: str) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def metadata(fmt: str, name: str, provenance: dict[str, str]) -> dict[str, Any]:
+    """The *metadata* argument of ``savefig`` for format *fmt*."""
+    tool = provenance.get("tool", "pharmasim")
+    title = f"{name}: {provenance['scenario']}" if "scenario" in provenance else name
+    pairs = [f"{k}={v}" for k, v in provenance.items()]
+    summary = "; ".join(pairs)
+    if fmt == "pdf":
+        return {"Title": title, "Subject": summary, "Keywords": summary, "Creator": tool, "CreationDate": None}
+    if fmt == "svg":
+        return {"Title": title, "Description": summary, "Keywords": pairs, "Creator": tool, "Date": None}
+    if fmt == "png":
+        return {"Title": title, "Software": tool, "Description": summary,
+                **{f"pharmasim:{k}": v for k, v in provenance.items()}}
+    return {}
+
+
+def save_figure(fig, path: Path, **kwargs) -> Path:
+    """Write *fig* to *path* (format from the suffix) atomically, like every table."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lstrip("."), **kwargs)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def save(fig, out: Path, name: str, style: FigureStyle | None = None) -> list[Path]:
+    """Fit *fig* to *style* (:func:`~sim.figures.layout.finish`), write it as ``<out>/<name>.<ext>``
+    for each of the style's formats with the provenance embedded, close it, return the paths."""
+    style = style or FigureStyle()
+    try:
+        finish(fig, style)
+        provenance = dict(style.provenance)
+        return [save_figure(fig, out / f"{name}.{ext}", metadata=metadata(ext, name, provenance))
+                for ext in style.formats]
+    finally:
+        plt.close(fig)
