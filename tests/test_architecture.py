@@ -19,7 +19,8 @@ ALLOWED = {
     "experiments": {"core", "scenario", "model", "metrics", "experiments"},
     "figures": {"core", "experiments", "metrics", "figures"},
     "studies": {"core", "scenario", "experiments", "figures", "studies"},
-    "cli": {"core", "scenario", "experiments", "figures", "studies", "metrics", "cli"},
+    "explorer": {"core", "scenario", "experiments", "figures", "metrics", "explorer"},
+    "cli": {"core", "scenario", "experiments", "figures", "studies", "metrics", "explorer", "cli"},
     "data": set(),
     "__main__": {"cli"},
 }

@@ -23,6 +23,7 @@ from sim.cli.common import fmt as _fmt
 from sim.cli.common import load as _load
 from sim.cli.common import stamp
 from sim.cli.common import user_errors
+from sim.cli.explore import explore
 from sim.cli.study import study
 from sim.core.errors import ScenarioError
 
@@ -375,6 +376,7 @@ def export(results_dir) -> None:
 
 cli.add_command(metrics)
 cli.add_command(study)
+cli.add_command(explore)
 
 
 def _terminate(signum, frame) -> None:
