@@ -69,6 +69,8 @@ class Controls:
         else:
             el = ui.input(label, value=yaml_text(spec.value), on_change=handler)
             el.props["placeholder"] = "not set" if spec.value is None else ""
+        if hasattr(el, "without_auto_validation"):
+            el.without_auto_validation()  # the errors are the schema's, set by show_problems
         text = hint(spec)
         if kind != SWITCH:
             el.props["hint"] = text

@@ -75,23 +75,26 @@ class Tour:
 TOUR = (
     Tour("qc", "QC capacity", "What if the QC lab takes a week longer to release each batch?",
          (("lines.dp-batch.qc_time.mean", 37.0),),
-         "Kits reach the depot later: watch the depot inventory rise later and whether visits not "
-         "dosed (out of stock) increase early in the trial. Is the change significant or noise?"),
+         "QC release time goes up by a week (delay.qc_release_time in All metrics) and so does the cost, yet "
+         "every service KPI is identical in every replication: the batches are made long before patients "
+         "need them. Try 90 or 180 days to find where QC starts to reach the patients."),
     Tour("continuous", "Batch vs continuous", "What if all drug product came from the continuous line, "
          "started on day 0, instead of the batch campaign?",
          (("lines.dp-batch.batches", 0), ("lines.dp-continuous.start", 0.0), ("lines.dp-continuous.lots", 8)),
-         "Continuous release (1-10 days of QC instead of ~30) fills the depot sooner: compare the throughput "
-         "curves, the expired kits (made earlier, they age longer) and the cost."),
+         "Everything is made at the start, so cost drops, but the kits age on the shelf: expired kits at the "
+         "depot soar and the last patients' visits go undosed (out of stock) late in the trial. Timing, not "
+         "capacity, is the lesson."),
     Tour("enrollment", "Slow enrollment", "What if enrollment is half as fast in every region?",
          (("trials.P3-001.regions.NA.enrollment_rate", 0.0135), ("trials.P3-001.regions.EU.enrollment_rate", 0.0135),
           ("trials.P3-001.regions.APAC.enrollment_rate", 0.0135)),
-         "The enrollment curve flattens and last patient in moves months later; kits made for the original "
-         "timeline may expire before they are used."),
+         "The enrollment curve flattens and last patient in moves past the horizon in some replications (its "
+         "mean is then not shown); kits made for the original timeline expire at the depot and the sites."),
     Tour("outage", "Supplier outage", "What if the API supplier has outages of one to three months?",
          (("suppliers.api-supplier.disruptions",
            {"time_between": {"dist": "exponential", "mean": 120}, "duration": {"dist": "uniform", "low": 30,
                                                                                 "high": 90}}),),
-         "Orders wait out each outage: look at the supplier's delivery delay and whether the gap reaches the "
-         "patients (visits not dosed) or is absorbed by the API stock and the depot."),
+         "Orders wait out each outage, but the API stock and the depot absorb it: the patients' KPIs are "
+         "identical or not distinguishable from noise. Resilience is also a result; lower the supplier's "
+         "initial_stock or lengthen the outages to find the breaking point."),
 )
 """The guided tour of the default scenario; an item whose fields a scenario lacks is not offered."""
