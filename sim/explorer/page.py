@@ -112,18 +112,11 @@ class Tab:
             with ui.card().classes("w-full q-pa-sm"):
                 ui.label("Common what-ifs").classes("font-medium")
                 for topic, group in quick:
-                    with ui.expansion(topic, value=topic in OPEN_TOPICS).classes("w-full").props("dense"):
-                        with ui.grid(columns=2).classes("w-full gap-x-3 gap-y-0"):
-                            for sp in group:
-                                self.controls.add(sp, f"{sp.component.split(': ')[-1]} · {sp.label}"
-                                                  if sp.component not in ("scenario", sp.path.split(".")[0])
-                                                  else sp.label)
+                    self.lazy(topic, lambda group=group: self.add_quick(group), topic in OPEN_TOPICS)
             with ui.card().classes("w-full q-pa-sm"):
                 ui.label("Every other field, by component").classes("font-medium")
                 for comp, group in by_component([sp for sp in specs if sp.path not in up_front]).items():
-                    with ui.expansion(comp).classes("w-full").props("dense"):
-                        for sp in group:
-                            self.controls.add(sp)
+                    self.lazy(comp, lambda group=group: [self.controls.add(sp) for sp in group])
             self.others = ui.label().classes("text-negative text-sm whitespace-pre-line").mark("problems")
             with ui.card().classes("w-full q-pa-sm"):
                 with ui.row().classes("items-center w-full no-wrap"):
@@ -137,6 +130,31 @@ class Tab:
                     ui.button("Cancel", on_click=self.cancel, color="grey").mark("cancel")
                     ui.button("Reset", on_click=self.reset, color="grey").props("outline").mark("reset")
         self.show_check()
+
+    def lazy(self, title: str, fill, open_: bool = False) -> None:
+        """An expansion whose controls are made when it is first opened (a page of every field at once
+        is slow to render), then shown with their problems."""
+        exp = ui.expansion(title, value=open_).classes("w-full").props("dense")
+        made = []
+
+        def make(_=None) -> None:
+            if exp.value and not made:
+                made.append(True)
+                with exp:
+                    fill()
+                self.show_check()
+
+        exp.on_value_change(make)
+        if open_:
+            with exp:
+                fill()
+            made.append(True)
+
+    def add_quick(self, group) -> None:
+        with ui.grid(columns=2).classes("w-full gap-x-3 gap-y-0"):
+            for sp in group:
+                short = sp.component not in ("scenario", sp.path.split(".")[0])
+                self.controls.add(sp, f"{sp.component.split(': ')[-1]} · {sp.label}" if short else sp.label)
 
     def build_results(self) -> None:
         with ui.card().classes("w-full q-pa-sm"):
@@ -175,7 +193,9 @@ class Tab:
     def show_check(self):
         check = self.session.check()
         self.controls.show_problems(check.by_field)
-        self.others.text = "\n".join(check.other)
+        hidden = [f"{path}: {p}" for path, ps in check.by_field.items() if path not in self.controls.elements
+                  for p in ps]  # fields whose section is closed
+        self.others.text = "\n".join(check.other + hidden)
         self.command.content = self.session.command()
         return check
 
