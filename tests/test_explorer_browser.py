@@ -156,11 +156,12 @@ def test_tabs_are_isolated_and_closing_one_cancels_its_run(server, browser):
     b = browser.new_page()
     a.goto(url)
     b.goto(url)
-    b.get_by_role("button", name="Slow enrollment").click()         # the tour runs a what-if in tab B
-    b.get_by_text("Slow enrollment: The enrollment curve").wait_for(timeout=10_000)
-    assert "0.0135" in b.locator('input[data-path="trials[0].regions[0].enrollment_rate"]').input_value()
+    b.locator("input[aria-label=replications]").fill("100")          # long enough to be running when closed
+    b.get_by_role("button", name="QC capacity").click()             # the tour runs a what-if in tab B
+    b.get_by_text("QC capacity: QC release time goes up").wait_for(timeout=10_000)
+    assert b.locator('input[data-path="lines[0].qc_time.mean"]').input_value() == "37"
     a.wait_for_timeout(1000)
-    assert a.locator('input[data-path="trials[0].regions[0].enrollment_rate"]').input_value() == "0.027"
+    assert a.locator('input[data-path="lines[0].qc_time.mean"]').input_value() == "30"
     assert "not run yet" in a.get_by_text("not run yet").first.inner_text()
     b.close()                                                         # before its run can finish
     deadline = time.time() + 30

@@ -64,15 +64,19 @@ class _Tracked:
         self.name, self.workers = inner.name, inner.workers
 
     def run(self, tasks, work=None, detail=True):
-        self.job._check()
-        stream = self.inner.run(tasks, work, detail)
-        try:
-            for o in stream:
-                self.job._record(o)
-                yield o
-                self.job._check()
-        finally:
-            stream.close()  # cancels the chunks not started
+        # Slices of four replications per worker: the backend then sends them one at a time, so progress
+        # moves by single replications and a cancel waits for at most one replication per worker.
+        step = 4 * max(1, self.workers)
+        for i in range(0, len(tasks), step):
+            self.job._check()
+            stream = self.inner.run(tasks[i:i + step], work, detail)
+            try:
+                for o in stream:
+                    self.job._record(o)
+                    yield o
+                    self.job._check()
+            finally:
+                stream.close()  # cancels the replications not started
 
     def close(self) -> None:
         pass
