@@ -54,30 +54,31 @@ class Controls:
         self.specs.clear()
 
     def add(self, spec: FieldSpec, label: str | None = None):
+        """The control of *spec*, with its description (unit) and valid range written under it."""
         label = label or spec.label
         handler = (lambda e, s=spec: self._changed(s, e.value))
         kind = spec.kind
-        if kind in (NUMBER, INTEGER):
-            el = ui.number(label, value=spec.value, on_change=handler)
-        elif kind == SWITCH:
-            el = ui.switch(label, value=bool(spec.value), on_change=handler)
-        elif kind == CHOICE:
-            options = list(spec.choices) + ([None] if spec.optional and None not in spec.choices else [])
-            el = ui.select(options, label=label, value=spec.value, on_change=handler)
-        elif kind == TEXT:
-            el = ui.input(label, value=spec.value, on_change=handler)
-        else:
-            el = ui.input(label, value=yaml_text(spec.value), on_change=handler)
-            el.props["placeholder"] = "not set" if spec.value is None else ""
-        if hasattr(el, "without_auto_validation"):
-            el.without_auto_validation()  # the errors are the schema's, set by show_problems
-        text = hint(spec)
-        if kind != SWITCH:
-            el.props["hint"] = text
-            el.props["dense"] = True
-            el.classes("w-full")
-        elif text:
-            el.tooltip(text)
+        with ui.column().classes("w-full gap-0 q-mb-xs"):
+            if kind in (NUMBER, INTEGER):
+                el = ui.number(label, value=spec.value, on_change=handler)
+            elif kind == SWITCH:
+                el = ui.switch(label, value=bool(spec.value), on_change=handler)
+            elif kind == CHOICE:
+                options = list(spec.choices) + ([None] if spec.optional and None not in spec.choices else [])
+                el = ui.select(options, label=label, value=spec.value, on_change=handler)
+            elif kind == TEXT:
+                el = ui.input(label, value=spec.value, on_change=handler)
+            else:
+                el = ui.input(label, value=yaml_text(spec.value), on_change=handler)
+                el.props["placeholder"] = "not set" if spec.value is None else ""
+            if hasattr(el, "without_auto_validation"):
+                el.without_auto_validation()  # the errors are the schema's, set by show_problems
+            if kind != SWITCH:
+                el.props["dense"] = True
+                el.classes("w-full")
+            text = hint(spec)
+            if text:
+                ui.label(text).classes("text-[11px] leading-tight text-gray-600")
         el.props["data-path"] = spec.path
         el.mark(f"field:{spec.path}")
         self.elements[spec.path] = el

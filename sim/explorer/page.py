@@ -72,8 +72,8 @@ class Tab:
     # -- building --------------------------------------------------------------------------------------
     def build(self) -> None:
         ui.page_title("pharmasim explorer")
-        ui.add_css(".q-field__bottom { position: static !important; padding-top: 1px; } "
-                   ".q-field--with-bottom { padding-bottom: 6px; }")
+        ui.add_css(".q-field--with-bottom { padding-bottom: 0 !important; } "
+                   ".q-field__bottom { position: static !important; transform: none !important; }")
         with ui.header().classes("items-center bg-slate-800 q-py-xs"):
             ui.label("pharmasim · what-if explorer").classes("text-lg font-medium")
             self.title = ui.label().classes("text-sm opacity-80")
@@ -172,7 +172,8 @@ class Tab:
         self.table.add_slot("body-cell-verdict", r'''
             <q-td :props="props" :class="props.row.significant ? 'text-red-8 text-weight-bold' : 'text-grey-8'">
               {{ props.value }}</q-td>''')
-        with ui.expansion("All metrics").classes("w-full").props("dense"):
+        self.all_open = ui.expansion("All metrics", on_value_change=lambda _: self.refresh(force=True))
+        with self.all_open.classes("w-full").props("dense"):
             self.all_table = ui.table(columns=KPI_COLUMNS, rows=[], row_key="metric",
                                       pagination=15).classes("w-full").props("dense flat")
         with ui.grid(columns=2).classes("w-full gap-2"):
@@ -297,10 +298,10 @@ class Tab:
         threading.Thread(target=finish, name=f"close-{self.folder.name}", daemon=True).start()
 
     # -- showing ---------------------------------------------------------------------------------------
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
         base, job = self.base_job, self.job
         seen = (base.version if base else -1, job.version if job else -1)
-        if seen == self.seen:
+        if seen == self.seen and not force:
             return
         self.seen = seen
         if base is not None:
@@ -320,8 +321,10 @@ class Tab:
             return
         rows = [r.__dict__ for r in kpi_rows(bm, wm)]
         self.table.rows = rows
-        names = sorted({k for r in bm.values() for k in r})
-        self.all_table.rows = [r.__dict__ for r in kpi_rows(bm, wm, names)]
+        running = not base.finished or (job is not None and not job.finished)
+        if self.all_open.value and (not running or force):  # hundreds of metrics: when shown and settled
+            names = sorted({k for r in bm.values() for k in r})
+            self.all_table.rows = [r.__dict__ for r in kpi_rows(bm, wm, names)]
         bs, ws = base.series(), (job.series() if job is not None else None)
         period = self.session.base.period
         for key, title, patterns, cumulative in FIGURES:

@@ -62,6 +62,10 @@ def kpi_rows(base: Mapping[int, Mapping[str, float]], whatif: Mapping[int, Mappi
     baseline alone."""
     known = {k for r in base.values() for k in r}
     names = kpi_names(known) if names is None else [n for n in names if n in known]
+    keep = set(names)  # pair only the metrics shown (a run reports hundreds)
+    base = {r: {k: v for k, v in row.items() if k in keep} for r, row in base.items()}
+    if whatif:
+        whatif = {r: {k: v for k, v in row.items() if k in keep} for r, row in whatif.items()}
     diffs = {d.metric: d for d in paired_differences(base, whatif, "what-if")} if whatif else {}
     rows = []
     for m in names:
