@@ -227,3 +227,14 @@ def test_explore_command_reports_a_bad_scenario_without_a_traceback(tmp_path):
     assert "bad.yaml: invalid scenario" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(cli, ["explore", "--help"])
     assert res.exit_code == 0 and "127.0.0.1" in res.output
+
+
+def test_explore_refuses_a_taken_port_in_one_line():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = CliRunner().invoke(cli, ["explore", "--port", str(port)])
+    assert res.exit_code == 4, res.output
+    assert f"cannot listen on 127.0.0.1:{port}" in res.output and "Traceback" not in res.output

@@ -40,4 +40,4 @@ def explore(scenario, port, host, open_browser, reps, workers, roots) -> None:
         serve(sc, source, Roots(folders), host, port, open_browser, reps, workers,
               announce=lambda text: click.echo(text, err=True))
     except OSError as err:  # the port is taken, an address that is not this machine's
-        fail(f"cannot listen on {host}:{port}: {err.strerror or err}", 4)
+        fail(f"cannot listen on {host}:{port}: {err.strerror or err}; choose another with --port", 4)

@@ -88,7 +88,7 @@ def kpi_rows(base: Mapping[int, Mapping[str, float]], whatif: Mapping[int, Mappi
 
 
 FIGURES = (
-    ("throughput", "Throughput per period", ("released.*", "dispensed.kits"), False),
+    ("throughput", "Throughput: kits packaged and dispensed per period", ("packaged.kits", "dispensed.kits"), False),
     ("enrollment", "Patients randomised (cumulative)", ("enrolled.*",), True),
     ("inventory", "Kits in stock", ("inventory.depot.*", "inventory.sites_total"), False),
     ("not_dosed", "Visits not dosed per period", ("visits.out_of_stock", "visits.missed_dispensing"), False),
@@ -108,6 +108,9 @@ def figure_series(series: Mapping[str, np.ndarray], patterns: tuple[str, ...], c
         label = p.removesuffix(".*") + " (all)" if p.endswith("*") and len(hits) > 1 else hits[0]
         values = np.sum([series[k] for k in hits], axis=0)
         out[label] = np.cumsum(values) if cumulative else values
+    heads = {k.split(".", 1)[0] for k in out}
+    if len(out) > 1 and len(heads) == 1 and all("." in k for k in out):  # "inventory.depot.x" -> "depot.x"
+        out = {k.split(".", 1)[1]: v for k, v in out.items()}
     return out
 
 

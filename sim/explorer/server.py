@@ -6,6 +6,7 @@ and the start-up scenario's baseline begins at once, so the first tab sees resul
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -27,6 +28,7 @@ def serve(scenario: Scenario, source: str, roots: Roots, host: str = "127.0.0.1"
 
     from sim.explorer.page import App, Tab
 
+    check_address(host, port)
     workdir = Path(tempfile.mkdtemp(prefix="pharmasim-explore-"))
     pool = Pool(workers)
     state = App(scenario, source, roots, pool, Baselines(pool, workdir / "baselines"), workdir, reps, announce)
@@ -49,3 +51,12 @@ def serve(scenario: Scenario, source: str, roots: Roots, host: str = "127.0.0.1"
     ui.run(root, host=host, port=port, title="pharmasim explorer", reload=False, show=open_browser,
            show_welcome_message=False, reconnect_timeout=RECONNECT_SECONDS, favicon="🧪",
            uvicorn_logging_level="warning")
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise :class:`OSError` now if *host*:*port* cannot be listened on (taken, or not this machine's),
+    rather than after announcing the address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
