@@ -118,7 +118,7 @@ def test_change_run_compare_and_download(server, browser, tmp_path):
     page.locator(f"text={done}").nth(1).wait_for(timeout=90_000)
     page.wait_for_timeout(1200)  # the next refresh of the table and figures
     row = _kpi(page, "dosed_fraction")
-    base, whatif, diff, verdict = row[2], row[3], row[4], row[5]
+    whatif, diff, verdict = row[3], row[4], row[5]
     assert whatif and diff and verdict, row
     assert page.locator("svg text", has_text="· what-if").count() >= 4   # each figure overlays the what-if
     assert page.locator("svg text", has_text="· baseline").count() >= 4
