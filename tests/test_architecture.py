@@ -21,7 +21,8 @@ ALLOWED = {
     "studies": {"core", "scenario", "experiments", "figures", "studies"},
     "report": {"core", "experiments", "figures", "metrics", "report"},
     "api": {"core", "scenario", "experiments", "figures", "report", "metrics", "api"},
-    "cli": {"core", "scenario", "experiments", "figures", "studies", "metrics", "report", "api", "cli"},
+    "explorer": {"core", "scenario", "experiments", "figures", "metrics", "api", "explorer"},
+    "cli": {"core", "scenario", "experiments", "figures", "studies", "metrics", "report", "api", "explorer", "cli"},
     "data": set(),
     "__main__": {"cli"},
 }

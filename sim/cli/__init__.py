@@ -22,6 +22,7 @@ from sim.cli.common import fail as _fail
 from sim.cli.common import fmt as _fmt
 from sim.cli.common import load as _load
 from sim.cli.common import user_errors
+from sim.cli.explore import explore
 from sim.cli.figure_options import FIGURE_OPTIONS, figure_options, figure_style
 from sim.cli.report import report
 from sim.cli.study import study
@@ -320,6 +321,7 @@ cli.add_command(metrics)
 cli.add_command(study)
 cli.add_command(report)
 cli.add_command(trace)
+cli.add_command(explore)
 
 
 def _terminate(signum, frame) -> None:

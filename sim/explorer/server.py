@@ -1,0 +1,62 @@
+"""Starting the explorer: the shared state, the page, and NiceGUI's server on one address.
+
+The server listens on 127.0.0.1 unless told otherwise.  At start-up the worker processes are started
+and the start-up scenario's baseline begins at once, so the first tab sees results as soon as it opens.
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import threading
+from pathlib import Path
+
+from sim.explorer.jobs import Baselines, Pool
+from sim.explorer.paths import Roots
+from sim.scenario import Scenario
+
+RECONNECT_SECONDS = 3.0
+"""A tab that has been disconnected this long is closed: its runs are cancelled."""
+
+
+def serve(scenario: Scenario, source: str, roots: Roots, host: str = "127.0.0.1", port: int = 8080,
+          open_browser: bool = False, reps: int = 20, workers: int | None = None,
+          announce=print) -> None:
+    """Serve the explorer until interrupted."""
+    from nicegui import app as ng_app
+    from nicegui import ui
+
+    from sim.explorer.page import App, Tab
+
+    check_address(host, port)
+    workdir = Path(tempfile.mkdtemp(prefix="pharmasim-explore-"))
+    pool = Pool(workers)
+    state = App(scenario, source, roots, pool, Baselines(pool, workdir / "baselines"), workdir, reps, announce)
+
+    def start_up() -> None:  # workers and the default baseline, before anyone asks
+        pool.warm_up()
+        state.baselines.get(scenario, reps, scenario.seed, state)
+
+    def shut_down() -> None:
+        pool.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    def root() -> None:
+        Tab(state).build()
+
+    threading.Thread(target=start_up, name="explore-warm-up", daemon=True).start()
+    ng_app.on_shutdown(shut_down)
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    announce(f"pharmasim explorer: http://{shown}:{port}/  (scenario: {source}; Ctrl-C stops it)")
+    ui.run(root, host=host, port=port, title="pharmasim explorer", reload=False, show=open_browser,
+           show_welcome_message=False, reconnect_timeout=RECONNECT_SECONDS, favicon="🧪",
+           uvicorn_logging_level="warning")
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise :class:`OSError` now if *host*:*port* cannot be listened on (taken, or not this machine's),
+    rather than after announcing the address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
