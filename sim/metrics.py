@@ -154,6 +154,8 @@ CATALOGUE: tuple[Metric, ...] = tuple([
             "(queue included)", "depot"),
     *_counted("import_rejected.<depot>", "kits", "imported kits rejected by import testing and destroyed", "depot"),
     *_counted("relabelled.kits", "kits", "kits relabelled to extend their shelf life", "depot"),
+    *_counted("recalled.kits", "kits", "kits withdrawn by a batch recall (on shelves, or arriving after it)",
+              "recall"),
     *_counted("cost.relabelling", "currency", "cost of relabelling kits", "depot"),
     *_counted("shipped.kits", "kits", "kits shipped to sites and patients", "lane"),
     *_counted("shipped.kits_to_depots", "kits", "kits shipped between depots", "lane"),

@@ -53,3 +53,28 @@ def test_failed_import_tests_destroy_their_shipments():
         shares.append(m["total.import_rejected.eu-hub"] / m["total.shipped.kits_to_depots"])
     shares = np.array(shares)
     assert abs(np.nanmean(shares) - 0.4) <= 4 * np.nanstd(shares, ddof=1) / math.sqrt(len(shares))
+
+
+def test_a_recall_withdraws_a_batchs_kits_everywhere_and_later_arrivals_too():
+    """The deterministic chain (a batch every 4 days from day 0): the batches started on days 0-10 are
+    recalled on day 30.  Their kits leave every shelf then; after it no patient gets one (the
+    genealogy says which batch each dose came from); every kit is still accounted for."""
+    from sim.core.genealogy import LOT_COLUMNS, upstream
+    d = scenario_dict(horizon=80)
+    d["trials"][0]["regions"][0].update(activation=1, sites=2)
+    d["trials"][0]["target_patients"] = 40
+    d["recalls"] = [{"day": 30, "line": "line", "made_between": [0, 10]}]
+    res = run_replication(parse_scenario(d), 1, 0, trace=True)
+    assert res.metrics["total.recalled.kits"] > 0
+    lots = {row[0]: dict(zip(LOT_COLUMNS, row)) for row in res.genealogy.lots}
+
+    def batch_start(lot: str) -> float:
+        return next(link.row["made"] for link in upstream(lot, lots)
+                    if link.row is not None and link.row["place"] == "line.line")
+
+    late = [d for d in res.genealogy.doses if d[1] > 30]
+    assert late and all(not 0 <= batch_start(d[4]) <= 10 for d in late)
+    early = [d for d in res.genealogy.doses if d[1] <= 30]
+    assert any(0 <= batch_start(d[4]) <= 10 for d in early)  # before the recall, they were dosed
+    no_recall = run_replication(parse_scenario({**d, "recalls": []}), 1, 0).metrics
+    assert "total.recalled.kits" not in no_recall

@@ -35,6 +35,10 @@ class KitStock(LotStore):
         self._expired = ctx.counter(f"expired.{expired_as}")
 
     def put(self, lot: Lot) -> None:
+        if self.ctx.recalls and any(recalled(lot) for recalled in self.ctx.recalls):
+            self.ctx.ledger.outflow(self.material, "recalled", lot.qty)  # arrived after its recall
+            self.ctx.counter("recalled.kits").count(self.ctx.now, lot.qty)
+            return
         super().put(lot)
         if lot.expiry < self.ctx.horizon:
             self.ctx.at(lot.expiry, lambda: _expire_where_it_lies(lot))

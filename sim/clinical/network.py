@@ -16,6 +16,7 @@ from sim.clinical.cro import CRONode
 from sim.clinical.depot import DepotNode
 from sim.clinical.storage import ColdStorage
 from sim.clinical.lanes import Lane
+from sim.clinical.recall import Recalls
 from sim.clinical.sites import SiteNode
 from sim.clinical.trial import TrialNode
 from sim.core.context import Context
@@ -82,6 +83,7 @@ class ClinicalNetwork:
             points = [(f"depot.{d.name}", d) for d in self.depots.values()] if spec.at != "sites" else []
             points += [(f"site.{s.name}", s) for s in self.sites] if spec.at != "depots" else []
             self.storage = [ColdStorage(ctx, place, p.shelf, self._cold, spec, p.restock) for place, p in points]
+        self.recalls = Recalls(ctx, list(sc.recalls), self._points) if sc.recalls else None
         self._initial = [(self.central, k, k.initial_stock, k.initial_shelf_life) for k in self.kit_plans]
         self._initial += [(self.depots[d.name], k, per_kit(specs[d.name].initial_kits, k.name),
                            specs[d.name].initial_shelf_life) for d in plan.depots for k in self.kit_plans]
@@ -92,7 +94,7 @@ class ClinicalNetwork:
         as declared; each lot arms its expiry), then every depot's first review (a regional depot may
         order from its parent at time 0), then each site's recruitment process, trial by trial, in
         site order, then the cold storage of every depot and site (if it can fail), then each trial's
-        interim analyses that come on a given day."""
+        interim analyses that come on a given day, then the recalls."""
         for depot, kit, qty, shelf_life in self._initial:
             depot.stock_initial(kit, qty, shelf_life)
         for depot in self.depots.values():
@@ -103,6 +105,15 @@ class ClinicalNetwork:
             storage.start()
         for trial in self.trials:
             trial.start()
+        if self.recalls is not None:
+            self.recalls.start()
+
+    def _points(self):
+        """Every shelf of kits now: depots, sites, patients' homes."""
+        yield from self.depots.values()
+        for site in self.sites:
+            yield site
+            yield from site.homes
 
     def _lane(self, route: LaneRoute, to_depot: bool = False) -> Lane:
         """The lane called *route.name*, shared by every site group it serves.  A depot's supply lane

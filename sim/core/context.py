@@ -43,6 +43,7 @@ class Context:
         self._sums: dict[str, list[Level]] = {}  # total level -> its parts
         self._ids = itertools.count(1)
         self.genealogy: Genealogy | None = None  # lot genealogy, recorded on request (--trace)
+        self.recalls: list[Callable[[object], bool]] = []  # lots withdrawn wherever they are put
 
     # -- randomness --------------------------------------------------------
     def sampler(self, name: str, spec) -> Sampler:

@@ -8,6 +8,7 @@ from sim.scenario.clinical import KitType, Network, Trial
 from sim.scenario.clinical_check import check_clinical
 from sim.scenario.adaptive import interim_problems
 from sim.scenario.cro import CRO, cro_problems
+from sim.scenario.gates import Recall, recall_problems
 from sim.scenario.markets import Market
 from sim.scenario.materials import Material, QCLab
 from sim.scenario.supply import LINES, Depot, Line, Packaging, Supplier
@@ -39,6 +40,7 @@ class Scenario(Model):
     network: Network = Field(default_factory=Network, description="countries, regional depots, lanes")
     cros: list[CRO] = Field(default_factory=list, description="contract research organisations: CRAs for site "
                             "start-up and monitoring")
+    recalls: list[Recall] = Field(default_factory=list, description="batch recalls that withdraw kits everywhere")
     markets: list[Market] = Field(default_factory=list, description="outside demand at stock points (a "
                                   "commercial market, a distributor, another customer of an intermediate)")
 
@@ -57,7 +59,7 @@ class Scenario(Model):
         if problems:
             raise ValueError("\n  - ".join(problems))
         check_clinical(self)
-        problems = cro_problems(self) + interim_problems(self)
+        problems = cro_problems(self) + interim_problems(self) + recall_problems(self)
         if problems:
             raise ValueError("\n  - ".join(problems))
         problems = plan_problems(self)  # derived from the trials: only once their references hold
