@@ -154,6 +154,8 @@ CATALOGUE: tuple[Metric, ...] = tuple([
             "(queue included)", "depot"),
     *_counted("import_rejected.<depot>", "kits", "imported kits rejected by import testing and destroyed", "depot"),
     *_counted("relabelled.kits", "kits", "kits relabelled to extend their shelf life", "depot"),
+    *_counted("sourced.kits", "kits", "kits bought in ready to use (comparators), received", "kit source"),
+    *_counted("cost.sourcing", "currency", "purchases of kits bought in, when ordered", "kit source"),
     *_counted("recalled.kits", "kits", "kits withdrawn by a batch recall (on shelves, or arriving after it)",
               "recall"),
     *_counted("cost.relabelling", "currency", "cost of relabelling kits", "depot"),

@@ -18,6 +18,7 @@ from sim.clinical.storage import ColdStorage
 from sim.clinical.lanes import Lane
 from sim.clinical.recall import Recalls
 from sim.clinical.sites import SiteNode
+from sim.clinical.sourcing import KitSource
 from sim.clinical.trial import TrialNode
 from sim.core.context import Context
 from sim.scenario.clinical import per_kit
@@ -84,6 +85,7 @@ class ClinicalNetwork:
             points += [(f"site.{s.name}", s) for s in self.sites] if spec.at != "depots" else []
             self.storage = [ColdStorage(ctx, place, p.shelf, self._cold, spec, p.restock) for place, p in points]
         self.recalls = Recalls(ctx, list(sc.recalls), self._points) if sc.recalls else None
+        self.sources = [KitSource(ctx, k, self.central) for k in self.kit_plans if k.sourcing is not None]
         self._initial = [(self.central, k, k.initial_stock, k.initial_shelf_life) for k in self.kit_plans]
         self._initial += [(self.depots[d.name], k, per_kit(specs[d.name].initial_kits, k.name),
                            specs[d.name].initial_shelf_life) for d in plan.depots for k in self.kit_plans]
@@ -94,7 +96,7 @@ class ClinicalNetwork:
         as declared; each lot arms its expiry), then every depot's first review (a regional depot may
         order from its parent at time 0), then each site's recruitment process, trial by trial, in
         site order, then the cold storage of every depot and site (if it can fail), then each trial's
-        interim analyses that come on a given day, then the recalls."""
+        interim analyses that come on a given day, then the recalls, then the purchases of kits bought in."""
         for depot, kit, qty, shelf_life in self._initial:
             depot.stock_initial(kit, qty, shelf_life)
         for depot in self.depots.values():
@@ -107,6 +109,8 @@ class ClinicalNetwork:
             trial.start()
         if self.recalls is not None:
             self.recalls.start()
+        for source in self.sources:
+            source.start()
 
     def _points(self):
         """Every shelf of kits now: depots, sites, patients' homes."""
@@ -135,7 +139,7 @@ class ClinicalNetwork:
     def nodes(self) -> list[Any]:
         """Every node, in the order the conservation check and the metrics walk visit them."""
         return [*self.depots.values(), *self.lanes.values(), *self.sites, *self.trials, *self.storage,
-                *self.cros.values()]
+                *self.cros.values(), *self.sources]
 
     def metrics(self, t_end: float) -> dict[str, float]:
         """What spans nodes: service, kits produced against kits dispensed, stock-outs, risks."""

@@ -19,6 +19,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from sim.scenario.kinds import family
 from sim.scenario.adaptive import Interim
 from sim.scenario.gates import ImportRelease
+from sim.scenario.sourcing import Sourcing
 from sim.scenario.lanes import WEEKDAYS, Emergency, LaneSpec, Shipper, Weekday  # noqa: F401 - part of the clinical schema
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability, Share
 from sim.scenario.stability import Relabel, StorageExcursions  # noqa: F401 - part of the clinical schema
@@ -100,10 +101,21 @@ class KitType(Model):
     initial_stock: int | None = Field(None, ge=0, description="kits at the central depot at day 0 (default: depot.initial_kits)")
     initial_shelf_life: PositiveFloat | None = Field(None, description="default: depot.initial_shelf_life")
     relabel: Relabel | None = None
+    sourcing: Sourcing | None = Field(None, description="bought in ready to use (a comparator), not packed")
 
     @property
     def cold_chain(self) -> bool:
         return self.temperature != AMBIENT
+
+    def packed_from(self, product: str) -> bool:
+        """Whether packaging packs *product* into this kit type (never, for a kit that is bought in)."""
+        return self.sourcing is None and self.product in (None, product)
+
+    @model_validator(mode="after")
+    def _sourced_or_packed(self):
+        if self.sourcing is not None and self.product is not None:
+            raise FieldError("sourcing", "a kit bought in is packed from no product: remove product")
+        return self
 
 
 # -- trials ----------------------------------------------------------------------

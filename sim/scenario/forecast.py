@@ -76,7 +76,7 @@ def trial_demand_units(sc, trials: list[str] | None, product: str | None = None)
     names = [k.name for k in types] or [LEGACY_KIT]
     units = {k.name: k.units_per_kit or sc.packaging.units_per_kit for k in types} or \
         {LEGACY_KIT: sc.packaging.units_per_kit}
-    packs = {k.name: k.product in (None, product) for k in types} or {LEGACY_KIT: True}
+    packs = {k.name: k.packed_from(product) for k in types} or {LEGACY_KIT: True}
     total = 0.0
     for t in sc.trials:
         if trials is None or t.name in trials:

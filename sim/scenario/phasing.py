@@ -141,6 +141,6 @@ def phased_campaigns(sc, gmp: dict[tuple[str, str], int]) -> dict[tuple[str, str
 
 def _usable_life(sc, product: str, trials: list[str] | None) -> tuple[float, float]:
     """Shortest shelf life of the kit types packed from *product*, and the longest do-not-dispense."""
-    lives = [k.shelf_life or sc.packaging.shelf_life for k in sc.kit_types if k.product in (None, product)]
+    lives = [k.shelf_life or sc.packaging.shelf_life for k in sc.kit_types if k.packed_from(product)]
     dnd = [t.resupply.do_not_dispense for t in sc.trials if trials is None or t.name in trials]
     return min(lives, default=sc.packaging.shelf_life), max(dnd, default=0.0)

@@ -45,6 +45,11 @@ class KitPlan:
     initial_shelf_life: float = 365.0
     relabel: Relabel | None = None
     temperature: str = "15-25C"  # storage class (site capacity is per class)
+    sourcing: Any = None  # bought in ready to use (a comparator) instead of packed
+
+    def packed_from(self, product: str) -> bool:
+        """Whether packaging packs *product* into this kit type."""
+        return self.sourcing is None and self.product in (None, product)
 
     @property
     def material(self) -> str:
@@ -63,7 +68,7 @@ def kit_plans(kit_types: list[KitType], packaging: Packaging, depot: Depot) -> l
                     k.pack_share, k.cold_chain,
                     depot.initial_kits if k.initial_stock is None else k.initial_stock,
                     k.initial_shelf_life or depot.initial_shelf_life,
-                    k.relabel, k.temperature)
+                    k.relabel, k.temperature, k.sourcing)
             for k in kit_types]
 
 

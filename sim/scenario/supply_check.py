@@ -68,7 +68,7 @@ def _kits_for_any_product(sc) -> list[str]:
     final = sorted(made - consumed)
     if len(final) < 2:
         return []
-    loose = [k.name for k in sc.kit_types if k.product is None]
+    loose = [k.name for k in sc.kit_types if k.product is None and k.sourcing is None]
     if sc.kit_types and not loose:
         return []
     which = f"kit types {loose} have" if loose else "the default kit type (no kit_types given) has"

@@ -61,7 +61,7 @@ class PackagingNode(Node):
             yield env.timeout(self._time())
             self._busy.add(env.now, -1 / self.spec.packers)
             self.packing[m] -= lot.qty
-        plans = [k for k in self.kit_plans if k.product in (None, m)]
+        plans = [k for k in self.kit_plans if k.packed_from(m)]
         if not plans:
             ctx.ledger.outflow(m, "not_packed", lot.qty)
             ctx.counter(f"not_packed.{m}").count(env.now, lot.qty)
