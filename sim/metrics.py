@@ -192,6 +192,8 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     Metric("trial.<trial>.over_enrolled", "patients",
            "randomised beyond the target (in screening when it was met; enrollment_stop: randomised)", "trial"),
     Metric("trial.<trial>.arm.<arm>.randomised", "patients", "patients randomised to the arm", "trial"),
+    Metric("trial.<trial>.arm.<arm>.level.<level>.randomised", "patients",
+           "patients of the arm at the dose level (weight-based dosing)", "trial"),
     Metric("trial.<trial>.interims_acted", "count", "interim analyses whose decision was taken (trials with "
            "interims)", "trial"),
     Metric("trial.<trial>.terminated", "day", "the trial was stopped by an interim decision", "trial"),

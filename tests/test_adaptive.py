@@ -103,3 +103,33 @@ def test_damaged_or_lost_kits_are_replaced_from_the_shelf():
         shares.append((m["total.replaced.kits"] + m["total.unreplaced.kits"]) / planned)
     shares = np.array(shares)
     assert abs(shares.mean() - 0.3) <= 4 * shares.std(ddof=1) / math.sqrt(len(shares))
+
+
+def test_weight_based_dosing_draws_each_patients_dose_level_by_share():
+    """One arm, two weight bands: 'light' (share 1) gets one K10 kit a visit, 'heavy' (share 3) one K10 and
+    one K20.  Kits dispensed are light + 2 x heavy exactly; heavy is 3/4 of patients (4 SE); the
+    make-to-forecast demand expects 1.75 kits a visit (K10 1, K20 0.75)."""
+    from sim.scenario.forecast import kits_per_patient
+    d = scenario_dict(horizon=100)
+    d["kit_types"] = [{"name": "K10"}, {"name": "K20"}]
+    d["depot"] = {"name": "central", "initial_kits": 500}
+    t = d["trials"][0]
+    t["arms"] = [{"name": "act", "dose_levels": [{"name": "light", "share": 1, "kits": {"K10": 1}},
+                                                 {"name": "heavy", "share": 3, "kits": {"K10": 1, "K20": 1}}]}]
+    t["regions"][0]["activation"] = 1
+    t["target_patients"] = 40
+    t["resupply"] = {"trigger": 20, "level": 40}  # ample: every patient dosed ...
+    t["screening_time"] = 5  # ... once the site's first kits have arrived
+    sc = parse_scenario(d)
+    assert kits_per_patient(sc.trials[0], ["K10", "K20"]) == {"K10": 1.0, "K20": 0.75}
+    heavy = []
+    for r in range(20):
+        m = run_replication(sc, 6, r).metrics
+        light, hv = m["trial.t.arm.act.level.light.randomised"], m["trial.t.arm.act.level.heavy.randomised"]
+        assert light + hv == m["trial.t.arm.act.randomised"] and m["total.dispensed.kits"] == light + 2 * hv
+        heavy.append(hv / (light + hv))
+    heavy = np.array(heavy)
+    assert abs(heavy.mean() - 0.75) <= 4 * heavy.std(ddof=1) / math.sqrt(len(heavy))
+    d["trials"][0]["arms"][0]["kits"] = {"K10": 1}
+    with pytest.raises(ScenarioError, match="give kits or dose_levels"):
+        parse_scenario(d)

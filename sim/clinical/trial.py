@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from sim.clinical.adaptive import InterimAnalyses
@@ -19,6 +19,8 @@ class Arm:
     name: str
     ratio: int
     kits: dict[str, int]
+    levels: list = field(default_factory=list)  # (cumulative share, the arm at that dose level)
+    level: str = ""  # the dose level of an arm a patient was given (weight-based dosing)
 
 
 @dataclass
@@ -49,12 +51,15 @@ class TrialNode(Node):
         self.target = spec.target_patients
         if spec.arms:
             ratios = spec.integer_ratios()
-            self.arms = [Arm(a.name, r, {k: n for k, n in a.kits.items() if n > 0} if a.kits
-                             else {k: spec.kits_per_visit for k in kits})
+            self.arms = [Arm(a.name, r, {k: n for k, n in a.kits.items() if n > 0} if a.kits or a.dose_levels
+                             else {k: spec.kits_per_visit for k in kits}, _levels(a, r))
                          for a, r in zip(spec.arms, ratios)]
         else:
             self.arms = [Arm("all", 1, {k: spec.kits_per_visit for k in kits})]
-        self.kits = sorted({k for a in self.arms for k, n in a.kits.items() if n > 0})
+        self.kits = sorted({k for a in self.arms for v in [a, *(lv for _, lv in a.levels)]
+                            for k, n in v.kits.items() if n > 0})
+        self._dose_level = ctx.rng(f"trial.{spec.name}.dose_level") if any(a.levels for a in self.arms) else None
+        self.by_level: dict[tuple[str, str], int] = {}
         self.screened = self.screen_failed = self.randomised = 0
         self.visits_not_dosed = self.patients_not_dosed = 0
         self.screening = self.active = self.completed = self.dropped = 0
@@ -157,7 +162,12 @@ class TrialNode(Node):
             self._close(site)
         if self.interims is not None:
             self.interims.randomised(self.randomised)
-        return self.arms[i]
+        arm = self.arms[i]
+        if arm.levels:  # weight-based dosing: the patient's dose level, drawn by share
+            u = self._dose_level.random()
+            arm = next((lv for cum, lv in arm.levels if u < cum), arm.levels[-1][1])
+            self.by_level[arm.name, arm.level] = self.by_level.get((arm.name, arm.level), 0) + 1
+        return arm
 
     def finish(self, dropped: bool, stopped: bool = False) -> None:
         self.active -= 1
@@ -186,7 +196,20 @@ class TrialNode(Node):
              f"trial.{n}.over_enrolled": max(0, self.randomised - self.target)}
         for a, k in zip(self.arms, self.by_arm):
             m[f"trial.{n}.arm.{a.name}.randomised"] = k
+            for _, lv in a.levels:
+                m[f"trial.{n}.arm.{a.name}.level.{lv.level}.randomised"] = self.by_level.get((a.name, lv.level), 0)
         if self.interims is not None:
             m.update({f"trial.{n}.interims_acted": self.interims.acted, f"trial.{n}.terminated": self.interims.terminated,
                       f"trial.{n}.discontinued": self.discontinued, f"trial.{n}.screening_stopped": self.screening_stopped})
         return m
+
+
+def _levels(spec, ratio: int) -> list[tuple[float, Arm]]:
+    """An arm's dose levels as (cumulative share, the arm at that level), in the order given."""
+    total = sum(d.share for d in spec.dose_levels)
+    out, cum = [], 0.0
+    for d in spec.dose_levels:
+        cum += d.share / total
+        out.append((cum, Arm(spec.name, ratio, {k: n for k, n in d.kits.items() if n > 0}, level=d.name)))
+    return out
+

@@ -78,10 +78,13 @@ def _check_trial(p: str, t: Trial, kits: list[str], countries: list[str], net: N
     require_unique(f"{p}.arms", [a.name for a in t.arms])
     used: set[str] = set(kits) if not t.arms else set()
     for ai, a in enumerate(t.arms):
-        if not a.kits and len(kits) > 1:
+        if not a.kits and not a.dose_levels and len(kits) > 1:
             raise ValueError(f"{p}.arms[{ai}].kits: required when several kit types are declared ({kits})")
         _known_kits(f"{p}.arms[{ai}].kits", a.kits, kits)
-        used |= {k for k, n in a.kits.items() if n > 0} if a.kits else set(kits)
+        for j, level in enumerate(a.dose_levels):
+            _known_kits(f"{p}.arms[{ai}].dose_levels[{j}].kits", level.kits, kits)
+        mix = a.kit_mix()
+        used |= {k for k, n in mix.items() if n > 0} if mix else set(kits)
     if t.arms:
         ints, err = _integer_ratios([a.ratio for a in t.arms])
         if err:

@@ -63,7 +63,8 @@ def kits_per_patient(trial, kit_types: list[str]) -> dict[str, float]:
     total = sum(ratios)
     out = {k: 0.0 for k in kit_types}
     for arm, r in zip(trial.arms, ratios):
-        kits = {k: n for k, n in arm.kits.items() if n > 0} if arm.kits else {k: trial.kits_per_visit for k in kit_types}
+        mix = arm.kit_mix()
+        kits = {k: n for k, n in mix.items() if n > 0} if mix else {k: trial.kits_per_visit for k in kit_types}
         for k, n in kits.items():
             out[k] += n * visits * r / total
     return out
