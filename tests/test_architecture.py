@@ -20,9 +20,11 @@ ALLOWED = {
     "figures": {"core", "experiments", "metrics", "figures"},
     "studies": {"core", "scenario", "experiments", "figures", "studies"},
     "report": {"core", "experiments", "figures", "metrics", "report"},
-    "api": {"core", "scenario", "experiments", "figures", "report", "metrics", "api"},
+    "optimise": {"core", "scenario", "experiments", "figures", "metrics", "optimise"},
+    "api": {"core", "scenario", "experiments", "figures", "report", "metrics", "optimise", "api"},
     "explorer": {"core", "scenario", "experiments", "figures", "metrics", "api", "explorer"},
-    "cli": {"core", "scenario", "experiments", "figures", "studies", "metrics", "report", "api", "explorer", "cli"},
+    "cli": {"core", "scenario", "experiments", "figures", "studies", "metrics", "report", "api", "explorer", "optimise",
+            "cli"},
     "data": set(),
     "__main__": {"cli"},
 }

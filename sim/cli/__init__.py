@@ -24,6 +24,7 @@ from sim.cli.common import load as _load
 from sim.cli.common import user_errors
 from sim.cli.explore import explore
 from sim.cli.figure_options import FIGURE_OPTIONS, figure_options, figure_style
+from sim.cli.optimise import optimise
 from sim.cli.report import report
 from sim.cli.study import study
 from sim.cli.trace import trace
@@ -322,6 +323,7 @@ cli.add_command(study)
 cli.add_command(report)
 cli.add_command(trace)
 cli.add_command(explore)
+cli.add_command(optimise)
 
 
 def _terminate(signum, frame) -> None:

@@ -10,9 +10,6 @@ from typing import Any
 
 import click
 
-from sim.figures.options import PARSERS, make_style, read_options
-from sim.figures.style import FigureStyle
-
 OPTIONS = {"formats": "format", "width": "width", "font_size": "font_size", "style": "style", "dpi": "dpi"}
 """Click parameter name -> figures.yaml key."""
 
@@ -21,6 +18,7 @@ def _parser(key: str):
     def check(ctx, param, value):
         if value is None:
             return None
+        from sim.figures.options import PARSERS  # not at import: `--help` need not load matplotlib
         try:
             return PARSERS[key](value)
         except ValueError as err:
@@ -56,7 +54,9 @@ def given(opts: dict[str, Any]) -> dict[str, Any]:
     return {key: opts[name] for name, key in OPTIONS.items() if opts.get(name) is not None}
 
 
-def figure_style(opts: dict[str, Any], results_dir: str | Path | None = None) -> FigureStyle:
-    """The style the options ask for; with *results_dir*, options not given come from its figures.yaml."""
+def figure_style(opts: dict[str, Any], results_dir: str | Path | None = None):
+    """The :class:`~sim.figures.style.FigureStyle` the options ask for; with *results_dir*, options not given
+    come from its figures.yaml."""
+    from sim.figures.options import make_style, read_options
     saved = read_options(Path(results_dir)) if results_dir is not None else {}
     return make_style({**saved, **given(opts)})

@@ -1,0 +1,174 @@
+"""``pharmasim optimise``: search the decision variables with Optuna (TPE, constraints handled by its
+constrained sampler), then choose among the best feasible candidates with Kim and Nelson's procedure
+(:mod:`.selection`), every replication under common random numbers, and write the answer.
+
+Output folder: ``candidates.csv`` (every candidate with its objective and constraint means and 95 %
+CIs), ``selection.csv`` (the candidates still in contention after each stage), ``best.yaml`` (the chosen
+configuration as a ready scenario file), ``optimisation.json`` (what was asked, the answer, the
+guarantee, replications spent), ``tradeoff.png``, and ``evaluations.jsonl`` (the journal that makes
+``--resume`` re-run nothing).
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.core.errors import ScenarioError
+from sim.core.stats import summarize
+from sim.experiments.tables import atomic_write_text, write_csv
+from sim.optimise.evaluate import Evaluator, key_of
+from sim.optimise.selection import Selection, kn_select
+from sim.optimise.spec import OptimisationFile, Variable, load_optimisation
+
+
+@dataclass
+class Candidate:
+    values: dict[str, Any]
+    objective: Any          # Summary of the objective (as minimised)
+    constraints: list[Any]  # Summary per constraint metric
+    violation: float
+
+    @property
+    def feasible(self) -> bool:
+        return self.violation == 0.0
+
+
+@dataclass
+class OptimisationResult:
+    best: dict[str, Any]
+    candidates: list[Candidate]
+    selection: Selection
+    out: Path
+    replications: int
+    guarantee: str
+
+
+def _suggest(trial, v: Variable):
+    if v.type == "integer":
+        return trial.suggest_int(v.path, int(v.low), int(v.high))
+    if v.type == "continuous":
+        return trial.suggest_float(v.path, v.low, v.high)
+    return v.choices[trial.suggest_categorical(v.path, list(range(len(v.choices))))]
+
+
+def _base(spec: OptimisationFile, path: Path):
+    from sim.experiments.overrides import apply_overrides
+    from sim.scenario import load_default, load_scenario
+    sc = load_default() if spec.scenario == "default" else load_scenario(path.parent / spec.scenario)
+    return apply_overrides(sc, list(spec.set.items()), f"{path}: set") if spec.set else sc
+
+
+def _check_variables(spec: OptimisationFile, base, path: Path) -> None:
+    """Each variable's bounds make a valid scenario (checked before any replication runs)."""
+    from sim.experiments.overrides import apply_overrides
+    for i, v in enumerate(spec.variables):
+        for value in (v.choices if v.type == "categorical" else
+                      [int(v.low), int(v.high)] if v.type == "integer" else [v.low, v.high]):
+            try:
+                apply_overrides(base, [(v.path, value)], f"{path}: variables[{i}]")
+            except ScenarioError as err:
+                raise ScenarioError(str(path), [f"variables[{i}] ({v.path} = {value!r}): {p}" for p in err.problems]) \
+                    from None
+
+
+def _summarise(spec: OptimisationFile, values: dict, rows: list[dict[str, float]]) -> Candidate:
+    obj = summarize("objective", [spec.objective.value(m) for m in rows])
+    cons = [summarize(c.metric, [m[c.metric] for m in rows]) for c in spec.constraints]
+    return Candidate(values, obj, cons, sum(c.violation(s.mean) for c, s in zip(spec.constraints, cons)))
+
+
+def optimise(path: str | Path, out: str | Path | None = None, workers: int | None = None,
+             budget: int | None = None, resume: bool = False) -> OptimisationResult:
+    """Run the optimisation file at *path*; see the module docstring for what is written."""
+    import optuna
+    from sim.experiments.backends import make_backend
+    path = Path(path)
+    spec = load_optimisation(path)
+    base = _base(spec, path)
+    _check_variables(spec, base, path)
+    out = Path(out) if out is not None else Path("results") / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if out.exists() and any(out.iterdir()) and not resume:
+        raise ScenarioError(str(out), ["folder is not empty; give --resume to continue it, or another --out"])
+    out.mkdir(parents=True, exist_ok=True)
+    names = ([spec.objective.metric] if spec.objective.metric else list(spec.objective.weights)) + \
+        [c.metric for c in spec.constraints]
+    search, sel = spec.search, spec.selection
+    cap = budget if budget is not None else math.inf
+    t0 = time.perf_counter()
+    backend = make_backend(workers)
+    try:
+        ev = Evaluator(base, spec.seed, backend, names, out / "evaluations.jsonl")
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        sampler = optuna.samplers.TPESampler(seed=spec.seed)  # feasibility through Trial.set_constraint
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        found: dict[str, Candidate] = {}
+        for _ in range(search.candidates):
+            if ev.ran + search.reps + sel.top * sel.first_reps > cap:
+                break
+            trial = study.ask()
+            values = {v.path: _suggest(trial, v) for v in spec.variables}
+            cand = _summarise(spec, values, ev.results(values, range(search.reps)))
+            found[key_of(values)] = cand
+            trial.set_constraint("violation", cand.violation)  # <= 0: feasible
+            study.tell(trial, cand.objective.mean)
+        ranked = sorted(found.values(), key=lambda c: (c.violation, c.objective.mean))
+        top = ranked[:sel.top]
+        rows = lambda i, r: spec.objective.value(ev.results(top[i].values, [r])[0])  # noqa: E731
+        per_candidate_cap = max(sel.first_reps, min(sel.max_reps, int((cap - ev.ran) / max(1, len(top)))
+                                                    if cap < math.inf else sel.max_reps))
+        selection = kn_select(rows, len(top), sel.indifference, 1 - sel.confidence, sel.first_reps,
+                              per_candidate_cap,
+                              prefetch=lambda pairs: ev.run([(top[i].values, r) for i, r in pairs]))
+        for c in top:  # every replication each finalist got, summarised again
+            n = selection.replications.get(top.index(c), 0)
+            found[key_of(c.values)] = _summarise(spec, c.values, ev.results(c.values, range(max(n, search.reps))))
+    finally:
+        backend.close()
+    best = found[key_of(top[selection.best].values)]
+    guarantee = (f"Kim-Nelson fully sequential selection among the {len(top)} best candidates of the search, with "
+                 f"common random numbers: if the best of them is at least {sel.indifference:g} better in the "
+                 f"objective than every other, it is the one chosen with probability >= {sel.confidence:g} "
+                 f"(normal outputs)" + ("; stopped at the replication cap, so the guarantee does not hold"
+                                         if selection.stopped_by_cap else "") +
+                 ". Constraints are judged on the means; see candidates.csv for their CIs.")
+    _write(out, spec, base, list(found.values()), best, top, selection, ev.ran, guarantee, time.perf_counter() - t0)
+    return OptimisationResult(best.values, list(found.values()), selection, out, ev.ran, guarantee)
+
+
+def _write(out: Path, spec, base, cands: list[Candidate], best: Candidate, top: list[Candidate],
+           selection: Selection, spent: int, guarantee: str, seconds: float) -> None:
+    from sim.optimise.report import tradeoff_figure, write_best
+    paths = [v.path for v in spec.variables]
+    header = [*paths, "n", "objective_mean", "objective_ci_low", "objective_ci_high"]
+    for c in spec.constraints:
+        header += [f"{c.metric}.mean", f"{c.metric}.ci_low", f"{c.metric}.ci_high"]
+    header += ["violation", "feasible", "finalist", "chosen"]
+    sign = -1 if spec.objective.sense == "maximise" else 1
+    finalists = {key_of(c.values) for c in top}
+
+    def row(c: Candidate):
+        o = c.objective
+        lo, hi = sorted((sign * o.ci_low, sign * o.ci_high))
+        cells = [c.values[p] for p in paths] + [o.n, sign * o.mean, lo, hi]
+        for s in c.constraints:
+            cells += [s.mean, s.ci_low, s.ci_high]
+        return cells + [c.violation, c.feasible, key_of(c.values) in finalists, c is best]
+
+    write_csv(out / "candidates.csv", header, (row(c) for c in sorted(cands, key=lambda c: (c.violation, c.objective.mean))))
+    write_csv(out / "selection.csv", ["stage", "in_contention"],
+              ([i, ";".join(key_of(top[j].values) for j in alive)] for i, alive in enumerate(selection.stages)))
+    write_best(out / "best.yaml", base, best.values, spec)
+    atomic_write_text(out / "optimisation.json", json.dumps({
+        "name": spec.name, "seed": spec.seed, "best": best.values, "objective_mean": sign * best.objective.mean,
+        "objective_ci": sorted((sign * best.objective.ci_low, sign * best.objective.ci_high)),
+        "constraints": {s.metric: {"mean": s.mean, "ci": [s.ci_low, s.ci_high]} for s in best.constraints},
+        "feasible": best.feasible, "guarantee": guarantee, "replications": spent,
+        "replications_per_finalist": {key_of(top[i].values): n for i, n in selection.replications.items()},
+        "wall_seconds": round(seconds, 2), "spec": spec.model_dump(mode="json")}, indent=2, default=float) + "\n")
+    tradeoff_figure(out, spec, cands, best)
