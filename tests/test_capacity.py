@@ -41,7 +41,7 @@ def test_one_number_is_room_for_every_kit_type():
     assert "total.shippers" not in m
 
 
-def _country_rules(min_shelf_life=0.0, own_resupply=None):
+def _country_rules(min_shelf_life=0.0, own_resupply=None, initial_kits=0):
     """One site in country C, active on day 1, fed only from 20 initial kits expiring on day 40 (the line
     gets no material); the trial's policy is trigger 2 / level 5."""
     d = scenario_dict(horizon=60)
@@ -51,7 +51,7 @@ def _country_rules(min_shelf_life=0.0, own_resupply=None):
                                    "min_shelf_life": min_shelf_life}]}
     t = d["trials"][0]
     del t["regions"]
-    group = {"country": "C", "count": 1, "recruitment_rate": 1e-9}
+    group = {"country": "C", "count": 1, "recruitment_rate": 1e-9, "initial_kits": initial_kits}
     if own_resupply is not None:
         group["resupply"] = own_resupply
     t["sites"] = [group]
@@ -65,3 +65,10 @@ def test_country_rules_shelf_life_on_shipment_and_resupply_per_site_group():
     shipped = [run_replication(sc, 1, 0).metrics["total.shipped.kits"] for sc in
                (_country_rules(), _country_rules(min_shelf_life=45), _country_rules(own_resupply={"trigger": 1, "level": 3}))]
     assert shipped == [5, 0, 3]
+
+
+def test_kits_on_a_sites_shelf_at_day_0():
+    """Three kits on the shelf from day 0 (carried over): above the trigger (2) at activation, so nothing
+    is shipped, and the site holds 3 kits all run long."""
+    m = run_replication(_country_rules(initial_kits=3), 1, 0).metrics
+    assert m["total.shipped.kits"] == 0 and m["inventory.site.t.C-01.mean"] == pytest.approx(3.0)

@@ -94,13 +94,15 @@ class ClinicalNetwork:
         """Schedule the clinical side, in this order (SimPy breaks ties between simultaneous events by
         the order they were scheduled): every depot's initial stock (central first, then regional depots
         as declared; each lot arms its expiry), then every depot's first review (a regional depot may
-        order from its parent at time 0), then each site's recruitment process, trial by trial, in
+        order from its parent at time 0), then each site's initial kits, then each site's recruitment process, trial by trial, in
         site order, then the cold storage of every depot and site (if it can fail), then each trial's
         interim analyses that come on a given day, then the recalls, then the purchases of kits bought in."""
         for depot, kit, qty, shelf_life in self._initial:
             depot.stock_initial(kit, qty, shelf_life)
         for depot in self.depots.values():
             depot.review()
+        for site in self.sites:
+            site.stock_initial()
         for site in self.sites:
             site.start()
         for storage in self.storage:

@@ -25,7 +25,9 @@ from sim.clinical.lanes import Lane
 from sim.clinical.trial import PATIENT, Arm, Patient, TrialNode
 from sim.core.context import Context
 from sim.core.distributions import MAX_VALUE, Deterministic, Exponential, Triangular, Uniform
+from sim.core.lots import Lot
 from sim.core.node import Holding
+from sim.scenario.clinical import per_kit
 from sim.scenario.resolve import SiteGroupPlan
 
 
@@ -80,6 +82,18 @@ class SiteNode(DispensingPoint):
 
     def start(self) -> None:
         self.ctx.env.process(self._recruit())
+
+    def stock_initial(self) -> None:
+        """Kits on the shelf at day 0 (the group's ``initial_kits``), before the site is active."""
+        g = self.group
+        for kit in self.kits:
+            qty = per_kit(g.initial_kits, kit)
+            if qty > 0:
+                material = self.shelf.stocks[kit].material
+                self.ctx.ledger.inflow(material, "initial", qty)
+                lot = Lot(self.ctx.new_id("KIT"), material, qty, None, g.initial_shelf_life, 0.0)
+                self.ctx.made(lot, f"site.{self.name} (initial stock)")
+                self._shelve(lot)
 
     def _recruit(self):
         """SimPy process: activate, then let patients arrive until the trial or the site is full."""

@@ -237,6 +237,8 @@ class SiteGroup(Model):
         None, description="kits a site can store: one number for all, or per temperature class ({2-8C: 40}); "
         "resupply never orders beyond it")
     resupply: Resupply | None = Field(None, description="these sites' resupply policy (default: the trial's)")
+    initial_kits: PerKit = Field(0, description="kits on each site's shelf at day 0 (e.g. carried over)")
+    initial_shelf_life: PositiveFloat = Field(365.0, description="days of shelf life those kits have left at day 0")
 
     def startup_in(self, country: Country) -> Dist:
         """Days to activation: the group's own, or its country's (checked to exist by check_clinical)."""

@@ -107,6 +107,8 @@ class SiteGroupPlan:
     capacity: Any = None  # kits a site stores: an int for all, or per temperature class
     resupply: Any = None  # the group's own resupply policy (None: the trial's)
     min_shelf_life: float = 0.0  # the country's rule: shelf life a kit needs when shipped to its sites
+    initial_kits: Any = 0  # kits on each site's shelf at day 0 (PerKit)
+    initial_shelf_life: float = 365.0
 
     def site_names(self, first: int) -> list[str]:
         """Names of this group's sites, numbered from *first* within the trial's label."""
@@ -174,7 +176,8 @@ def _site_groups(sc: Scenario, depot_country: dict[str, str | None]) -> list[Sit
             home = LaneRoute(f"{depot}->{c.name}.home", c.home_lane or c.lane, customs) if g.direct_to_patient else None
             out.append(SiteGroupPlan(t.name, c.name, g.count, g.recruitment_rate, g.arrivals, g.cap,
                                      g.startup_in(c), g.direct_to_patient, depot, lane, home, g.cro or t.cro,
-                                     c.name, g.capacity, g.resupply, c.min_shelf_life))
+                                     c.name, g.capacity, g.resupply, c.min_shelf_life, g.initial_kits,
+                                     g.initial_shelf_life))
     return out
 
 
