@@ -133,3 +133,37 @@ def test_weight_based_dosing_draws_each_patients_dose_level_by_share():
     d["trials"][0]["arms"][0]["kits"] = {"K10": 1}
     with pytest.raises(ScenarioError, match="give kits or dose_levels"):
         parse_scenario(d)
+
+
+def _autologous(**spec):
+    d = scenario_dict(horizon=100)
+    d["network"] = {"countries": [{"name": "C", "site_startup": 0, "lane": {"transit_time": 1}}]}
+    t = d["trials"][0]
+    del t["regions"]
+    t["sites"] = [{"country": "C", "count": 1, "recruitment_rate": 1.0, "arrivals": "regular"}]
+    t.update(target_patients=3, autologous={"to_cdmo": 1, "slots": 1, "manufacturing": 10, "release": 2,
+                                            "to_site": 1, "vein_to_vein_limit": 30, **spec})
+    return parse_scenario(d)
+
+
+def test_autologous_vein_to_vein_by_hand():
+    """Patients randomised on days 1, 2, 3; 1 day to the CDMO, one slot of 10 days, 2 days of release,
+    1 day back: infused on days 15, 25, 35 (slot waits 0, 9, 18; vein to vein 14, 23, 32), the last one
+    beyond the 30-day limit; the slot busy 30 of 100 days; no kit shipped."""
+    m = run_replication(_autologous(), 1, 0).metrics
+    assert (m["total.infused.t"], m["delay.vein_to_vein.t.mean"], m["delay.vein_to_vein.t.max"]) == (3, 23, 32)
+    assert (m["delay.slot_wait.t.mean"], m["total.late_infusions.t"], m["trial.t.completed"]) == (9, 1, 3)
+    assert m["utilisation.slots.t"] == pytest.approx(0.3) and m["total.shipped.kits"] == 0
+
+
+def test_autologous_failures_are_collected_again_or_not_treated():
+    """Every manufacture fails with probability 0.5 and two collections are allowed: a patient is not
+    treated with probability 0.25 (4 SE over replications); every patient is accounted for."""
+    sc = _autologous(failure_prob=0.5, attempts=2, recollection=5)
+    shares = []
+    for r in range(30):
+        m = run_replication(sc, 8, r).metrics
+        assert m["total.infused.t"] + m["total.not_treated.t"] == m["trial.t.enrolled"]
+        shares.append(m["total.not_treated.t"] / m["trial.t.enrolled"])
+    shares = np.array(shares)
+    assert abs(shares.mean() - 0.25) <= 4 * shares.std(ddof=1) / math.sqrt(len(shares))

@@ -50,7 +50,7 @@ class SiteNode(DispensingPoint):
                 self._monitoring_work = ctx.sampler(f"site.{name}.monitoring_work", cro.spec.monitoring.work)
         self.dtp = group.direct_to_patient
         self.home_lane = home_lane
-        kits = [] if self.dtp else trial.kits
+        kits = [] if self.dtp or trial.autologous is not None else trial.kits
         shelf = KitShelf(ctx, f"site.{name}", kits, "sites", level=f"inventory.site.{name}")
         ctx.level_sum("inventory.sites_total", ctx.level(f"inventory.site.{name}"))
         super().__init__(ctx, name, trial, depot, None if self.dtp else lane, group.resupply or trial.spec.resupply,
@@ -188,7 +188,14 @@ class SiteNode(DispensingPoint):
             point.ship_initial()
         p.point = point
         point.admit(p)
-        env.process(self._treat(p, point))
+        env.process(self._treat(p, point) if trial.autologous is None else self._vein_to_vein(p))
+
+    def _vein_to_vein(self, p: Patient):
+        """SimPy process of a patient of an autologous trial: collected, made, infused (or not treated)."""
+        infused = yield from self.trial.autologous.treat(p)
+        self.discharge(p)
+        self.trial.finish(False, stopped=not infused)
+        self._maybe_close()
 
     def _new_patient(self, arm: Arm) -> Patient:
         now, spec = self.ctx.now, self.trial.spec

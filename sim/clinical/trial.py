@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from sim.clinical.adaptive import InterimAnalyses
+from sim.clinical.autologous import AutologousChain
 from sim.clinical.randomisation import BlockRandomiser
 from sim.core.context import Context
 from sim.core.node import Node
@@ -76,6 +77,10 @@ class TrialNode(Node):
         self.discontinued = self.screening_stopped = 0
         self._last_randomised = math.nan
         self.interims = InterimAnalyses(ctx, self) if spec.interims else None
+        self.autologous = AutologousChain(ctx, spec.name, spec.autologous) if spec.autologous is not None else None
+        if self.autologous is not None:  # each patient's own batch: no kits from stock
+            self.kits = []
+            self.arms = [Arm(a.name, a.ratio, {}) for a in self.arms]
 
     def start(self) -> None:
         if self.interims is not None:

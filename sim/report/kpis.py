@@ -46,6 +46,7 @@ KPIS: tuple[KPI, ...] = (
     KPI(TIME, "last patient in", "trial.<trial>.last_patient_in", True),
     KPI(TIME, "last patient last visit", "trial.<trial>.last_patient_last_visit", True),
     KPI(TIME, "first sale to an outside market", "first_sale.<market>"),
+    KPI(TIME, "vein to vein (autologous)", "delay.vein_to_vein.<trial>.mean"),
     KPI(SUPPLIERS, "on time in full", "otif.<supplier>", True),
     KPI(SUPPLIERS, "lead time, mean", "delay.supplier_lead_time.<supplier>.mean"),
     KPI(SUPPLIERS, "lead time, longest", "delay.supplier_lead_time.<supplier>.max"),
@@ -76,6 +77,7 @@ KPIS: tuple[KPI, ...] = (
     KPI(UTILISATION, "QA team busy", "utilisation.qa.<lab>"),
     KPI(UTILISATION, "packaging lines busy", "utilisation.packaging"),
     KPI(UTILISATION, "CRO's CRAs busy", "utilisation.cro.<cro>"),
+    KPI(UTILISATION, "autologous manufacturing slots busy", "utilisation.slots.<trial>"),
 )
 
 

@@ -18,6 +18,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from sim.scenario.kinds import family
 from sim.scenario.adaptive import Interim
+from sim.scenario.autologous import Autologous
 from sim.scenario.gates import ImportRelease
 from sim.scenario.arms import Arm, DoseLevel  # noqa: F401 - part of the clinical schema
 from sim.scenario.sourcing import Sourcing
@@ -295,6 +296,8 @@ class Trial(Model):
     regions: list[Region] = Field(default_factory=list, description="legacy compact site groups")
     sites: list[SiteGroup] = Field(default_factory=list)
     interims: list[Interim] = Field(default_factory=list, description="interim analyses (adaptive design)")
+    autologous: Autologous | None = Field(None, description="a patient-specific therapy: each patient's own "
+                                          "batch, vein to vein, instead of kits from stock")
 
     @model_validator(mode="after")
     def _one_dropout_model(self):

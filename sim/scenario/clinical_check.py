@@ -73,6 +73,9 @@ def check_clinical(sc) -> None:
 def _check_trial(p: str, t: Trial, kits: list[str], countries: list[str], net: Network) -> set[str]:
     if not t.regions and not t.sites:
         raise ValueError(f"{p}.sites: a trial needs at least one site group (sites or regions)")
+    if t.autologous is not None:  # each patient's own batch: the trial uses no kit type
+        require_unique(f"{p}.arms", [a.name for a in t.arms])
+        return set()
     if not t.arms and len(kits) > 1:
         raise ValueError(f"{p}.arms: required when several kit types are declared ({kits})")
     require_unique(f"{p}.arms", [a.name for a in t.arms])
