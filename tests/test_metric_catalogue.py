@@ -87,7 +87,7 @@ def test_metrics_command_looks_a_name_up_and_prints_the_tables():
     res = run(cli, ["metrics", "utilisation"])
     assert {line.split()[0] for line in res.output.splitlines()} == {
         "utilisation.<line>", "utilisation.qc.<lab>", "utilisation.qa.<lab>", "utilisation.packaging",
-        "utilisation.cro.<cro>"}
+        "utilisation.cro.<cro>", "utilisation.slots.<trial>"}
     assert run(cli, ["metrics", "--markdown"]).output == markdown() + "\n"
     assert run(cli, ["metrics", "--series", "--markdown"]).output == markdown("series") + "\n"
     res = run(cli, ["metrics", "no-such-thing"])

@@ -64,7 +64,7 @@ def check_clinical(sc) -> None:
     used: set[str] = set()
     for ti, t in enumerate(sc.trials):
         used |= _check_trial(f"trials[{ti}]", t, kits, countries, net)
-    for i, k in enumerate(kits):
+    for i, k in enumerate(kits if sc.kit_types else []):  # the implied kit type may go unused (autologous)
         if k not in used:
             where = f"kit_types[{i}].name" if sc.kit_types else "kit_types"
             raise ValueError(f"{where}: kit type {k!r} is used by no arm of any trial; remove it or give it an arm")
