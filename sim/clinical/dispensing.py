@@ -48,6 +48,7 @@ class DispensingPoint(Node):
         self.upstream = upstream
         self.shelf = shelf
         self.kits = list(shelf.stocks)
+        self._ceiling = {k: self.policy.ceiling(k) for k in self.kits}  # the policy orders at or below it
         self.expected = {k: 0.0 for k in self.kits}  # shipped here, not yet arrived
         self.owed = {k: 0.0 for k in self.kits}  # kits owed to patients waiting for a dose
         self.remaining = {k: 0.0 for k in self.kits}  # kits the current patients' future visits need
@@ -80,9 +81,8 @@ class DispensingPoint(Node):
         return self.ctx.env._now + self.resupply.do_not_dispense
 
     def position(self, kit: str) -> float:
-        """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed.
-
-        Called at every review (after every visit): straight to the kit stock, as *kit* is one of ours."""
+        """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed
+        (:meth:`review` computes the same, for every kit type at once)."""
         after = self._usable_after() + self.policy.expiry_lookahead
         return self.shelf.stocks[kit].available(after) + self.expected[kit] - self.owed[kit]
 
@@ -114,14 +114,22 @@ class DispensingPoint(Node):
         self._order(wants)
 
     def review(self) -> None:
-        """Apply the resupply policy to every kit type and ship what it asks for."""
+        """Apply the resupply policy to every kit type and ship what it asks for.
+
+        Runs after every visit: the position is taken straight from the kit stocks (as
+        :meth:`position` does), and a kit type whose position is above the policy's
+        :attr:`~ResupplyPolicy.ceiling` is passed over without asking the policy."""
         if not self.active or self.closed or self.lane is None:
             return
         now = self.ctx.env._now
         policy = self.policy
+        after = self._usable_after() + policy.expiry_lookahead
+        stocks, expected, owed, ceiling = self.shelf.stocks, self.expected, self.owed, self._ceiling
         wants = {}
         for kit in self.kits:
-            pos = self.position(kit)
+            pos = stocks[kit].available(after) + expected[kit] - owed[kit]
+            if pos > ceiling[kit]:
+                continue
             q = policy.quantity(self, kit, pos, now)
             if q > 1e-9 and self.closed_to_enrollment:  # the cap only ever lowers an order
                 q = min(q, self.remaining[kit] - pos)
@@ -183,26 +191,29 @@ class DispensingPoint(Node):
         self.review()
 
     # -- dosing ------------------------------------------------------------------------
-    def _has(self, kits: dict[str, int], reserve: bool) -> bool:
-        after, stocks, owed = self._usable_after(), self.shelf.stocks, self.owed
+    def _has(self, kits: dict[str, int], after: float, owed: dict[str, float] | None = None) -> bool:
+        """Whether the kits of a visit are on hand in lots expiring at or after *after* (less those
+        *owed* to patients already waiting, if given)."""
+        stocks = self.shelf.stocks
         for k, n in kits.items():  # a patient's kits are among the point's kit types
-            if n and stocks[k].available(after) - (owed[k] if reserve else 0) < n - 1e-9:
+            if n and stocks[k].available(after) - (owed[k] if owed is not None else 0) < n - 1e-9:
                 return False
         return True
 
-    def _dispense(self, kits: dict[str, int]) -> None:
-        after, ledger, now, stocks = self._usable_after(), self.ctx.ledger, self.ctx.env._now, self.shelf.stocks
+    def _dispense(self, kits: dict[str, int], after: float, now: float) -> None:
+        ledger, stocks, dispensed = self.ctx.ledger, self.shelf.stocks, self._dispensed
         for k, n in kits.items():
             if n:
                 stock = stocks[k]
                 ledger.outflow(stock.material, "dispensed", stock.consume(n, after))
-                self._dispensed.count(now, n)
+                dispensed.count(now, n)
 
     def _serve_waiting(self) -> None:
+        after, now = self._usable_after(), self.ctx.env._now
         for entry in list(self.waiting):
             ev, kits, _p = entry
-            if self._has(kits, reserve=False):
-                self._dispense(kits)
+            if self._has(kits, after):
+                self._dispense(kits, after, now)
                 for k, n in kits.items():
                     self.owed[k] -= n
                 self.waiting.remove(entry)
@@ -213,13 +224,16 @@ class DispensingPoint(Node):
         whether the visit is over (otherwise :meth:`wait_for_kit` follows).  A plain call: most visits
         find their kits, and need no sub-process."""
         kits = p.arm.kits
-        self.ctx.ledger.inflow(VISIT, "due", 1)
+        ctx = self.ctx
+        ctx.ledger.inflow(VISIT, "due", 1)
         remaining = self.remaining
         for k, n in kits.items():
             remaining[k] -= n
-        if self._has(kits, reserve=True):
-            self._dispense(kits)
-            self._dosed_at(self.ctx.env._now, True)
+        after = self._usable_after()
+        if self._has(kits, after, self.owed):
+            now = ctx.env._now
+            self._dispense(kits, after, now)
+            self._dosed_at(now, True)
             self.review()
             return True
         return False

@@ -178,19 +178,21 @@ class SiteNode(DispensingPoint):
 
     def _treat(self, p: Patient, point: DispensingPoint):
         env = self.ctx.env
+        scatter = self._scatter
         dropped = False
         for i, due in enumerate(p.due):
             w = p.windows[i]
+            now = env._now
             # the patient comes within the window around the due day (a late dose does not move the schedule)
-            if self._scatter is not None and w > 0 and due > env.now:  # not the randomisation visit itself
-                arrive = max(due + w * self._scatter(), env.now)  # not before the previous visit
+            if scatter is not None and w > 0 and due > now:  # not the randomisation visit itself
+                arrive = max(due + w * (scatter() - 1.0), now)  # not before the previous visit
             else:
                 arrive = due
             if p.drop_at <= arrive:
-                yield env.timeout(max(0.0, p.drop_at - env.now))
+                yield env.timeout(max(0.0, p.drop_at - now))
                 dropped = True
                 break
-            yield env.timeout(max(0.0, arrive - env.now))
+            yield env.timeout(max(0.0, arrive - now))
             p.next = i + 1
             if not point.dose_now(p):  # most visits find their kits: no sub-process for them
                 yield from point.wait_for_kit(p, due, w)
@@ -216,13 +218,13 @@ class SiteNode(DispensingPoint):
 
 
 def _scatter(ctx: Context, stream: str, shape: str):
-    """A sampler of visit offsets as a fraction of the window, in [-1, 1], or None (always on the day)."""
+    """A sampler of visit offsets as a fraction of the window *plus one*, in [0, 2] (durations are
+    >= 0, so the shape is shifted by 1: the caller subtracts it), or None (always on the day)."""
     if shape == "none":
         return None
     spec = Uniform(dist="uniform", low=0.0, high=2.0) if shape == "uniform" else \
-        Triangular(dist="triangular", low=0.0, mode=1.0, high=2.0)  # durations are >= 0: shifted by 1
-    draw = ctx.sampler(stream, spec)
-    return lambda: draw() - 1.0
+        Triangular(dist="triangular", low=0.0, mode=1.0, high=2.0)
+    return ctx.sampler(stream, spec)
 
 
 class HomeNode(DispensingPoint):

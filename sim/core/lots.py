@@ -109,7 +109,18 @@ class LotStore(Node):
 
     def consume(self, qty: float, min_expiry: float = -math.inf) -> float:
         """Issue up to *qty* as :meth:`take` does, for material that leaves the system (dispensed kits):
-        no lot objects for the pieces.  Returns the quantity issued."""
+        no lot objects for the pieces.  Returns the quantity issued.
+
+        A dose usually takes part of the first lot: that case is booked here, as :meth:`_issue` would."""
+        lots = self.lots
+        if lots and qty > 1e-9:
+            lot = lots[0]
+            if lot.expiry >= min_expiry and lot.qty > qty + 1e-9:
+                self._id_seq += 1  # as _issue numbers a split
+                lot.qty -= qty
+                self.qty -= qty
+                self._changed()
+                return qty
         return self._issue(qty, min_expiry, None)
 
     def _issue(self, qty: float, min_expiry: float, out: list[Lot] | None) -> float:
