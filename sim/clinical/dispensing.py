@@ -123,7 +123,7 @@ class DispensingPoint(Node):
             return
         now = self.ctx.env._now
         policy = self.policy
-        after = self._usable_after() + policy.expiry_lookahead
+        after = now + self.resupply.do_not_dispense + policy.expiry_lookahead  # as position() counts
         stocks, expected, owed, ceiling = self.shelf.stocks, self.expected, self.owed, self._ceiling
         wants = {}
         for kit in self.kits:
@@ -229,11 +229,11 @@ class DispensingPoint(Node):
         remaining = self.remaining
         for k, n in kits.items():
             remaining[k] -= n
-        after = self._usable_after()
+        now = ctx.env._now
+        after = now + self.resupply.do_not_dispense  # as _usable_after()
         if self._has(kits, after, self.owed):
-            now = ctx.env._now
             self._dispense(kits, after, now)
-            self._dosed_at(now, True)
+            self._dosed_at(now, now)
             self.review()
             return True
         return False
@@ -256,7 +256,7 @@ class DispensingPoint(Node):
             self.review()
             yield ev | env.timeout(wait)
             if ev.triggered:
-                self._dosed_at(arrived, env.now == arrived)
+                self._dosed_at(arrived, env._now)
             else:
                 self.waiting.remove(entry)
                 for k, n in kits.items():
@@ -278,12 +278,11 @@ class DispensingPoint(Node):
                 short[k] = n - have
         self._order(short, urgent=True)
 
-    def _dosed_at(self, arrived: float, on_time: bool) -> None:
-        """A dose given now to a patient who came at *arrived*; *on_time*: without waiting for a kit."""
-        now = self.ctx.now
+    def _dosed_at(self, arrived: float, now: float) -> None:
+        """A dose given *now* to a patient who came at *arrived* (on time if that is now: no wait for a kit)."""
         self.ctx.ledger.outflow(VISIT, "dosed", 1)
         self._dosed.count(now)
-        if on_time:
+        if now == arrived:
             self._on_time.count(now)
         self._kit_wait.observe(now - arrived, now)
 

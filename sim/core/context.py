@@ -170,7 +170,7 @@ class Context:
 
     def at(self, t: float, callback: Callable[[], None]) -> None:
         """Call *callback* at time *t* (now if *t* has passed) without a process."""
-        ev = self.env.timeout(max(0.0, t - self.env.now))
+        ev = self.env.timeout(max(0.0, t - self.env._now))
         ev.callbacks.append(lambda _ev: callback())
 
     @property

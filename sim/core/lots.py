@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from bisect import insort
 from collections import deque
+from operator import attrgetter
 from typing import Callable
 
 import simpy
@@ -49,6 +50,9 @@ class Lot:
         return f"Lot({self.id!r}, {self.material!r}, qty={self.qty:g}, parent={self.parent!r}, expiry={self.expiry:g})"
 
 
+_fefo = attrgetter("_key")
+
+
 class LotStore(Node):
     """FEFO store of lots of one material.
 
@@ -78,7 +82,7 @@ class LotStore(Node):
 
     def put(self, lot: Lot) -> None:
         lot.store = self
-        insort(self.lots, lot)
+        insort(self.lots, lot, key=_fefo)  # by (expiry, id), as Lot.__lt__, without a Python call per comparison
         self.qty += lot.qty
         self._serve_waiting()
         self._changed()
