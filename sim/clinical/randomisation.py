@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core.randomness import RngSource, resolve
+
 
 class BlockRandomiser:
     """Permuted-block randomisation: each block holds every arm ``ratio * m`` times, shuffled.
@@ -14,7 +16,7 @@ class BlockRandomiser:
     BATCH = 256
     """Assignments shuffled at once (whole blocks; at least one)."""
 
-    def __init__(self, rng: np.random.Generator, ratios: list[int], block_size: int | None = None) -> None:
+    def __init__(self, rng: RngSource, ratios: list[int], block_size: int | None = None) -> None:
         self._rng = rng
         per = sum(ratios)
         m = (block_size or per) // per
@@ -25,6 +27,10 @@ class BlockRandomiser:
     def next(self) -> int:
         """Index of the arm of the next randomised patient."""
         if not self._queue:
-            blocks = self._rng.permuted(np.tile(self._block, (self._rows, 1)), axis=1)
-            self._queue = blocks.ravel().tolist()[::-1]
+            if len(self._block) == 1:  # one arm: shuffling a block of one draws nothing (no stream needed)
+                self._queue = [0] * self._rows
+            else:
+                self._rng = rng = resolve(self._rng)  # a stream made on first use
+                blocks = rng.permuted(np.tile(self._block, (self._rows, 1)), axis=1)
+                self._queue = blocks.ravel().tolist()[::-1]
         return self._queue.pop()

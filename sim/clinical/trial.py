@@ -65,7 +65,7 @@ class TrialNode(Node):
         self._screened = ctx.counter(f"screened.{spec.name}")
 
     def randomiser(self, stream: str) -> BlockRandomiser:
-        return BlockRandomiser(self.ctx.rng(stream), [a.ratio for a in self.arms], self.spec.block_size)
+        return BlockRandomiser(self.ctx.lazy_rng(stream), [a.ratio for a in self.arms], self.spec.block_size)
 
     def visit_plan(self) -> list[tuple[float, float]]:
         return [(v.day, self.spec.window(i)) for i, v in enumerate(self.spec.visits)]

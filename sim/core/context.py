@@ -10,7 +10,7 @@ import simpy
 
 from sim.core.conservation import Ledger
 from sim.core.distributions import Bernoulli, Sampler
-from sim.core.randomness import Streams
+from sim.core.randomness import RngSource, Streams
 from sim.core.stats import Count, CountMap, Level, PeriodCounter, Tally
 
 
@@ -44,19 +44,24 @@ class Context:
 
     # -- randomness --------------------------------------------------------
     def sampler(self, name: str, spec) -> Sampler:
-        return spec.sampler(self.streams(name))
+        return spec.sampler(self.streams.lazy(name))
 
     def coin(self, name: str, p: float) -> Bernoulli:
-        return Bernoulli(p, self.streams(name))
+        return Bernoulli(p, self.streams.lazy(name))
 
     def rng(self, name: str) -> np.random.Generator:
         return self.streams(name)
+
+    def lazy_rng(self, name: str) -> RngSource:
+        """The stream *name* made when first drawn from, for a component that may never draw
+        (:meth:`Streams.lazy`); samplers, coins and tallies get their streams this way."""
+        return self.streams.lazy(name)
 
     # -- statistics --------------------------------------------------------
     def tally(self, name: str) -> Tally:
         t = self.tallies.get(name)
         if t is None:
-            t = self.tallies[name] = Tally(name, self.warmup, self.streams("stats.reservoir." + name))
+            t = self.tallies[name] = Tally(name, self.warmup, self.streams.lazy("stats.reservoir." + name))
         return t
 
     def level(self, name: str, initial: float = 0.0) -> Level:

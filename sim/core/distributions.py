@@ -19,6 +19,8 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.core.randomness import RngSource, resolve
+
 BLOCK = 512
 
 
@@ -49,7 +51,7 @@ class _Spec(BaseModel):
     def _check_family(self) -> None:
         """A family's own plausibility rule (raises ValueError), checked before the generic one."""
 
-    def sampler(self, rng: np.random.Generator) -> "Sampler":
+    def sampler(self, rng: RngSource) -> "Sampler":
         return Sampler(self, rng)
 
     def draw_block(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
@@ -300,7 +302,7 @@ class Sampler:
 
     __slots__ = ("_spec", "_rng", "_buf", "_i", "_n", "constant")
 
-    def __init__(self, spec: _Spec, rng: np.random.Generator) -> None:
+    def __init__(self, spec: _Spec, rng: RngSource) -> None:
         self._spec = spec
         self._rng = rng
         self._buf = array("d")
@@ -313,7 +315,8 @@ class Sampler:
             return self.constant
         i = self._i
         if i >= self._n:
-            self._buf = _flat(self._spec.draw_block(self._rng, BLOCK))
+            self._rng = rng = resolve(self._rng)  # a stream made on first use
+            self._buf = _flat(self._spec.draw_block(rng, BLOCK))
             self._n = len(self._buf)
             i = 0
         self._i = i + 1
@@ -325,7 +328,7 @@ class Bernoulli:
 
     __slots__ = ("p", "_rng", "_buf", "_i")
 
-    def __init__(self, p: float, rng: np.random.Generator) -> None:
+    def __init__(self, p: float, rng: RngSource) -> None:
         self.p = p
         self._rng = rng
         self._buf = array("d")  # as Sampler's
@@ -335,7 +338,8 @@ class Bernoulli:
         if self.p <= 0.0:
             return False
         if self._i >= BLOCK:
-            self._buf = _flat(self._rng.random(BLOCK))
+            self._rng = rng = resolve(self._rng)
+            self._buf = _flat(rng.random(BLOCK))
             self._i = 0
         u = self._buf[self._i]
         self._i += 1

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.core.randomness import RngSource, resolve
+
 RESERVOIR = 1000
 
 
@@ -29,7 +31,7 @@ class Tally:
     __slots__ = ("name", "warmup", "n", "mean", "_m2", "min", "max", "_sample", "_seen", "_rng", "_w", "_next",
                  "_block")
 
-    def __init__(self, name: str, warmup: float = 0.0, rng: np.random.Generator | None = None) -> None:
+    def __init__(self, name: str, warmup: float = 0.0, rng: RngSource | None = None) -> None:
         self.name = name
         self.warmup = warmup
         self.n = 0
@@ -72,7 +74,8 @@ class Tally:
         """A uniform draw in (0, 1), taken from a block drawn at once (a numpy call per draw costs ~1 µs)."""
         block = self._block
         if not block:
-            block.extend(self._rng.random(256).tolist())
+            self._rng = rng = resolve(self._rng)  # a stream made on first use
+            block.extend(rng.random(256).tolist())
             block.reverse()
         u = block.pop()
         return u if u > 0.0 else 5e-324
