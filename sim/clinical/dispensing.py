@@ -141,7 +141,7 @@ class DispensingPoint(Node):
             t = policy.next_review(self, now)
             if t < self._wake:
                 self._wake = t
-                self.ctx.at(t, lambda: self._wakeup(t))
+                self.ctx.at(t, self._wakeup, t)
 
     def _wakeup(self, t: float) -> None:
         if self._wake == t:

@@ -37,7 +37,7 @@ class KitStock(LotStore):
     def put(self, lot: Lot) -> None:
         super().put(lot)
         if lot.expiry < self.ctx.horizon:
-            self.ctx.at(lot.expiry, lambda: _expire_where_it_lies(lot))
+            self.ctx.at(lot.expiry, _expire_where_it_lies, lot)
 
     def expire(self, lot: Lot) -> None:
         qty = self.remove(lot)
