@@ -175,7 +175,8 @@ class DispensingPoint(Node):
             return
         self.shelf.put(lot)
         unusable = lot.expiry - self.resupply.do_not_dispense - self.policy.expiry_lookahead
-        if self.ctx.now < unusable < self.ctx.horizon:  # the position drops then without any event here
+        ctx = self.ctx
+        if ctx.env._now < unusable < ctx.horizon:  # the position drops then without any event here
             self.ctx.at(unusable, self.review)
         if self.relabelling is not None:
             self.relabelling.arm(lot)
@@ -209,6 +210,8 @@ class DispensingPoint(Node):
                 dispensed.count(now, n)
 
     def _serve_waiting(self) -> None:
+        if not self.waiting:  # the usual case, after every arrival
+            return
         after, now = self._usable_after(), self.ctx.env._now
         for entry in list(self.waiting):
             ev, kits, _p = entry
