@@ -157,18 +157,18 @@ class Level:
 
     def set(self, t: float, value: float) -> None:
         """The level becomes *value* at time *t*.  The step since the last change is integrated here
-        when it lies after the warm-up and within one period (nearly always: levels move at most
-        events), otherwise by :meth:`_accumulate`; the arithmetic is the same either way."""
+        when it lies after the warm-up and within one period or the last (nearly always: levels move
+        at most events), otherwise by :meth:`_accumulate`; the arithmetic is the same either way."""
         t0 = self._t
         if t > t0:  # several changes at one instant integrate nothing in between
-            k = int(t0 // self.period)
-            if t0 >= self.warmup and k < self._last and t <= (k + 1) * self.period:
+            k, last = int(t0 // self.period), self._last
+            if t0 >= self.warmup and (k >= last or t <= (k + 1) * self.period):  # as _accumulate's fast path
                 self._t = t
                 v = self.value
                 if v:
                     area = v * (t - t0)
                     self._area += area
-                    self._bins[k] += area
+                    self._bins[k if k < last else last] += area
             else:
                 self._accumulate(t)
         self.value = value
