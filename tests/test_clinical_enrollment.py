@@ -1,5 +1,5 @@
 """Recruitment against the Poisson-Gamma results of ../shared/domain-notes.md, caps, the
-trial-wide stop, screen failures and block randomisation."""
+trial-wide stop, screen failures and block randomisation (batched shuffles = one per block)."""
 from __future__ import annotations
 
 import math
@@ -80,6 +80,19 @@ def test_screen_failures_follow_the_negative_binomial():
         fails.append(m["trial.T.screen_failed"])
     mean, var = target * p / (1 - p), target * p / (1 - p) ** 2
     assert abs(np.mean(fails) - mean) < 4 * math.sqrt(var / R)
+
+
+def test_block_randomiser_batches_are_the_per_block_permutations():
+    # The randomiser shuffles its blocks a batch at a time: the arms must come out exactly as one
+    # ``permutation`` call per block would give them (this is what keeps results of a seed unchanged).
+    from sim.clinical.randomisation import BlockRandomiser
+    for seed in range(20):
+        for ratios, size in (([1], None), ([1, 1], 4), ([2, 1], 6), ([1, 1, 1], None)):
+            r = BlockRandomiser(np.random.default_rng(seed), ratios, size)
+            rng, block, expect = np.random.default_rng(seed), r._block, []
+            while len(expect) < 700:
+                expect += rng.permutation(block).tolist()
+            assert [r.next() for _ in range(700)] == expect[:700]
 
 
 def test_block_randomisation_is_exact_at_block_ends():

@@ -48,6 +48,7 @@ class DispensingPoint(Node):
         self.upstream = upstream
         self.shelf = shelf
         self.kits = list(shelf.stocks)
+        self._ceiling = {k: self.policy.ceiling(k) for k in self.kits}  # the policy orders at or below it
         self.expected = {k: 0.0 for k in self.kits}  # shipped here, not yet arrived
         self.owed = {k: 0.0 for k in self.kits}  # kits owed to patients waiting for a dose
         self.remaining = {k: 0.0 for k in self.kits}  # kits the current patients' future visits need
@@ -90,9 +91,8 @@ class DispensingPoint(Node):
         return self.ctx.env._now + self.resupply.do_not_dispense
 
     def position(self, kit: str) -> float:
-        """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed.
-
-        Called at every review (after every visit): straight to the kit stock, as *kit* is one of ours."""
+        """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed
+        (:meth:`review` computes the same, for every kit type at once)."""
         after = self._usable_after() + self.policy.expiry_lookahead
         return self.shelf.stocks[kit].available(after) + self.expected[kit] - self.owed[kit]
 
@@ -124,14 +124,22 @@ class DispensingPoint(Node):
         self._order(wants)
 
     def review(self) -> None:
-        """Apply the resupply policy to every kit type and ship what it asks for."""
+        """Apply the resupply policy to every kit type and ship what it asks for.
+
+        Runs after every visit: the position is taken straight from the kit stocks (as
+        :meth:`position` does), and a kit type whose position is above the policy's
+        :attr:`~ResupplyPolicy.ceiling` is passed over without asking the policy."""
         if not self.active or self.closed or self.lane is None:
             return
         now = self.ctx.env._now
         policy = self.policy
+        after = now + self.resupply.do_not_dispense + policy.expiry_lookahead  # as position() counts
+        stocks, expected, owed, ceiling = self.shelf.stocks, self.expected, self.owed, self._ceiling
         wants = {}
         for kit in self.kits:
-            pos = self.position(kit)
+            pos = stocks[kit].available(after) + expected[kit] - owed[kit]
+            if pos > ceiling[kit]:
+                continue
             q = policy.quantity(self, kit, pos, now)
             if q > 1e-9 and self.closed_to_enrollment:  # the cap only ever lowers an order
                 q = min(q, self.remaining[kit] - pos)
@@ -143,7 +151,7 @@ class DispensingPoint(Node):
             t = policy.next_review(self, now)
             if t < self._wake:
                 self._wake = t
-                self.ctx.at(t, lambda: self._wakeup(t))
+                self.ctx.at(t, self._wakeup, t)
 
     def _wakeup(self, t: float) -> None:
         if self._wake == t:
@@ -206,7 +214,8 @@ class DispensingPoint(Node):
             return
         self.shelf.put(lot)
         unusable = lot.expiry - self.resupply.do_not_dispense - self.policy.expiry_lookahead
-        if self.ctx.now < unusable < self.ctx.horizon:  # the position drops then without any event here
+        ctx = self.ctx
+        if ctx.env._now < unusable < ctx.horizon:  # the position drops then without any event here
             self.ctx.at(unusable, self.review)
         if self.relabelling is not None:
             self.relabelling.arm(lot)
@@ -222,20 +231,22 @@ class DispensingPoint(Node):
         self.review()
 
     # -- dosing ------------------------------------------------------------------------
-    def _has(self, kits: dict[str, int], reserve: bool) -> bool:
-        after, stocks, owed = self._usable_after(), self.shelf.stocks, self.owed
+    def _has(self, kits: dict[str, int], after: float, owed: dict[str, float] | None = None) -> bool:
+        """Whether the kits of a visit are on hand in lots expiring at or after *after* (less those
+        *owed* to patients already waiting, if given)."""
+        stocks = self.shelf.stocks
         for k, n in kits.items():  # a patient's kits are among the point's kit types
-            if n and stocks[k].available(after) - (owed[k] if reserve else 0) < n - 1e-9:
+            if n and stocks[k].available(after) - (owed[k] if owed is not None else 0) < n - 1e-9:
                 return False
         return True
 
-    def _dispense(self, kits: dict[str, int], p: Patient) -> None:
-        after, ledger, now, stocks = self._usable_after(), self.ctx.ledger, self.ctx.env._now, self.shelf.stocks
+    def _dispense(self, kits: dict[str, int], after: float, now: float, p: Patient) -> None:
+        ledger, stocks, dispensed = self.ctx.ledger, self.shelf.stocks, self._dispensed
         for k, n in kits.items():
             if n:
                 stock = stocks[k]
                 ledger.outflow(stock.material, "dispensed", stock.consume(n, after))
-                self._dispensed.count(now, n)
+                dispensed.count(now, n)
                 if stock.issued is not None:
                     self.ctx.genealogy.dosed(p.id, now, self.name, stock.material, stock.issued)
                 if self._lost_kit is not None:
@@ -258,10 +269,13 @@ class DispensingPoint(Node):
                 self._unreplaced.count(now, 1)
 
     def _serve_waiting(self) -> None:
+        if not self.waiting:  # the usual case, after every arrival
+            return
+        after, now = self._usable_after(), self.ctx.env._now
         for entry in list(self.waiting):
             ev, kits, p = entry
-            if self._has(kits, reserve=False):
-                self._dispense(kits, p)
+            if self._has(kits, after):
+                self._dispense(kits, after, now, p)
                 for k, n in kits.items():
                     self.owed[k] -= n
                 self.waiting.remove(entry)
@@ -272,13 +286,16 @@ class DispensingPoint(Node):
         whether the visit is over (otherwise :meth:`wait_for_kit` follows).  A plain call: most visits
         find their kits, and need no sub-process."""
         kits = p.arm.kits
-        self.ctx.ledger.inflow(VISIT, "due", 1)
+        ctx = self.ctx
+        ctx.ledger.inflow(VISIT, "due", 1)
         remaining = self.remaining
         for k, n in kits.items():
             remaining[k] -= n
-        if self._has(kits, reserve=True):
-            self._dispense(kits, p)
-            self._dosed_at(self.ctx.env._now, True)
+        now = ctx.env._now
+        after = now + self.resupply.do_not_dispense  # as _usable_after()
+        if self._has(kits, after, self.owed):
+            self._dispense(kits, after, now, p)
+            self._dosed_at(now, now)
             self.review()
             return True
         return False
@@ -301,7 +318,7 @@ class DispensingPoint(Node):
             self.review()
             yield ev | env.timeout(wait)
             if ev.triggered:
-                self._dosed_at(arrived, env.now == arrived)
+                self._dosed_at(arrived, env._now)
             else:
                 self.waiting.remove(entry)
                 for k, n in kits.items():
@@ -323,12 +340,11 @@ class DispensingPoint(Node):
                 short[k] = n - have
         self._order(short, urgent=True)
 
-    def _dosed_at(self, arrived: float, on_time: bool) -> None:
-        """A dose given now to a patient who came at *arrived*; *on_time*: without waiting for a kit."""
-        now = self.ctx.now
+    def _dosed_at(self, arrived: float, now: float) -> None:
+        """A dose given *now* to a patient who came at *arrived* (on time if that is now: no wait for a kit)."""
         self.ctx.ledger.outflow(VISIT, "dosed", 1)
         self._dosed.count(now)
-        if on_time:
+        if now == arrived:
             self._on_time.count(now)
         self._kit_wait.observe(now - arrived, now)
 

@@ -41,7 +41,7 @@ class KitStock(LotStore):
             return
         super().put(lot)
         if lot.expiry < self.ctx.horizon:
-            self.ctx.at(lot.expiry, lambda: _expire_where_it_lies(lot))
+            self.ctx.at(lot.expiry, _expire_where_it_lies, lot)
 
     def expire(self, lot: Lot) -> None:
         qty = self.remove(lot)
@@ -84,10 +84,11 @@ class KitShelf(Node):
 
         self.stocks: dict[str, KitStock] = {
             k: KitStock(ctx, f"{place}.{k}", kit_material(k), expired_as, watchers=watchers()) for k in kits}
+        self._by_material = {stock.material: stock for stock in self.stocks.values()}
         self._destroyed = ctx.counter("destroyed.kits")
 
     def put(self, lot: Lot) -> None:
-        self.stocks[kit_of(lot.material)].put(lot)
+        self._by_material[lot.material].put(lot)
 
     def usable(self, kit: str, min_expiry: float) -> float:
         stock = self.stocks.get(kit)

@@ -123,18 +123,19 @@ class Lane(Node):
         env, spec = self.ctx.env, self.spec
         state = "awaiting_dispatch"
         self._move(shipment, None, state)
-        leave = next_dispatch(env.now, spec.dispatch_days)
-        if leave > env.now:
-            yield env.timeout(leave - env.now)
+        leave = next_dispatch(env._now, spec.dispatch_days)
+        if leave > env._now:
+            yield env.timeout(leave - env._now)
         self._move(shipment, state, "in_transit")
         state = "in_transit"
-        self._shipped.count(env.now, qty)
-        self._shipments.count(env.now)
-        self._cost.count(env.now, spec.cost_per_shipment + spec.cost_per_kit * qty)
+        now = env._now
+        self._shipped.count(now, qty)
+        self._shipments.count(now)
+        self._cost.count(now, spec.cost_per_shipment + spec.cost_per_kit * qty)
         if self._shippers is not None:  # as many boxes as the kits fill
             boxes = math.ceil(qty / spec.shipper.kits - 1e-9)
-            self._shippers.count(env.now, boxes)
-            self._cost.count(env.now, boxes * spec.shipper.cost)
+            self._shippers.count(now, boxes)
+            self._cost.count(now, boxes * spec.shipper.cost)
         yield env.timeout(self._transit())
         if self._customs is not None:
             self._move(shipment, state, "in_customs")

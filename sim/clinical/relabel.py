@@ -50,7 +50,7 @@ class Relabelling(Node):
             return
         when = max(lot.expiry - rule.lead, rule.available_from, self.ctx.now)
         if when < lot.expiry and when < self.ctx.horizon:
-            self.ctx.at(when, lambda: self._relabel(lot, rule))
+            self.ctx.at(when, self._relabel, lot, rule)
 
     def _relabel(self, lot: Lot, rule: Relabel) -> None:
         ctx = self.ctx
@@ -68,7 +68,7 @@ class Relabelling(Node):
             self._shelve(new)
             return
         self.on_hold[new.material] += new.qty  # off the shelf for the relabel campaign
-        ctx.at(ctx.now + hold, lambda: self._back(new))
+        ctx.at(ctx.now + hold, self._back, new)
 
     def _back(self, lot: Lot) -> None:
         self.on_hold[lot.material] -= lot.qty

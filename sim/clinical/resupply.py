@@ -51,6 +51,13 @@ class ResupplyPolicy:
         """When the policy's answer can change without any event at the point (default: never)."""
         return math.inf
 
+    def ceiling(self, kit: str) -> float:
+        """A position above which :meth:`quantity` is always 0 for *kit* (default: none is known).
+
+        A point reviews after every visit and most reviews order nothing: above the ceiling it does
+        not ask.  A subclass that changes :meth:`quantity` must keep this true (or return ``inf``)."""
+        return math.inf
+
 
 class TriggerPolicy(ResupplyPolicy):
     """Trigger / resupply (min-max): at or below the trigger, ship up to the resupply level.
@@ -67,6 +74,9 @@ class TriggerPolicy(ResupplyPolicy):
         if position <= per_kit(self.spec.trigger, kit):
             return per_kit(self.spec.level, kit) - position
         return 0.0
+
+    def ceiling(self, kit):
+        return per_kit(self.spec.trigger, kit)
 
 
 class PredictivePolicy(ResupplyPolicy):

@@ -15,6 +15,7 @@ to enrollment (trial full or site cap reached) with no patient left returns and 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Iterable
 
 from sim.clinical.cro import CRONode
@@ -74,7 +75,7 @@ class SiteNode(DispensingPoint):
         if spec.dropout_time is not None:
             self._dropout = ctx.sampler(f"site.{name}.dropout", spec.dropout_time)
         else:  # a mean time to dropout of a million years is no dropout
-            self._dropout = ctx.sampler(f"site.{name}.dropout", Exponential(dist="exponential", mean=1.0 / h)) \
+            self._dropout = ctx.sampler(f"site.{name}.dropout", _exponential(1.0 / h)) \
                 if h > 1e-9 else None
         self.randomiser = trial.randomiser(f"site.{name}.randomisation")
         self._visits = trial.visit_plan()
@@ -108,8 +109,7 @@ class SiteNode(DispensingPoint):
         rate = self.rate
         if rate * MAX_VALUE <= 1:  # no patient in a trillion days (a Poisson-Gamma rate can be that small)
             return
-        gap_spec = Deterministic(value=1.0 / rate) if self.group.arrivals == "regular" else \
-            Exponential(dist="exponential", mean=1.0 / rate)
+        gap_spec = _constant(1.0 / rate) if self.group.arrivals == "regular" else _exponential(1.0 / rate)
         gap = ctx.sampler(f"site.{self.name}.enrollment", gap_spec)
         trial = self.trial
         while not (trial.closed or self.capped):
@@ -219,19 +219,21 @@ class SiteNode(DispensingPoint):
 
     def _treat(self, p: Patient, point: DispensingPoint):
         env = self.ctx.env
+        scatter = self._scatter
         dropped = False
         for i, due in enumerate(p.due):
             w = p.windows[i]
+            now = env._now
             # the patient comes within the window around the due day (a late dose does not move the schedule)
-            if self._scatter is not None and w > 0 and due > env.now:  # not the randomisation visit itself
-                arrive = max(due + w * self._scatter(), env.now)  # not before the previous visit
+            if scatter is not None and w > 0 and due > now:  # not the randomisation visit itself
+                arrive = max(due + w * (scatter() - 1.0), now)  # not before the previous visit
             else:
                 arrive = due
             if p.drop_at <= arrive:
-                yield env.timeout(max(0.0, p.drop_at - env.now))
+                yield env.timeout(max(0.0, p.drop_at - now))
                 dropped = True
                 break
-            yield env.timeout(max(0.0, arrive - env.now))
+            yield env.timeout(max(0.0, arrive - now))
             if p.stopped:  # a decision of the trial: no dose, no more visits
                 break
             p.next = i + 1
@@ -259,13 +261,27 @@ class SiteNode(DispensingPoint):
 
 
 def _scatter(ctx: Context, stream: str, shape: str):
-    """A sampler of visit offsets as a fraction of the window, in [-1, 1], or None (always on the day)."""
+    """A sampler of visit offsets as a fraction of the window *plus one*, in [0, 2] (durations are
+    >= 0, so the shape is shifted by 1: the caller subtracts it), or None (always on the day)."""
     if shape == "none":
         return None
-    spec = Uniform(dist="uniform", low=0.0, high=2.0) if shape == "uniform" else \
-        Triangular(dist="triangular", low=0.0, mode=1.0, high=2.0)  # durations are >= 0: shifted by 1
-    draw = ctx.sampler(stream, spec)
-    return lambda: draw() - 1.0
+    return ctx.sampler(stream, _SCATTER[shape])
+
+
+_SCATTER = {"uniform": Uniform(dist="uniform", low=0.0, high=2.0),
+            "triangular": Triangular(dist="triangular", low=0.0, mode=1.0, high=2.0)}
+
+
+# Specs the model makes itself (from a site's rate, the dropout hazard) are validated once per value
+# and shared: a spec is frozen, and validating one draws a few values (~50 µs, 180 a replication).
+@lru_cache(maxsize=1024)
+def _exponential(mean: float) -> Exponential:
+    return Exponential(dist="exponential", mean=mean)
+
+
+@lru_cache(maxsize=1024)
+def _constant(value: float) -> Deterministic:
+    return Deterministic(value=value)
 
 
 class HomeNode(DispensingPoint):

@@ -87,7 +87,7 @@ class TrialNode(Node):
             self.interims.start()
 
     def randomiser(self, stream: str) -> BlockRandomiser:
-        r = BlockRandomiser(self.ctx.rng(stream), [a.ratio for a in self.arms], self.spec.block_size)
+        r = BlockRandomiser(self.ctx.lazy_rng(stream), [a.ratio for a in self.arms], self.spec.block_size)
         self._randomisers.append(r)
         return r
 

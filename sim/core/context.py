@@ -11,7 +11,7 @@ import simpy
 from sim.core.genealogy import Genealogy
 from sim.core.conservation import Ledger
 from sim.core.distributions import Bernoulli, Sampler
-from sim.core.randomness import Streams
+from sim.core.randomness import RngSource, Streams
 from sim.core.stats import Count, CountMap, Level, PeriodCounter, Tally
 
 
@@ -47,19 +47,24 @@ class Context:
 
     # -- randomness --------------------------------------------------------
     def sampler(self, name: str, spec) -> Sampler:
-        return spec.sampler(self.streams(name))
+        return spec.sampler(self.streams.lazy(name))
 
     def coin(self, name: str, p: float) -> Bernoulli:
-        return Bernoulli(p, self.streams(name))
+        return Bernoulli(p, self.streams.lazy(name))
 
     def rng(self, name: str) -> np.random.Generator:
         return self.streams(name)
+
+    def lazy_rng(self, name: str) -> RngSource:
+        """The stream *name* made when first drawn from, for a component that may never draw
+        (:meth:`Streams.lazy`); samplers, coins and tallies get their streams this way."""
+        return self.streams.lazy(name)
 
     # -- statistics --------------------------------------------------------
     def tally(self, name: str) -> Tally:
         t = self.tallies.get(name)
         if t is None:
-            t = self.tallies[name] = Tally(name, self.warmup, self.streams("stats.reservoir." + name))
+            t = self.tallies[name] = Tally(name, self.warmup, self.streams.lazy("stats.reservoir." + name))
         return t
 
     def level(self, name: str, initial: float = 0.0) -> Level:
@@ -176,10 +181,11 @@ class Context:
         if self.genealogy is not None:
             self.genealogy.made(lot, place)
 
-    def at(self, t: float, callback: Callable[[], None]) -> None:
-        """Call *callback* at time *t* (now if *t* has passed) without a process."""
-        ev = self.env.timeout(max(0.0, t - self.env.now))
-        ev.callbacks.append(lambda _ev: callback())
+    def at(self, t: float, callback: Callable[..., None], *args) -> None:
+        """Call ``callback(*args)`` at time *t* (now if *t* has passed) without a process.  The call
+        rides on the timeout's value: no closure is made per call (thousands a replication)."""
+        ev = self.env.timeout(max(0.0, t - self.env._now), (callback, args))
+        ev.callbacks.append(_call_at)
 
     @property
     def now(self) -> float:
@@ -187,3 +193,9 @@ class Context:
 
     def in_horizon(self, t: float) -> bool:
         return t <= self.horizon and not math.isinf(t)
+
+
+def _call_at(event: simpy.Event) -> None:
+    """The callback of every :meth:`Context.at` timeout: the call it carries as its value."""
+    callback, args = event._value
+    callback(*args)

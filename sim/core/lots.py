@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from bisect import insort
 from collections import deque
+from operator import attrgetter
 from typing import Callable
 
 import simpy
@@ -49,6 +50,9 @@ class Lot:
         return f"Lot({self.id!r}, {self.material!r}, qty={self.qty:g}, parent={self.parent!r}, expiry={self.expiry:g})"
 
 
+_fefo = attrgetter("_key")
+
+
 class LotStore(Node):
     """FEFO store of lots of one material.
 
@@ -79,7 +83,7 @@ class LotStore(Node):
 
     def put(self, lot: Lot) -> None:
         lot.store = self
-        insort(self.lots, lot)
+        insort(self.lots, lot, key=_fefo)  # by (expiry, id), as Lot.__lt__, without a Python call per comparison
         self.qty += lot.qty
         self._serve_waiting()
         self._changed()
@@ -110,7 +114,20 @@ class LotStore(Node):
 
     def consume(self, qty: float, min_expiry: float = -math.inf) -> float:
         """Issue up to *qty* as :meth:`take` does, for material that leaves the system (dispensed kits):
-        no lot objects for the pieces.  Returns the quantity issued."""
+        no lot objects for the pieces.  Returns the quantity issued.
+
+        A dose usually takes part of the first lot: that case is booked here, as :meth:`_issue` would."""
+        lots = self.lots
+        if lots and qty > 1e-9:
+            lot = lots[0]
+            if lot.expiry >= min_expiry and lot.qty > qty + 1e-9:
+                self._id_seq += 1  # as _issue numbers a split
+                lot.qty -= qty
+                self.qty -= qty
+                if self.issued is not None:
+                    self.issued.append((lot.id, qty))
+                self._changed()
+                return qty
         return self._issue(qty, min_expiry, None)
 
     def _issue(self, qty: float, min_expiry: float, out: list[Lot] | None) -> float:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.core.randomness import RngSource, resolve
+
 RESERVOIR = 1000
 
 
@@ -29,7 +31,7 @@ class Tally:
     __slots__ = ("name", "warmup", "n", "mean", "_m2", "min", "max", "_sample", "_seen", "_rng", "_w", "_next",
                  "_block")
 
-    def __init__(self, name: str, warmup: float = 0.0, rng: np.random.Generator | None = None) -> None:
+    def __init__(self, name: str, warmup: float = 0.0, rng: RngSource | None = None) -> None:
         self.name = name
         self.warmup = warmup
         self.n = 0
@@ -72,7 +74,8 @@ class Tally:
         """A uniform draw in (0, 1), taken from a block drawn at once (a numpy call per draw costs ~1 µs)."""
         block = self._block
         if not block:
-            block.extend(self._rng.random(256).tolist())
+            self._rng = rng = resolve(self._rng)  # a stream made on first use
+            block.extend(rng.random(256).tolist())
             block.reverse()
         u = block.pop()
         return u if u > 0.0 else 5e-324
@@ -115,7 +118,7 @@ class Level:
     reporting periods of width ``period`` for the over-time figures.
     """
 
-    __slots__ = ("name", "warmup", "period", "value", "_t", "_area", "max", "_bins")
+    __slots__ = ("name", "warmup", "period", "value", "_t", "_area", "max", "_bins", "_last")
 
     def __init__(self, name: str, horizon: float, period: float, warmup: float = 0.0, initial: float = 0.0) -> None:
         self.name = name
@@ -126,6 +129,7 @@ class Level:
         self._area = 0.0
         self.max = initial
         self._bins = [0.0] * max(1, math.ceil(horizon / period))
+        self._last = len(self._bins) - 1
 
     def _accumulate(self, t: float) -> None:
         t0, v = self._t, self.value
@@ -152,18 +156,27 @@ class Level:
             a = b
 
     def set(self, t: float, value: float) -> None:
-        if t > self._t:  # several changes at one instant integrate nothing in between
-            self._accumulate(t)
+        """The level becomes *value* at time *t*.  The step since the last change is integrated here
+        when it lies after the warm-up and within one period or the last (nearly always: levels move
+        at most events), otherwise by :meth:`_accumulate`; the arithmetic is the same either way."""
+        t0 = self._t
+        if t > t0:  # several changes at one instant integrate nothing in between
+            k, last = int(t0 // self.period), self._last
+            if t0 >= self.warmup and (k >= last or t <= (k + 1) * self.period):  # as _accumulate's fast path
+                self._t = t
+                v = self.value
+                if v:
+                    area = v * (t - t0)
+                    self._area += area
+                    self._bins[k if k < last else last] += area
+            else:
+                self._accumulate(t)
         self.value = value
         if value > self.max:
             self.max = value
 
     def add(self, t: float, delta: float) -> None:
-        if t > self._t:  # as set(t, value + delta), one call fewer: levels move at most events
-            self._accumulate(t)
-        value = self.value = self.value + delta
-        if value > self.max:
-            self.max = value
+        self.set(t, self.value + delta)
 
     def finish(self, t: float) -> None:
         self._accumulate(t)

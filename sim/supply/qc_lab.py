@@ -62,40 +62,41 @@ class QCLab(Node):
             self._qa_wait = ctx.tally(f"qa_wait.{spec.name}")
             self._qa_busy = ctx.level(f"utilisation.qa.{spec.name}")
 
-    def run_test(self, name: str):
-        """One run of test *name*: queue for an analyst, hands-on time, then elapsed time alone."""
-        env, kind, share = self.ctx.env, self.kinds[name], self._share
-        arrived = env.now
-        with self.analysts.request() as req:
-            if req.triggered:  # an analyst is free: no queue to join (the queue level would not move)
-                yield req
-            else:
-                self._queue.add(arrived, 1)
-                yield req
-                self._queue.add(env.now, -1)
-            now = env.now
-            self._wait.observe(now - arrived, now)
-            self._busy.add(now, share)
-            yield env.timeout(kind.time())
-            self._busy.add(env.now, -share)
-        if kind.elapsed is not None:
-            yield env.timeout(kind.elapsed())
-        kind.runs.add(env.now)
-        self._runs.count(env.now)
-
     def _one(self, name: str):
         """Test, and on an OOS result investigate and retest; returns 'pass', or 'fail' / 'fail-final'
-        (a failure rework cannot fix)."""
-        kind = self.kinds[name]
-        yield from self.run_test(name)
-        if kind.fails():
-            self._retests.count(self.ctx.now)
+        (a failure rework cannot fix).
+
+        A run queues for an analyst, holds one for its hands-on time, then takes its elapsed time
+        alone.  The run and the retest are one loop in this one generator, not a sub-generator per
+        run: every event of every lot resumes the whole chain of generators it is delegated through."""
+        env, kind, share = self.ctx.env, self.kinds[name], self._share
+        retest = False
+        while True:
+            arrived = env._now
+            with self.analysts.request() as req:
+                if req.triggered:  # an analyst is free: no queue to join (the queue level would not move)
+                    yield req
+                else:
+                    self._queue.add(arrived, 1)
+                    yield req
+                    self._queue.add(env._now, -1)
+                now = env._now
+                self._wait.observe(now - arrived, now)
+                self._busy.add(now, share)
+                yield env.timeout(kind.time())
+                self._busy.add(env._now, -share)
+            if kind.elapsed is not None:
+                yield env.timeout(kind.elapsed())
+            kind.runs.add(env._now)
+            self._runs.count(env._now)
+            if retest:
+                return ("fail" if kind.reworkable else "fail-final") if kind.confirms() else "pass"
+            if not kind.fails():
+                return "pass"
+            self._retests.count(env._now)
             if kind.investigation is not None:
-                yield self.ctx.env.timeout(kind.investigation())
-            yield from self.run_test(name)
-            if kind.confirms():
-                return "fail" if kind.reworkable else "fail-final"
-        return "pass"
+                yield env.timeout(kind.investigation())
+            retest = True
 
     def test_lot(self, tests: list[str]):
         """All of a lot's *tests* (together, or one after another if not ``parallel``); returns

@@ -177,7 +177,7 @@ class MaterialNode(Node):
         self.store.put(lot)
         period = self.spec.retest_period
         if period is not None and self.ctx.now + period < self.ctx.horizon:
-            self.ctx.at(self.ctx.now + period, lambda: self._retest_due(lot))
+            self.ctx.at(self.ctx.now + period, self._retest_due, lot)
 
     def _retest_due(self, lot: Lot) -> None:
         if lot.store is self.store and lot.qty > 0:  # still here (part of it may have been issued)
