@@ -13,6 +13,7 @@ from __future__ import annotations
 import simpy
 
 from sim.core.context import Context
+from sim.core.distributions import Deterministic
 from sim.core.node import Node
 from sim.scenario.materials import QCLab as QCLabSpec
 from sim.scenario.materials import QCTest
@@ -20,7 +21,8 @@ from sim.scenario.materials import QCTest
 
 def _sampler_or_none(ctx: Context, name: str, spec):
     """A sampler, or None for a constant zero (no event is scheduled for a step that takes no time)."""
-    return None if isinstance(spec, (int, float)) and spec == 0 else ctx.sampler(name, spec)
+    zero = spec == 0 if isinstance(spec, (int, float)) else isinstance(spec, Deterministic) and spec.value == 0
+    return None if zero else ctx.sampler(name, spec)
 
 
 class _TestKind:
