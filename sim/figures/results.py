@@ -107,7 +107,8 @@ def delay_figure(results_dir: Path, out: Path, style: FigureStyle | None = None)
             ax.set_visible(False)
     for ax, n in zip(axes.flat, names):
         vals = np.asarray(data[n])
-        ax.hist(vals, bins=30, alpha=0.85, **style.fill(0, "#4c72b0" if style.screen else None))
+        ax.hist(vals, bins=30, alpha=0.85, histtype="stepfilled",  # one polygon, not 30 bars: drawn fast
+                **style.fill(0, "#4c72b0" if style.screen else None))
         ax.axvline(vals.mean(), color="k", lw=1, ls="--")
         ax.set_title(n.replace("_", " "), fontsize=style.pt(8))
         ax.set_xlabel("days")
