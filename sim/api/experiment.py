@@ -7,12 +7,12 @@ source and field path; nothing has run when they do.
 """
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sim.api.results import BatchResults, Comparison, Results
 from sim.core.errors import ScenarioError
+from sim.experiments.folder import default_out
 from sim.scenario import Scenario
 
 Overrides = Mapping[str, Any] | Iterable[str] | Iterable[tuple[str, Any]] | None
@@ -77,11 +77,6 @@ def until(target_half_width: float | str, metrics: Sequence[str] = ("dosed_fract
                               **{kind: value / 100 if kind == "relative" else value})
     except ValidationError as err:
         raise ScenarioError(source, format_errors(err)) from None
-
-
-def default_out(name: str) -> Path:
-    """``results/<name>-<time>``: where a run goes when no folder is named."""
-    return Path("results") / f"{name}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
 def execute(plan, out: str | Path | None = None, *, workers: int | None = None, scheduler: str | None = None,

@@ -179,9 +179,10 @@ class BatchResults:
         """Paired differences B − A of every metric over the replications both ran (common random
         numbers), with 95 % CIs and a verdict."""
         import pandas as pd
+        from sim.experiments.columnar import batch_metrics
         from sim.experiments.compare import HEADER, paired_differences
-        wide = {s: {int(r): dict(zip(g["metric"], g["value"])) for r, g in frame.groupby("rep")}
-                for s, frame in self.metrics.groupby("scenario")}
+        path = self.path / "metrics.parquet"
+        wide = batch_metrics(path) if path.is_file() else {}
         for s in (a, b):
             if s not in wide:
                 raise KeyError(f"{self.path}: no scenario {s!r}; it has {sorted(wide)}")

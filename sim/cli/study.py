@@ -39,7 +39,7 @@ def batch_vs_continuous(scenario, out, reps, seed, workers, **opts) -> None:
 
     sc = load(scenario)
     if out is None:
-        from sim.api.experiment import default_out
+        from sim.experiments.folder import default_out
         out = default_out(f"{sc.name}-batch-vs-continuous")
     rows, timeline = run_study(sc, out, reps, seed, workers=workers)
     b, c = lines_compared(sc)

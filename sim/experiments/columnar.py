@@ -327,3 +327,14 @@ def write_batch_metrics(path: Path, folders: list[tuple[str, Path, list[int]]]) 
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", use_byte_stream_split=["value"] if parts else None)
     atomic_write_bytes(path, sink.getvalue().to_pybytes())
+
+
+def batch_metrics(path: Path) -> dict[str, dict[int, dict[str, float]]]:
+    """A batch's ``metrics.parquet`` as scenario -> replication -> metric -> value (what paired
+    differences are taken from)."""
+    columns = _read(Path(path)).to_pydict()
+    out: dict[str, dict[int, dict[str, float]]] = {}
+    for s, rep, m, v in zip(columns["scenario"], columns["rep"], columns["metric"], columns["value"]):
+        out.setdefault(s, {}).setdefault(int(rep), {})[m] = v
+    return out
+

@@ -10,6 +10,7 @@ and the tables of an unfinished experiment are never taken for finished ones.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import shutil
@@ -118,3 +119,9 @@ class ResultsFolder:
         if fh is not None and not fh.closed:
             (self.root / LOCK).unlink(missing_ok=True)
             fh.close()
+
+
+def default_out(name: str) -> Path:
+    """``results/<name>-<time>``: where an experiment goes when no folder is named."""
+    return Path("results") / f"{name}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+

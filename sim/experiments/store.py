@@ -213,11 +213,12 @@ def read_plan(root: str | Path) -> dict[str, Any] | None:
 
 
 def read_summary(root: str | Path) -> dict[str, dict[str, Summary]]:
-    """summary.csv of a batch folder: scenario -> metric -> Summary."""
+    """summary.csv of a folder: scenario -> metric -> Summary (a single run's, which has no scenario
+    column, under the scenario "")."""
     out: dict[str, dict[str, Summary]] = {}
     for r in read_csv(Path(root) / "summary.csv"):
         s = Summary(r["metric"], int(r["n"]), *(float(r[k]) if r.get(k, "") != "" else math.nan
                                                 for k in ("mean", "sd", "ci_low", "ci_high", "half_width")),
                     r.get("interval") or "Student t")
-        out.setdefault(r["scenario"], {})[s.metric] = s
+        out.setdefault(r.get("scenario", ""), {})[s.metric] = s
     return out

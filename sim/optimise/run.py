@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sim.core.errors import ScenarioError
 from sim.core.stats import summarize
+from sim.experiments.folder import default_out
 from sim.experiments.tables import atomic_write_text, write_csv
 from sim.optimise.evaluate import Evaluator, key_of
 from sim.optimise.selection import Selection, kn_select
@@ -92,7 +91,7 @@ def optimise(path: str | Path, out: str | Path | None = None, workers: int | Non
     spec = load_optimisation(path)
     base = _base(spec, path)
     _check_variables(spec, base, path)
-    out = Path(out) if out is not None else Path("results") / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = Path(out) if out is not None else default_out(spec.name)
     if out.exists() and any(out.iterdir()) and not resume:
         raise ScenarioError(str(out), ["folder is not empty; give --resume to continue it, or another --out"])
     out.mkdir(parents=True, exist_ok=True)

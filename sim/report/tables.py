@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.core.stats import Summary
+from sim.experiments.columnar import batch_metrics
 from sim.experiments.compare import NOISE, paired_differences
 from sim.experiments.folder import read_marker
+from sim.experiments.store import read_summary
 from sim.experiments.tables import NOT_REACHED, ResultsFolderError, read_csv
 from sim.report.kpis import GROUPS, TIME, Row, rows
 
@@ -77,14 +79,6 @@ def number(x: float) -> str:
     return f"{x:,.3f}" if abs(x) < 10 else f"{x:,.1f}" if abs(x) < 1e5 else f"{x:,.0f}"
 
 
-def _summaries(path: Path) -> dict[str, dict[str, Summary]]:
-    out: dict[str, dict[str, Summary]] = {}
-    for r in read_csv(path):
-        vals = [float(r[k]) if r.get(k, "") != "" else math.nan for k in ("mean", "sd", "ci_low", "ci_high")]
-        out.setdefault(r.get("scenario", ""), {})[r["metric"]] = Summary(r["metric"], int(r["n"]), *vals)
-    return out
-
-
 def _cell(s: Summary | None, by: dict[str, Summary]) -> Cell:
     if s is None:
         return Cell(math.nan)
@@ -105,7 +99,7 @@ def read_report(folder: str | Path) -> Report:
         raise ResultsFolderError(f"{folder}: no summary.csv (not a results folder, or its run did not finish)")
     meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8")) \
         if (folder / "metadata.json").is_file() else {}
-    by_scenario = _summaries(folder / "summary.csv")
+    by_scenario = read_summary(folder)
     if (folder / "scenarios.csv").is_file():
         listed = read_csv(folder / "scenarios.csv")
         scenarios = [r["scenario"] for r in listed]
@@ -136,11 +130,7 @@ def _differences(folder: Path, reference: str, others: list[str]) -> dict[tuple[
     path = folder / "metrics.parquet"
     if not path.is_file():
         return {}
-    import pyarrow.parquet as pq
-    table = pq.read_table(path).to_pydict()
-    per: dict[str, dict[int, dict[str, float]]] = {}
-    for s, rep, m, v in zip(table["scenario"], table["rep"], table["metric"], table["value"]):
-        per.setdefault(s, {}).setdefault(int(rep), {})[m] = v
+    per = batch_metrics(path)
     out = {}
     for other in others:
         for d in paired_differences(per.get(reference, {}), per.get(other, {}), other):

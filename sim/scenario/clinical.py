@@ -20,10 +20,10 @@ from sim.scenario.kinds import family
 from sim.scenario.adaptive import Interim
 from sim.scenario.autologous import Autologous
 from sim.scenario.gates import ImportRelease
-from sim.scenario.arms import Arm, DoseLevel  # noqa: F401 - part of the clinical schema
+from sim.scenario.arms import Arm
 from sim.scenario.sourcing import Sourcing
-from sim.scenario.lanes import WEEKDAYS, Emergency, LaneSpec, Shipper, Weekday  # noqa: F401 - part of the clinical schema
-from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability, Share
+from sim.scenario.lanes import LaneSpec
+from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
 from sim.scenario.stability import Relabel, StorageExcursions  # noqa: F401 - part of the clinical schema
 
 TEMPERATURES = ("15-25C", "2-8C", "-20C", "-80C", "-140C")
