@@ -65,7 +65,8 @@ class SupplyChainModel:
         kit_plans = plan.kit_plans
         self.supply = SupplyNetwork(ctx, plan, self.packaging.receive, final_stock=lambda product: sum(
             self.depot.shelf.stocks[k.name].qty * k.units_per_kit
-            for k in kit_plans if k.packed_from(product)))
+            for k in kit_plans if k.packed_from(product)), final_stores=lambda product: [
+            self.depot.shelf.stocks[k.name] for k in kit_plans if k.packed_from(product)])
         self.material_stores = self.supply.stores
         self.suppliers, self.lines = self.supply.suppliers, self.supply.lines
         self.trials = self.network.trials

@@ -13,7 +13,7 @@ from typing import ClassVar, Iterable, Literal
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
-from sim.scenario.plans import PLANS, FixedPlan, ForecastPlan, Plan, PlanSpec, StockPlan  # noqa: F401 - supply schema
+from sim.scenario.plans import PLANS, FixedPlan, ForecastPlan, OrderUpToPlan, Plan, PlanSpec, StockPlan  # noqa: F401 - supply schema
 from sim.scenario.tech_transfer import TechTransfer, TransferStage  # noqa: F401 - part of the supply schema
 from sim.scenario.kinds import family
 from sim.scenario.materials import Disruption, Fraction, SupplierCapacity
