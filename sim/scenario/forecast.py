@@ -63,7 +63,7 @@ def kits_per_patient(trial, kit_types: list[str]) -> dict[str, float]:
     total = sum(ratios)
     out = {k: 0.0 for k in kit_types}
     for arm, r in zip(trial.arms, ratios):
-        mix = arm.kit_mix()
+        mix = arm.kit_mix(int(visits))  # a titrated arm's mix moves over the visits
         kits = {k: n for k, n in mix.items() if n > 0} if mix else {k: trial.kits_per_visit for k in kit_types}
         for k, n in kits.items():
             out[k] += n * visits * r / total
