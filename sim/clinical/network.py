@@ -69,6 +69,10 @@ class ClinicalNetwork:
                 self.sites.append(SiteNode(ctx, name, trials[g.trial], g, self.depots[g.depot], lane, home,
                                            self.usable_upstream, self.cros.get(g.cro), approved.get(g.country, 0.0)))
         temperature = {k.name: k.temperature for k in self.kit_plans}
+        rooms = [(self.central, sc.depot.storage), *((self.depots[d.name], specs[d.name].storage) for d in plan.depots)]
+        for depot, room in rooms:
+            if room is not None:
+                depot.set_room(room, temperature)
         for site in self.sites:
             cap = site.group.capacity
             if cap is not None and not site.dtp:
