@@ -11,7 +11,8 @@ the level, FEFO from the bulk, after a lead time (and at a rate) per order.  Wit
 initial kits, valid everywhere), and a missed visit is *missed dispensing* only if a kit of the site's
 group (or bulk that could be labelled for it) was at a depot.  Extensions: a label without an expiry
 date is extended by an IRT update, at depots and sites alike; one with an expiry date only by a
-depot's relabel campaign (:meth:`~sim.clinical.relabel.Relabelling.set_regime`).
+depot's relabel campaign (:meth:`~sim.clinical.relabel.Relabelling.set_regime`); unlabelled kits are
+extended for free (their expiry date is printed when they are labelled).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Any, Callable, Iterable
 import simpy
 
 from sim.clinical.inventory import KitShelf
+from sim.clinical.relabel import Relabelling
 from sim.core.context import Context
 from sim.core.lots import Lot
 from sim.core.node import Holding, Node
@@ -84,7 +86,7 @@ class Labelling(Node):
     def receive(self, lot: Lot) -> None:
         """Kits for the central depot: into the bulk (just in time), or split between the groups."""
         if self.jit is not None:
-            self.bulk.put(lot)
+            self._to_bulk(lot)
             self.review()
             return
         pieces = [(g, n) for g, n in plan_split(int(lot.qty + 1e-9), self.shares) if n > 0]
@@ -130,6 +132,11 @@ class Labelling(Node):
     def _start_jit(self, ctx: Context, spec: Labels, net: Any) -> None:
         jit = spec.jit
         self.bulk = KitShelf(ctx, f"depot.{self.central.name}.bulk", self.kits, "depot")
+        # an unlabelled kit's expiry is printed when it is labelled: an extension costs nothing
+        rules = {k.name: k.relabel for k in net.kit_plans if k.relabel is not None}
+        self._bulk_extension = Relabelling(ctx, f"depot.{self.central.name}.bulk", self.bulk, rules, self._to_bulk,
+                                           self.review)
+        self._bulk_extension.set_regime(lambda lot: True, physical=False)
         self.in_labelling: dict[tuple[str, str], float] = defaultdict(float)  # (group, kit) -> kits
         self._trigger = {(g.name, k): per_kit(g.jit_trigger if g.jit_trigger is not None else jit.trigger, k)
                          for g in spec.groups for k in self.kits}
@@ -145,6 +152,10 @@ class Labelling(Node):
         self._own = {g: _labelled(g) for g in self.groups}
         for stock in self.central.shelf.stocks.values():  # every change of the labelled stock
             stock.watchers.append(self._stock_changed)
+
+    def _to_bulk(self, lot: Lot) -> None:
+        self.bulk.put(lot)
+        self._bulk_extension.arm(lot)
 
     def _stock_changed(self, t: float, qty: float) -> None:
         self.review()
