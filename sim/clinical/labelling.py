@@ -74,9 +74,10 @@ class Labelling(Node):
         for depot in net.depots.values():
             depot.relabelling.set_regime(self.irt_update, physical=True)
         rules = {k.name: k.relabel for k in net.kit_plans if k.relabel is not None}
-        if rules and self._irt:
-            for site in net.sites:
+        for site in net.sites if rules else ():  # a site extends only labels without an expiry date
+            if self._irt:
                 site.relabel_here(rules)
+            if site.relabelling is not None:
                 site.relabelling.set_regime(self.irt_update, physical=False)
         self.jit = spec.jit
         if self.jit is not None:
@@ -90,6 +91,8 @@ class Labelling(Node):
             self.review()
             return
         pieces = [(g, n) for g, n in plan_split(int(lot.qty + 1e-9), self.shares) if n > 0]
+        if not pieces:  # less than a kit: to the first group in the plan
+            pieces = [(next(g for g, share in self.shares if share > 0), 0)]
         remnant = lot.qty - sum(n for _, n in pieces)
         for i, (group, n) in enumerate(pieces):
             if i == len(pieces) - 1:
