@@ -159,8 +159,9 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_counted("recalled.kits", "kits", "kits withdrawn by a batch recall (on shelves, or arriving after it)",
               "recall"),
     *_counted("cost.relabelling", "currency", "cost of relabelling kits", "depot"),
-    *_counted("expiry_updates.kits", "kits", "kits whose expiry was extended by an IRT update (a label without an "
-              "expiry date, US 21 CFR 211.137(g)), at depots and sites", "depot"),
+    *_counted("expiry_updates.kits", "kits", "kits whose expiry was extended without a relabel campaign: an IRT "
+              "update (a label without an expiry date, US 21 CFR 211.137(g)) at depots and sites, or unlabelled "
+              "kits awaiting just-in-time labelling", "depot"),
     # -- label groups ------------------------------------------------------------------------------
     *_counted("labelled_for.<label_group>", "kits", "kits labelled for the label group (packaging plan or "
               "just in time)", "labelling"),

@@ -176,3 +176,28 @@ def test_label_errors_name_the_field():
     d = two_sites(pooling="by_country")
     with pytest.raises(ScenarioError, match=r"labels.pooling: expected 'pooled' or 'by_label_group'"):
         scenario(d)
+
+
+def test_a_regional_depot_is_sent_only_its_groups_kits():
+    """The German site is supplied by an EU hub (trigger 2, level 8, one day from the central depot): on
+    day 0 the hub orders 8 and is sent the 6 EU kits only, never the USA ones; a hub serving both groups is
+    refused unless stock is pooled."""
+    d = two_sites()
+    d["network"]["depots"] = [{"name": "eu-hub", "country": "DE", "lane": {"transit_time": 1}, "trigger": 2,
+                               "level": 8}]
+    d["network"]["countries"][0]["depot"] = "eu-hub"
+    mdl = model(d)
+    mdl.ctx.run(0.5)
+    hub = mdl.network.depots["eu-hub"]
+    assert hub.expected["kit"] == 6  # and 1 USA kit on its way to the US site
+    assert mdl.check_conservation()["kit:kit"]["held:in_transit"] == 7
+    mdl.ctx.run(1.5)
+    assert {lot.label for lot in hub.shelf.stocks["kit"].lots} == {EU}
+    mdl.run()
+    m = mdl.results().metrics
+    assert m["total.dispensed.kits"] == 7 and m["total.visits.out_of_stock"] == 2  # as without the hub
+    d["network"]["countries"][1]["depot"] = "eu-hub"
+    with pytest.raises(ScenarioError, match=r"network.depots\[0\]: 'eu-hub' serves label groups \['EU', 'USA'\]"):
+        scenario(d)
+    d["labels"]["pooling"] = "pooled"
+    assert run_replication(scenario(d), 7, 0).metrics["total.visits.not_dosed"] == 0

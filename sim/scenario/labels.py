@@ -119,8 +119,9 @@ def label_problems(sc) -> list[str]:
                 served.setdefault(depot, set()).add(found[0])
                 depot = parent[depot]
     if lab.pooling == "by_label_group":
-        out += [f"network.depots[{d}]: serves label groups {sorted(g)}; with pooling: by_label_group a regional "
-                "depot stocks one label group (or set pooling: pooled)" for d, g in served.items() if len(g) > 1]
+        out += [f"network.depots[{i}]: {d.name!r} serves label groups {sorted(served[d.name])}; with pooling: "
+                "by_label_group a regional depot stocks one label group (or set pooling: pooled)"
+                for i, d in enumerate(sc.network.depots) if len(served.get(d.name, ())) > 1]
     return out
 
 
