@@ -201,3 +201,20 @@ def test_a_regional_depot_is_sent_only_its_groups_kits():
         scenario(d)
     d["labels"]["pooling"] = "pooled"
     assert run_replication(scenario(d), 7, 0).metrics["total.visits.not_dosed"] == 0
+
+
+def test_dedicated_stock_per_study_when_two_trials_share_a_kit_type():
+    """Two trials in Germany share the kit type; a label group per trial (the protocol number is on the
+    label): 10 kits split 60/40, trial T needs 3, trial T2 needs 6 -> T2 short by 2; pooled, nobody is."""
+    t1 = trial_dict(regions=[], target_patients=3, visits=[0], resupply={"trigger": 0, "level": 1})
+    t2 = trial_dict(regions=[], name="T2", target_patients=6, visits=[0], resupply={"trigger": 0, "level": 1})
+    for t in (t1, t2):
+        t["sites"] = [{"country": "DE", "count": 1, "startup": 0, "recruitment_rate": 0.1, "arrivals": "regular"}]
+    d = base_dict(trials=[t1, t2], network={"countries": [{"name": "DE", "lane": {"transit_time": 1}}]})
+    d["depot"] = {"initial_kits": 10, "initial_shelf_life": 1e5}
+    d["labels"] = {"groups": [{"name": "T-DE", "countries": ["DE"], "trials": ["T"], "share": 0.6},
+                              {"name": "T2-DE", "countries": ["DE"], "trials": ["T2"], "share": 0.4}]}
+    m = run_replication(scenario(d), 7, 0).metrics
+    assert m["trial.T.visits_not_dosed"] == 0 and m["trial.T2.visits_not_dosed"] == 2
+    d["labels"]["pooling"] = "pooled"
+    assert run_replication(scenario(d), 7, 0).metrics["total.visits.not_dosed"] == 0
