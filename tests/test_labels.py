@@ -218,3 +218,24 @@ def test_dedicated_stock_per_study_when_two_trials_share_a_kit_type():
     assert m["trial.T.visits_not_dosed"] == 0 and m["trial.T2.visits_not_dosed"] == 2
     d["labels"]["pooling"] = "pooled"
     assert run_replication(scenario(d), 7, 0).metrics["total.visits.not_dosed"] == 0
+
+
+def test_unlabelled_kits_are_extended_for_free():
+    """Just in time, trigger 0, level 1: each group gets one kit labelled for its site and one for the
+    depot's shelf on day 0, so 6 of the 10 kits (expiring on day 100) stay unlabelled.  On day 80 those 6
+    gain the 50 days without a campaign (the date is printed when they are labelled); the USA kits at the
+    depot and the US site are updated in the IRT; the EU kit at the depot goes on its 5-day relabel hold,
+    which still counts as the group's stock (no new labelling order); the EU kit at the German site is
+    not extended."""
+    d = two_sites(caps=(1, 1), rate=1 / 200, jit={"trigger": 0, "level": 1})
+    d["depot"]["initial_shelf_life"] = 100
+    d["kit_types"] = [{"name": "kit", "relabel": {"lead": 20, "extension": 50, "hold": 5, "cost_per_kit": 10}}]
+    mdl = model(d)
+    mdl.ctx.run(81)
+    lab = mdl.network.labelling
+    assert [(lot.qty, lot.expiry) for lot in lab.bulk.stocks["kit"].lots] == [(6, 150)]
+    acc = mdl.check_conservation()["kit:kit"]
+    assert acc["held:relabel_hold"] == 1 and acc["held:on_hand.EU"] == 1 and acc["held:on_hand.USA"] == 2
+    m = mdl.ctx.counters
+    assert m["expiry_updates.kits"].total == 6 + 2 and m["relabelled.kits"].total == 1
+    assert m["labelled.kits"].total == 4

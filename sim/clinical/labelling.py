@@ -151,7 +151,7 @@ class Labelling(Node):
         self._wait = ctx.tally("jit_labelling")
         self._labelled = ctx.counter("labelled.kits")
         self._cost = ctx.counter("cost.labelling")
-        self._reviewing = False
+        self._reviewing = self._review_due = False
         self._own = {g: _labelled(g) for g in self.groups}
         for stock in self.central.shelf.stocks.values():  # every change of the labelled stock
             stock.watchers.append(self._stock_changed)
@@ -161,6 +161,14 @@ class Labelling(Node):
         self._bulk_extension.arm(lot)
 
     def _stock_changed(self, t: float, qty: float) -> None:
+        """The labelled stock changed: review once this instant's events are done (a lot relabelled in place
+        leaves the shelf and comes back in one step, which must not look like a shortage)."""
+        if not self._review_due:
+            self._review_due = True
+            self.ctx.at(t, self._due)
+
+    def _due(self) -> None:
+        self._review_due = False
         self.review()
 
     def review(self) -> None:
@@ -173,7 +181,8 @@ class Labelling(Node):
             own = self._own[group]
             for kit in self.kits:
                 key = (group, kit)
-                pos = self.central.shelf.stocks[kit].available_where(after, own) + self.in_labelling[key]
+                pos = self.central.shelf.stocks[kit].available_where(after, own) + self.in_labelling[key] \
+                    + self.central.relabelling.held_for.get((self.bulk.stocks[kit].material, group), 0.0)
                 if pos > self._trigger[key]:
                     continue
                 lots = self.bulk.take(kit, self._level[key] - pos, after)

@@ -39,6 +39,7 @@ class Relabelling(Node):
         self._relabelled = ctx.counter("relabelled.kits")
         self._cost = ctx.counter("cost.relabelling")
         self.on_hold: dict[str, float] = defaultdict(float)  # kit material -> kits on QA hold
+        self.held_for: dict[tuple[str, str | None], float] = defaultdict(float)  # the same by label group
         self.irt_update: Callable[[Lot], bool] | None = None  # the lot's label has no expiry date
         self.physical = True  # whether lots with an expiry on their label may be relabelled here
 
@@ -85,10 +86,12 @@ class Relabelling(Node):
             self._shelve(new)
             return
         self.on_hold[new.material] += new.qty  # off the shelf for the relabel campaign
+        self.held_for[new.material, new.label] += new.qty
         ctx.at(ctx.now + hold, self._back, new)
 
     def _back(self, lot: Lot) -> None:
         self.on_hold[lot.material] -= lot.qty
+        self.held_for[lot.material, lot.label] -= lot.qty
         self._shelve(lot)
         self._after()
 
