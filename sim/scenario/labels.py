@@ -27,8 +27,10 @@ class LabelGroup(Model):
                                   "needs a physical relabel campaign at a depot, and sites cannot extend. "
                                   "false (US, 21 CFR 211.137(g)): an extension is an IRT update, instant and "
                                   "free, at depots and sites")
-    jit_trigger: PerKit | None = Field(None, description="this group's own just-in-time trigger (kits)")
-    jit_level: PerKit | None = Field(None, description="this group's own just-in-time level (kits)")
+    jit_trigger: PerKit | None = Field(None, description="this group's own just-in-time trigger (kits; used "
+                                       "only with labels.jit)")
+    jit_level: PerKit | None = Field(None, description="this group's own just-in-time level (kits; used only "
+                                     "with labels.jit)")
 
 
 class JitLabelling(Model):
