@@ -213,6 +213,12 @@ class Labelling(Node):
                 self.central.accept_kits(lot)
         self.review()
 
+    def unlabelled(self, kit: str) -> float:
+        """Kits of a type in the bulk or on a labelling line (none unless labelling just in time)."""
+        if self.jit is None:
+            return 0.0
+        return self.bulk.stocks[kit].qty + sum(q for (_, k), q in self.in_labelling.items() if k == kit)
+
     def holdings(self) -> Iterable[Holding]:
         if self.jit is None:
             return

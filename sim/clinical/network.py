@@ -136,6 +136,11 @@ class ClinicalNetwork:
         return lane
 
     # -- queries -------------------------------------------------------------------------
+    def central_kits(self, kit: str) -> float:
+        """Kits of a type at the central depot, labelled or not (what make-to-stock watches)."""
+        n = self.central.shelf.stocks[kit].qty
+        return n if self.labelling is None else n + self.labelling.unlabelled(kit)
+
     def usable_upstream(self, kit: str, min_expiry: float) -> float:
         """Usable kits of *kit* at any depot (what a missed visit is measured against)."""
         return sum(d.usable(kit, min_expiry) for d in self.depots.values())
