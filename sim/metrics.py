@@ -169,6 +169,16 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_counted("recalled.kits", "kits", "kits withdrawn by a batch recall (on shelves, or arriving after it)",
               "recall"),
     *_counted("cost.relabelling", "currency", "cost of relabelling kits", "depot"),
+    *_counted("expiry_updates.kits", "kits", "kits whose expiry was extended without a relabel campaign: an IRT "
+              "update (a label without an expiry date, US 21 CFR 211.137(g)) at depots and sites, or unlabelled "
+              "kits awaiting just-in-time labelling", "depot"),
+    # -- label groups ------------------------------------------------------------------------------
+    *_counted("labelled_for.<label_group>", "kits", "kits labelled for the label group (packaging plan or "
+              "just in time)", "labelling"),
+    *_counted("labelled.kits", "kits", "kits labelled just in time from unlabelled stock", "labelling"),
+    *_counted("cost.labelling", "currency", "cost of labelling kits just in time", "labelling"),
+    *_delay("jit_labelling", "days from a just-in-time labelling order to its kits on the depot's shelf "
+            "(line queue included)", "labelling"),
     *_counted("shipped.kits", "kits", "kits shipped to sites and patients", "lane"),
     *_counted("shipped.kits_to_depots", "kits", "kits shipped between depots", "lane"),
     *_counted("shipments", "shipments", "shipments dispatched", "lane"),

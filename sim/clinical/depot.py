@@ -9,7 +9,7 @@ rule have their expiry extended at the depot shortly before they expire.
 """
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol
 
 import simpy
 
@@ -23,6 +23,10 @@ from sim.core.node import Holding, Node
 from sim.scenario.clinical import RegionalDepot, per_kit
 from sim.scenario.resolve import KitPlan
 from sim.scenario.storage_room import StorageRoom
+
+
+class Intake(Protocol):
+    def receive(self, lot: Lot) -> None: ...
 
 
 class Customer(Protocol):
@@ -52,6 +56,8 @@ class DepotNode(Node):
                                        {k.name: k.relabel for k in kits if k.relabel is not None},
                                        self._shelve, self._kits_back)
         self.open_at = 0.0  # the country's approval and import licence: nothing is ordered in before
+        self.labelling: Intake | None = None  # label groups: packed kits are labelled there first
+        self.take_for: Callable[[Customer, str, float, float], list[Lot]] | None = None  # kits a customer may get
         self._reopen = False
         release = spec.import_release if spec is not None else None
         self.releasing: dict[str, float] = {}  # kits in import testing, by material
@@ -73,10 +79,20 @@ class DepotNode(Node):
             self.ctx.ledger.inflow(plan.material, "initial", qty)
             lot = Lot(self.ctx.new_id("KIT"), plan.material, qty, None, shelf_life, 0.0)
             self.ctx.made(lot, f"depot.{self.name} (initial stock)")
-            self._shelve(lot)
+            if self.labelling is not None:
+                self.labelling.receive(lot)
+            else:
+                self._shelve(lot)
 
     def receive(self, lot: Lot) -> None:
-        """A lot of kits from packaging."""
+        """A lot of kits from packaging (labelled first, when the scenario has label groups)."""
+        if self.labelling is not None:
+            self.labelling.receive(lot)
+            return
+        self.accept_kits(lot)
+
+    def accept_kits(self, lot: Lot) -> None:
+        """Kits ready to ship: on the shelf, and to the customers who were short."""
         self._shelve(lot)
         self._retry_short()
 
@@ -142,7 +158,12 @@ class DepotNode(Node):
         sent: dict[str, float] = {}
         short = False
         for kit, qty in wants.items():
-            got = self.shelf.take(kit, qty, min_expiry) if kit in self.shelf.stocks else []
+            if kit not in self.shelf.stocks:
+                got = []
+            elif self.take_for is not None:
+                got = self.take_for(to, kit, qty, min_expiry)
+            else:
+                got = self.shelf.take(kit, qty, min_expiry)
             n = sum(l.qty for l in got)
             lots += got
             sent[kit] = n
