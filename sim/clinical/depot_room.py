@@ -40,6 +40,7 @@ class DepotRoom(Node):
         self.dock: deque[tuple[Lot, float]] = deque()  # lots waiting for room, with their arrival time
         self.waiting: dict[str, float] = {}  # material -> kits at the dock
         self._retry = False
+        self._pieces = 0
         self._occupancy = {c: ctx.level(f"occupancy.depot.{depot}.{c}") for c in self.capacity}
         self._full = {c: ctx.level(f"full.depot.{depot}.{c}") for c in self.capacity}
         self._at_dock = ctx.level(f"awaiting_room.{depot}")
@@ -104,8 +105,9 @@ class DepotRoom(Node):
             self._put(lot)
             return None
         if n >= 1:
-            part = Lot(f"{lot.id}.s{self.ctx.new_id('ROOM')}", lot.material, n, lot.id, lot.expiry, self.ctx.now,
-                       lot.made, lot.line)
+            self._pieces += 1  # its own numbering: ids elsewhere do not move
+            part = Lot(f"{lot.id}.r{self._pieces}", lot.material, n, lot.id, lot.expiry, self.ctx.now,
+                       lot.made, lot.line, lot.label)
             lot.qty -= n
             self._put(part)
         return lot
