@@ -100,6 +100,9 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     Metric("batches.<line>", "count", "batches (lots) made", "line"),
     Metric("changeovers.<line>", "count", "changeovers and cleanings", "line"),
     Metric("reworked.<line>", "count", "lots reworked after a QC failure", "line"),
+    Metric("plan.campaigns.<line>.<product>", "count", "campaigns an order-up-to (s, S) plan started", "planner"),
+    Metric("plan.partial_batches.<line>.<product>", "count", "of those, campaigns ending on a partial batch "
+           "(min_batch)", "planner"),
     # -- QC labs -----------------------------------------------------------------------------------
     *_counted("qc_tests.<lab>", "tests", "tests run in the QC lab (retests too)", "QC lab"),
     *_counted("qc_retests.<lab>", "tests", "retests after an out-of-specification result", "QC lab"),
@@ -150,6 +153,13 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     # -- depots and lanes ------------------------------------------------------------------------
     *_level("inventory.depot.<depot>", "kits", "kits on hand at the depot", "depot"),
     *_counted("expired.depot", "kits", "kits expired at depots", "depot"),
+    *_level("occupancy.depot.<depot>.<class>", "kits", "storage used at a depot with a capacity, per storage class "
+            "(all, or a temperature class); pallet positions with kits_per_pallet", "depot room"),
+    *_level("full.depot.<depot>.<class>", "fraction", "share of time the storage class is at capacity", "depot room"),
+    Metric("days_full.depot.<depot>.<class>", "days", "days the storage class was at capacity", "depot room"),
+    *_level("awaiting_room.<depot>", "kits", "kits waiting at the dock for room (when_full: wait)", "depot room"),
+    *_counted("room_refused.<depot>", "kits", "kits refused for lack of room (when_full: refuse)", "depot room"),
+    *_delay("room_wait.<depot>", "days a lot waited at the dock until all of it was on the shelf", "depot room"),
     *_delay("import_release.<depot>", "days an imported shipment spent in import testing / QP certification "
             "(queue included)", "depot"),
     *_counted("import_rejected.<depot>", "kits", "imported kits rejected by import testing and destroyed", "depot"),
@@ -204,6 +214,7 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     Metric("trial.<trial>.arm.<arm>.randomised", "patients", "patients randomised to the arm", "trial"),
     Metric("trial.<trial>.arm.<arm>.level.<level>.randomised", "patients",
            "patients of the arm at the dose level (weight-based dosing)", "trial"),
+    Metric("trial.<trial>.titrations", "changes", "dose-level changes by titration (whole run)", "trial"),
     *_counted("infused.<trial>", "patients", "patients infused with their own batch (autologous)", "trial"),
     *_counted("manufacturing_failures.<trial>", "batches", "patient batches that failed (a new collection)",
               "trial"),

@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Protocol
 
 import simpy
 
+from sim.clinical.depot_room import DepotRoom
 from sim.clinical.inventory import KitShelf, kit_of
 from sim.clinical.lanes import Lane, Shipment
 from sim.clinical.relabel import Relabelling
@@ -21,6 +22,7 @@ from sim.core.lots import Lot
 from sim.core.node import Holding, Node
 from sim.scenario.clinical import RegionalDepot, per_kit
 from sim.scenario.resolve import KitPlan
+from sim.scenario.storage_room import StorageRoom
 
 
 class Intake(Protocol):
@@ -65,6 +67,11 @@ class DepotNode(Node):
             self._testers = simpy.Resource(ctx.env, release.testers) if release.testers else None
             self._release_wait = ctx.tally(f"import_release.{name}")
             self._rejected = ctx.counter(f"import_rejected.{name}")
+        self.room: DepotRoom | None = None  # storage capacity (set_room)
+
+    def set_room(self, spec: StorageRoom, temperature: dict[str, str]) -> None:
+        """Store at most what *spec* allows per storage class (*temperature*: kit type -> its class)."""
+        self.room = DepotRoom(self.ctx, self.name, spec, temperature, self.shelf, self._put, self._kits_back)
 
     # -- stock in ---------------------------------------------------------------
     def stock_initial(self, plan: KitPlan, qty: float, shelf_life: float) -> None:
@@ -129,6 +136,12 @@ class DepotNode(Node):
         self.review()
 
     def _shelve(self, lot: Lot) -> None:
+        if self.room is not None:  # what does not fit waits at the dock or is refused
+            self.room.offer(lot)
+            return
+        self._put(lot)
+
+    def _put(self, lot: Lot) -> None:
         self.shelf.put(lot)
         self.relabelling.arm(lot)
 
@@ -184,6 +197,8 @@ class DepotNode(Node):
             pos = self.usable(kit, after) + self.expected[kit]
             if pos <= per_kit(spec.trigger, kit):
                 wants[kit] = per_kit(spec.level, kit) - pos
+        if wants and self.room is not None:
+            wants = self.room.cut(wants, self.expected)
         if wants:
             for kit, n in self.parent.ship(self, wants, spec.do_not_ship, self.lane).items():
                 self.expected[kit] += n
@@ -203,3 +218,8 @@ class DepotNode(Node):
         yield from self.relabelling.holdings()
         for m, q in self.releasing.items():
             yield m, "import_testing", q
+        if self.room is not None:
+            yield from self.room.holdings()
+
+    def metrics(self, t_end: float) -> dict[str, float]:
+        return self.room.metrics(t_end) if self.room is not None else {}

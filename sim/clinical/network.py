@@ -70,6 +70,10 @@ class ClinicalNetwork:
                 self.sites.append(SiteNode(ctx, name, trials[g.trial], g, self.depots[g.depot], lane, home,
                                            self.usable_upstream, self.cros.get(g.cro), approved.get(g.country, 0.0)))
         temperature = {k.name: k.temperature for k in self.kit_plans}
+        rooms = [(self.central, sc.depot.storage), *((self.depots[d.name], specs[d.name].storage) for d in plan.depots)]
+        for depot, room in rooms:
+            if room is not None:
+                depot.set_room(room, temperature)
         for site in self.sites:
             cap = site.group.capacity
             if cap is not None and not site.dtp:
@@ -140,6 +144,11 @@ class ClinicalNetwork:
         """Kits of a type at the central depot, labelled or not (what make-to-stock watches)."""
         n = self.central.shelf.stocks[kit].qty
         return n if self.labelling is None else n + self.labelling.unlabelled(kit)
+
+    def central_stores(self, kit: str) -> list:
+        """The stocks :meth:`central_kits` adds up, but kits on a labelling line (what (s, S) watches)."""
+        stocks = [self.central.shelf.stocks[kit]]
+        return stocks if self.labelling is None or self.labelling.jit is None else [*stocks, self.labelling.bulk.stocks[kit]]
 
     def usable_upstream(self, kit: str, min_expiry: float) -> float:
         """Usable kits of *kit* at any depot (what a missed visit is measured against)."""

@@ -151,6 +151,8 @@ class Level:
         a = t0
         while a < t:
             k = min(int(a // p), last)
+            if k < last and (k + 1) * p <= a:  # a boundary k x p that a // p rounds down (period 30.1, a = 150.5)
+                k += 1
             b = min(t, (k + 1) * p) if k < last else t
             bins[k] += v * (b - a)
             a = b
