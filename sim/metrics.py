@@ -139,6 +139,11 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_level("backlog.<market>", "units", "units backordered by the market's customers", "market"),
     Metric("fill_rate.market.<market>", "fraction", "units met at once from stock / units ordered", "market"),
     Metric("first_sale.<market>", "day", "first units delivered to the market (launch supply)", "market"),
+    Metric("launch_stock_built.<market>", "day",
+           "first day the market's stock point held the launch stock (markets[].launch_stock)", "market"),
+    Metric("stock_at_launch.<market>", "units",
+           "units on hand at the market's stock point on the launch day (start, or the schedule's first demand)",
+           "market"),
     Metric("cycle_service_level.market.<market>", "fraction",
            "replenishment cycles of the stock point in which every order was met at once", "market"),
     # -- packaging ------------------------------------------------------------------------------
