@@ -21,7 +21,7 @@ __all__ = ["optimise", "OptimisationResult", "OptimisationCancelled", "Progress"
 
 def optimise(spec: str | Path | Mapping, out: str | Path | None = None, workers: int | None = None,
              budget: int | None = None, resume: bool = False, *,
-             scenario: str | Path | Mapping | Scenario | None = None, backend=None,
+             scenario: str | Path | Mapping | Scenario | None = None, backend=None, figures: bool = True,
              progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> OptimisationResult:
     """Run an optimisation (``docs/optimisation.md``): *spec* is an optimisation file or its content as a
     dict (its ``scenario`` then relative to the current folder).  *scenario*, if given, replaces the
@@ -29,7 +29,8 @@ def optimise(spec: str | Path | Mapping, out: str | Path | None = None, workers:
     :class:`Progress` after every candidate and selection stage (candidates evaluated, replications
     spent, the best so far with its CI); when *cancel()* returns true the run stops with
     :class:`OptimisationCancelled` (``resume=True`` into the same *out* continues it).  *backend*: an
-    open experiment backend to run on (kept open), instead of *workers* local processes."""
+    open experiment backend to run on (kept open), instead of *workers* local processes; *figures*: draw
+    ``tradeoff.png``."""
     if isinstance(spec, Mapping):
         source, folder = "<optimisation dict>", Path.cwd()
         parsed = parse_optimisation(dict(spec), source)
@@ -37,5 +38,5 @@ def optimise(spec: str | Path | Mapping, out: str | Path | None = None, workers:
         source, folder = str(spec), Path(spec).parent
         parsed = load_optimisation(spec)
     base = base_scenario(parsed, folder, source, load(scenario) if scenario is not None else None)
-    return optimise_spec(parsed, base, source, out, workers, budget, resume, backend=backend, progress=progress,
-                         cancel=cancel)
+    return optimise_spec(parsed, base, source, out, workers, budget, resume, backend=backend, figures=figures,
+                         progress=progress, cancel=cancel)

@@ -47,6 +47,7 @@ class OptimisationResult:
     out: Path
     replications: int
     guarantee: str
+    finalists: list[dict[str, Any]]
 
 
 def _suggest(trial, v: Variable):
@@ -91,22 +92,23 @@ def _ranked(cands) -> list[Candidate]:
 
 
 def optimise(path: str | Path, out: str | Path | None = None, workers: int | None = None,
-             budget: int | None = None, resume: bool = False, *, backend=None,
+             budget: int | None = None, resume: bool = False, *, backend=None, figures: bool = True,
              progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> OptimisationResult:
     """Run the optimisation file at *path*; see the module docstring for what is written and
     :func:`optimise_spec` for *backend*, *progress* and *cancel*."""
     path = Path(path)
     spec = load_optimisation(path)
     return optimise_spec(spec, base_scenario(spec, path.parent, str(path)), str(path), out, workers, budget, resume,
-                         backend=backend, progress=progress, cancel=cancel)
+                         backend=backend, figures=figures, progress=progress, cancel=cancel)
 
 
 def optimise_spec(spec: OptimisationFile, base, source: str, out: str | Path | None = None,
                   workers: int | None = None, budget: int | None = None, resume: bool = False, *,
-                  backend=None, progress: ProgressCallback | None = None,
+                  backend=None, figures: bool = True, progress: ProgressCallback | None = None,
                   cancel: CancelCheck | None = None) -> OptimisationResult:
     """Optimise *spec*'s variables on the scenario *base* (*source* names them in messages).  *backend*:
-    run the replications there (kept open; default: ``workers`` local processes, closed at the end).
+    run the replications there (kept open; default: ``workers`` local processes, closed at the end);
+    *figures*: draw ``tradeoff.png``.
     *progress* gets a :class:`~sim.optimise.progress.Progress` after every candidate and selection
     stage; *cancel*, asked at the same points, stops the run with :class:`OptimisationCancelled` when it
     returns true (the journal keeps what ran: ``resume`` continues)."""
@@ -126,9 +128,11 @@ def optimise_spec(spec: OptimisationFile, base, source: str, out: str | Path | N
     backend = make_backend(workers) if own else backend
     found: dict[str, Candidate] = {}
 
-    def tell(phase: str, best: Candidate | None, **kw) -> None:
-        if cancel is not None and phase != "done" and cancel():
+    def check() -> None:  # before each candidate and selection stage
+        if cancel is not None and cancel():
             raise OptimisationCancelled(f"{spec.name}: cancelled after {ev.ran} replications")
+
+    def tell(phase: str, best: Candidate | None, **kw) -> None:
         if progress is not None:
             progress(Progress(phase, len(study.trials), search.candidates, ev.ran, _ranked(found.values()), best,
                               spec.objective.sense, **kw))
@@ -141,6 +145,7 @@ def optimise_spec(spec: OptimisationFile, base, source: str, out: str | Path | N
         for _ in range(search.candidates):
             if ev.ran + search.reps + sel.top * sel.first_reps > cap:
                 break
+            check()
             trial = study.ask()
             values = {v.path: _suggest(trial, v) for v in spec.variables}
             cand = _summarise(spec, values, ev.results(values, range(search.reps)))
@@ -162,6 +167,7 @@ def optimise_spec(spec: OptimisationFile, base, source: str, out: str | Path | N
                 found[k] = _summarise(spec, top[i].values, [done[j] for j in sorted(done)]) if done else found[k]
             tell("selection", _ranked(found[key_of(top[i].values)] for i in alive)[0], in_contention=len(alive),
                  stage_reps=r, cap=per_candidate_cap)
+            check()
             ev.run([(top[i].values, r) for i, r in pairs])
         selection = kn_select(rows, len(top), sel.indifference, 1 - sel.confidence, sel.first_reps,
                               per_candidate_cap, prefetch=stage)
@@ -178,13 +184,15 @@ def optimise_spec(spec: OptimisationFile, base, source: str, out: str | Path | N
                  f"(normal outputs)" + ("; stopped at the replication cap, so the guarantee does not hold"
                                          if selection.stopped_by_cap else "") +
                  ". Constraints are judged on the means; see candidates.csv for their CIs.")
-    _write(out, spec, base, list(found.values()), best, top, selection, ev.ran, guarantee, time.perf_counter() - t0)
+    _write(out, spec, base, list(found.values()), best, top, selection, ev.ran, guarantee, time.perf_counter() - t0,
+           figures)
     tell("done", best, in_contention=1, cap=per_candidate_cap)
-    return OptimisationResult(best.values, list(found.values()), selection, out, ev.ran, guarantee)
+    return OptimisationResult(best.values, list(found.values()), selection, out, ev.ran, guarantee,
+                              [c.values for c in top])
 
 
 def _write(out: Path, spec, base, cands: list[Candidate], best: Candidate, top: list[Candidate],
-           selection: Selection, spent: int, guarantee: str, seconds: float) -> None:
+           selection: Selection, spent: int, guarantee: str, seconds: float, figures: bool = True) -> None:
     from sim.optimise.report import tradeoff_figure, write_best
     paths = [v.path for v in spec.variables]
     header = [*paths, "n", "objective_mean", "objective_ci_low", "objective_ci_high"]
@@ -213,4 +221,5 @@ def _write(out: Path, spec, base, cands: list[Candidate], best: Candidate, top: 
         "feasible": best.feasible, "guarantee": guarantee, "replications": spent,
         "replications_per_finalist": {key_of(top[i].values): n for i, n in selection.replications.items()},
         "wall_seconds": round(seconds, 2), "spec": spec.model_dump(mode="json")}, indent=2, default=float) + "\n")
-    tradeoff_figure(out, spec, cands, best)
+    if figures:
+        tradeoff_figure(out, spec, cands, best)
