@@ -153,7 +153,8 @@ def optimise_spec(spec: OptimisationFile, base, source: str, out: str | Path | N
             trial.set_constraint("violation", cand.violation)  # <= 0: feasible
             study.tell(trial, cand.objective.mean)
             tell("search", _ranked(found.values())[0])
-        top = _ranked(found.values())[:sel.top]
+        ranked = _ranked(found.values())  # finalists: the best feasible ones (KN compares objectives only)
+        top = [c for c in ranked if c.feasible][:sel.top] or ranked[:1]
         rows = lambda i, r: spec.objective.value(ev.results(top[i].values, [r])[0])  # noqa: E731
         per_candidate_cap = max(sel.first_reps, min(sel.max_reps, int((cap - ev.ran) / max(1, len(top)))
                                                     if cap < math.inf else sel.max_reps))
@@ -178,7 +179,7 @@ def optimise_spec(spec: OptimisationFile, base, source: str, out: str | Path | N
         if own:
             backend.close()
     best = found[key_of(top[selection.best].values)]
-    guarantee = (f"Kim-Nelson fully sequential selection among the {len(top)} best candidates of the search, with "
+    guarantee = (f"Kim-Nelson fully sequential selection among the {len(top)} best feasible candidates of the search, with "
                  f"common random numbers: if the best of them is at least {sel.indifference:g} better in the "
                  f"objective than every other, it is the one chosen with probability >= {sel.confidence:g} "
                  f"(normal outputs)" + ("; stopped at the replication cap, so the guarantee does not hold"
