@@ -4,27 +4,14 @@ decision variable, a weighted objective and a tiny budget, start, see the progre
 table fill, and download a best.yaml that is a valid scenario."""
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from sim.scenario import load_scenario
+from tests.explorer_support import ARGS, CHROMIUM, ROOT, explorer, needs_chromium, playwright_api
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium); "
-                                                         "the browser tests need it")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -32,33 +19,8 @@ def server(tmp_path_factory):
     """``python run_sim.py explore newsvendor-scenario.yaml --reps 3`` in a fresh folder."""
     folder = tmp_path_factory.mktemp("explore-optimise")
     shutil.copy(ROOT / "scenarios" / "optimise" / "newsvendor-scenario.yaml", folder)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_"))}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    log = open(folder / "server.log", "w+", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "explore", "newsvendor-scenario.yaml",
-                             "--port", str(port), "--reps", "3"], cwd=folder, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"the explorer did not start: {log.read()[-2000:]}")
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with explorer(folder, "newsvendor-scenario.yaml", "--reps", "3") as url:
+        yield url
 
 
 def test_start_an_optimisation_see_its_progress_and_download_the_best(server, tmp_path):

@@ -179,9 +179,10 @@ def optimise_spec(spec: OptimisationFile, base, source: str, out: str | Path | N
         if own:
             backend.close()
     best = found[key_of(top[selection.best].values)]
-    guarantee = (f"Kim-Nelson fully sequential selection among the {len(top)} best feasible candidates of the search, with "
-                 f"common random numbers: if the best of them is at least {sel.indifference:g} better in the "
-                 f"objective than every other, it is the one chosen with probability >= {sel.confidence:g} "
+    feasible = "feasible " if top[0].feasible else ""
+    guarantee = (f"Kim-Nelson fully sequential selection among the {len(top)} best {feasible}candidates of the "
+                 f"search, with common random numbers: if the best of them is at least {sel.indifference:g} better "
+                 f"in the objective than every other, it is the one chosen with probability >= {sel.confidence:g} "
                  f"(normal outputs)" + ("; stopped at the replication cap, so the guarantee does not hold"
                                          if selection.stopped_by_cap else "") +
                  ". Constraints are judged on the means; see candidates.csv for their CIs.")
