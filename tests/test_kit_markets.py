@@ -109,6 +109,7 @@ def test_expired_and_short_dated_kits_are_not_sold():
     ({"stock": "kit", "rate": 1}, "markets[0].stock: no stock point 'kit'"),
     ({"stock": "api", "rate": 1, "priority": "market"}, "a priority applies to a market at a depot"),
     ({"stock": "api", "rate": 1, "min_shelf_life": 30}, "applies to a market at a depot"),
+    ({"stock": "kit", "depot": "central", "rate": 1, "order_size": 1.5}, "markets[0].order_size: kits are whole"),
 ])
 def test_bad_kit_markets_are_named(market, message):
     d = scenario_dict()
@@ -116,3 +117,19 @@ def test_bad_kit_markets_are_named(market, message):
     with pytest.raises(ScenarioError) as err:
         parse_scenario(d, "s.yaml")
     assert message in str(err.value) and "s.yaml" in str(err.value)
+
+
+@pytest.mark.parametrize("priority, sold, shipped", [("clinical", 0, 2), ("market", 9, 1)])
+def test_who_is_served_first_when_kits_arrive(priority, sold, shipped):
+    """The central depot holds no kits; the site opens on day 1 and asks for 2 (left short); the market
+    orders 9 on day 5 (backordered); the line's 10 kits arrive on day 8.  Clinical first: the site gets 2,
+    the 8 left do not meet the order of 9.  Market first: the order takes 9, the site gets the last one."""
+    d = scenario_dict(horizon=9.5, warmup=0, period=1)
+    d["trials"][0]["regions"][0]["activation"] = 1
+    d["markets"] = [{"name": "packs", "stock": "kit", "depot": "central", "interarrival": 5, "order_size": 9,
+                     "priority": priority}]
+    res = run_replication(parse_scenario(d), 1, 0)
+    assert res.metrics["total.sold.packs"] == sold and res.metrics["total.shipped.kits"] == shipped
+    assert res.metrics["first_sale.packs"] == 8.0 if sold else math.isnan(res.metrics["first_sale.packs"])
+    kits = res.accounting["kit:kit"]
+    assert kits.get("out:sold", 0.0) == sold and kits["held:on_hand"] == 10 - sold  # at the depot or the site

@@ -82,6 +82,9 @@ class Market(Model):
             raise FieldError("priority", "a priority applies to a market at a depot (set depot)")
         if self.depot is None and self.min_shelf_life > 0:
             raise FieldError("min_shelf_life", "a minimum shelf life applies to a market at a depot (set depot)")
+        if self.depot is not None and not whole_sizes(self.order_size):
+            raise FieldError("order_size", "kits are whole: expected a whole number, or an empirical distribution "
+                                           "of whole numbers, for a market at a depot")
         if self.season is not None and self.interarrival is not None:
             raise FieldError("season", "a season scales a rate or a schedule, not an interarrival distribution")
         if self.season is not None and max(self.season) <= 0:
@@ -92,6 +95,12 @@ class Market(Model):
         """The highest rate the stream reaches (what thinning draws candidates at)."""
         rates = [r for _, r in self.schedule] if self.schedule is not None else [self.rate or 0.0]
         return max(rates) * (max(self.season) if self.season else 1.0)
+
+
+def whole_sizes(size: Any) -> bool:
+    """Whether every order size *size* can draw is a whole number (a fixed size or an empirical list)."""
+    values = getattr(size, "observations", None) or [getattr(size, "value", 0.5)]
+    return all(float(v).is_integer() and v > 0 for v in values)
 
 
 def read_schedule(path: Path) -> list[tuple[float, float]]:
