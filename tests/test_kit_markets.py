@@ -16,6 +16,7 @@ from sim.core.errors import ScenarioError
 from sim.model import run_replication
 from sim.scenario import parse_scenario
 from tests.conftest import scenario_dict
+from tests.test_markets import _runs, _within
 
 REPS = 5
 
@@ -33,27 +34,13 @@ def _dict(market: dict, S: int = 5, lead: float = 4.0, horizon: float = 2000, wa
     return d
 
 
-def _runs(sc, names, seed=7):
-    out = {n: [] for n in names}
-    for r in range(REPS):
-        m = run_replication(sc, seed, r).metrics  # conservation is checked in every one
-        for n in names:
-            out[n].append(m[n])
-    return {n: np.array(v) for n, v in out.items()}
-
-
-def _within(values, theory, k=4.0):
-    se = values.std(ddof=1) / math.sqrt(len(values))
-    assert abs(values.mean() - theory) <= k * se + 1e-3 * abs(theory), (values.mean(), theory, se)
-
-
 def test_base_stock_of_kits_with_backorders_matches_the_textbook():
     """λ = 1 kit/day, L = 4 days, S = 5: fill rate P(D ≤ S − 1) = 0.6288 with D ~ Poisson(λL), expected
     backlog E[(D − S)+] and on hand E[(S − D)+] (measured 0.626 ± 0.004 over 10 seeds while building)."""
     lam, lead, s_level = 1.0, 4.0, 5
     sc = parse_scenario(_dict({"rate": lam}, S=s_level, lead=lead))
     got = _runs(sc, ["fill_rate.market.packs", "backlog.packs.mean", "inventory.depot.shop.mean",
-                     "total.demand.packs", "total.sold.packs"])
+                     "total.demand.packs", "total.sold.packs"], seed=7, reps=REPS)
     d = stats.poisson(lam * lead)
     _within(got["fill_rate.market.packs"], d.cdf(s_level - 1))
     k = np.arange(0, 80)
@@ -70,7 +57,7 @@ def test_base_stock_of_kits_with_lost_sales_matches_erlangs_loss_formula():
     a = lam * lead
     erlang_b = a ** s_level / math.factorial(s_level) / sum(a ** i / math.factorial(i) for i in range(s_level + 1))
     sc = parse_scenario(_dict({"rate": lam, "unmet": "lost"}, S=s_level, lead=lead))
-    got = _runs(sc, ["fill_rate.market.packs", "rate.lost_sales.packs"])
+    got = _runs(sc, ["fill_rate.market.packs", "rate.lost_sales.packs"], seed=7, reps=REPS)
     _within(got["fill_rate.market.packs"], 1 - erlang_b)
     _within(got["rate.lost_sales.packs"], lam * erlang_b)
 

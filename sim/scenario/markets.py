@@ -3,9 +3,10 @@
 A commercial market after launch, a distributor or a second customer of a CDMO's intermediate draws
 on the same stock as the chain's own lines; a commercial pack market, a distributor or a retail
 echelon draws kits from a depot (``stock: <kit type>`` with ``depot: <depot>``) beside the trials'
-shipments.  What it cannot get at once waits (backorders, first come first served) or is lost.  Demand is a Poisson stream at a ``rate`` (orders a day), a renewal stream
-(``interarrival``), or a ``schedule`` of rates that change on given days (a forecast, inline or read
-from a CSV file ``day,rate``), each optionally scaled by a ``season`` of multipliers.
+shipments.  What it cannot get at once waits (backorders, first come first served) or is lost.
+Demand is a Poisson stream at a ``rate`` (orders a day), a renewal stream (``interarrival``), or a
+``schedule`` of rates that change on given days (a forecast, inline or read from a CSV file
+``day,rate``), each optionally scaled by a ``season`` of multipliers.
 """
 from __future__ import annotations
 
