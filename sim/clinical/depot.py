@@ -58,6 +58,8 @@ class DepotNode(Node):
         self.open_at = 0.0  # the country's approval and import licence: nothing is ordered in before
         self.labelling: Intake | None = None  # label groups: packed kits are labelled there first
         self.take_for: Callable[[Customer, str, float, float], list[Lot]] | None = None  # kits a customer may get
+        self.outside: Callable[[bool], None] | None = None  # market backorders (kit_market.py): served first?
+        self.owed: dict[str, float] = {}  # kits backordered by markets here: the stock position counts them
         self._reopen = False
         release = spec.import_release if spec is not None else None
         self.releasing: dict[str, float] = {}  # kits in import testing, by material
@@ -176,10 +178,14 @@ class DepotNode(Node):
         return sent
 
     def _retry_short(self) -> None:
+        if self.outside is not None:
+            self.outside(True)
         if self._short:
             waiting, self._short = self._short, {}
             for customer in waiting.values():
                 customer.review()
+        if self.outside is not None:
+            self.outside(False)
 
     # -- replenishment (regional depots) ---------------------------------------------
     def review(self) -> None:
@@ -195,6 +201,8 @@ class DepotNode(Node):
         wants = {}
         for kit in self.kits:
             pos = self.usable(kit, after) + self.expected[kit]
+            if self.owed:
+                pos -= self.owed.get(kit, 0.0)
             if pos <= per_kit(spec.trigger, kit):
                 wants[kit] = per_kit(spec.level, kit) - pos
         if wants and self.room is not None:
