@@ -198,6 +198,11 @@ class Context:
         ev = self.env.timeout(max(0.0, t - self.env._now), (callback, args))
         ev.callbacks.append(_call_at)
 
+    def after(self, delay: float, callback: Callable[..., None], *args) -> None:
+        """Call ``callback(*args)`` *delay* days from now without a process: the same time, to the bit,
+        as a process's ``yield env.timeout(delay)`` (:meth:`at` computes the delay from a time)."""
+        self.env.timeout(delay, (callback, args)).callbacks.append(_call_at)
+
     @property
     def now(self) -> float:
         return self.env._now  # hot: skip SimPy's own property
