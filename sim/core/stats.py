@@ -149,9 +149,15 @@ class Level:
             bins[k if k < last else last] += v * (t - t0)
             return
         a = t0
-        while a < t:
-            k = min(int(a // p), last)
-            b = min(t, (k + 1) * p) if k < last else t
+        while a < t:  # min() spelt out: a level left alone for months crosses many periods here
+            k = int(a // p)
+            if last < k:
+                k = last
+            b = t
+            if k < last:
+                end = (k + 1) * p
+                if end < t:
+                    b = end
             bins[k] += v * (b - a)
             a = b
 
