@@ -31,7 +31,7 @@ Upstream = Callable[[str, float], float]
 measured against)."""
 
 VISIT = "visit"
-_DUE, _DOSED = (VISIT, "due"), (VISIT, "dosed")  # ledger keys of every visit (booked inline in dose_now)
+_DUE = (VISIT, "due")  # the ledger key of every visit (booked inline in dose_now)
 
 
 class DispensingPoint(Node):
@@ -61,7 +61,6 @@ class DispensingPoint(Node):
         self.room: tuple[dict[str, int], dict[str, str]] | None = None  # storage capacity (set_room)
         self.min_shelf_life = 0.0  # the country's rule on shelf life left when kits are shipped here
         self._wake = math.inf
-        self._reviews_at: set[float] = set()  # times a review is booked for (see _shelve)
         self._delivery = ctx.tally("order_to_delivery")
         self._kit_wait = ctx.tally("patient_kit_wait")
         self._dispensed = ctx.counter("dispensed.kits")
@@ -137,7 +136,7 @@ class DispensingPoint(Node):
         policy = self.policy
         after = now + self.resupply.do_not_dispense + policy.expiry_lookahead  # as position() counts
         stocks, expected, owed, ceiling = self.shelf.stocks, self.expected, self.owed, self._ceiling
-        wants = None  # made when the policy orders (most reviews order nothing)
+        wants = {}
         for kit in self.kits:
             pos = stocks[kit].available(after) + expected[kit] - owed[kit]
             if pos > ceiling[kit]:
@@ -146,8 +145,6 @@ class DispensingPoint(Node):
             if q > 1e-9 and self.closed_to_enrollment:  # the cap only ever lowers an order
                 q = min(q, self.remaining[kit] - pos)
             if q > 1e-9:
-                if wants is None:
-                    wants = {}
                 wants[kit] = math.ceil(q - 1e-9)
         if wants:
             self._order(wants)
@@ -219,18 +216,10 @@ class DispensingPoint(Node):
         self.shelf.put(lot)
         unusable = lot.expiry - self.resupply.do_not_dispense - self.policy.expiry_lookahead
         ctx = self.ctx
-        # The position drops then without any event here: review then, once (the lots of one batch
-        # arrive in many shipments and share the time; a second review at that instant orders nothing,
-        # ~1,100 events a replication fewer)
-        if ctx.env._now < unusable < ctx.horizon and unusable not in self._reviews_at:
-            self._reviews_at.add(unusable)
-            ctx.at(unusable, self._review_at, unusable)
+        if ctx.env._now < unusable < ctx.horizon:  # the position drops then without any event here
+            ctx.once(unusable, self.review)  # once: the lots of a batch come in many shipments
         if self.relabelling is not None:
             self.relabelling.arm(lot)
-
-    def _review_at(self, t: float) -> None:
-        self._reviews_at.discard(t)
-        self.review()
 
     def relabel_here(self, rules: dict) -> None:
         """Relabel kits on this point's shelf too (kit types whose rule allows it at sites)."""
@@ -300,8 +289,7 @@ class DispensingPoint(Node):
         find their kits, and need no sub-process."""
         kits = p.arm.kits
         ctx = self.ctx
-        ledger = ctx.ledger
-        ledger.inflows[_DUE] += 1  # ledger.inflow(VISIT, "due", 1): the hot path spares the calls
+        ctx.ledger.inflows[_DUE] += 1  # ledger.inflow(VISIT, "due", 1): a call fewer on the hot path
         remaining = self.remaining
         for k, n in kits.items():
             remaining[k] -= n
@@ -309,10 +297,7 @@ class DispensingPoint(Node):
         after = now + self.resupply.do_not_dispense  # as _usable_after()
         if self._has(kits, after, self.owed):
             self._dispense(kits, after, now, p)
-            ledger.outflows[_DOSED] += 1  # _dosed_at(now, now): dosed at once, on time, no wait for a kit
-            self._dosed.count(now)
-            self._on_time.count(now)
-            self._kit_wait.observe(0.0, now)
+            self._dosed_at(now, now)
             self.review()
             return True
         return False

@@ -48,6 +48,7 @@ class Context:
         self._ids = itertools.count(1)
         self.genealogy: Genealogy | None = None  # lot genealogy, recorded on request (--trace)
         self.recalls: list[Callable[[object], bool]] = []  # lots withdrawn wherever they are put
+        self._once: set[tuple[Callable[[], None], float]] = set()  # calls booked by once()
 
     # -- randomness --------------------------------------------------------
     def sampler(self, name: str, spec) -> Sampler:
@@ -197,6 +198,19 @@ class Context:
         rides on the timeout's value: no closure is made per call (thousands a replication)."""
         ev = self.env.timeout(max(0.0, t - self.env._now), (callback, args))
         ev.callbacks.append(_call_at)
+
+    def once(self, t: float, callback: Callable[[], None]) -> None:
+        """:meth:`at` unless ``callback()`` is already booked for time *t*: for a call that would find
+        nothing left to do the second time at one instant (a site's review when lots of one batch,
+        come in many shipments, stop counting: ~1,100 events a replication fewer)."""
+        key = (callback, t)
+        if key not in self._once:
+            self._once.add(key)
+            self.at(t, self._call_once, key)
+
+    def _call_once(self, key: tuple[Callable[[], None], float]) -> None:
+        self._once.discard(key)
+        key[0]()
 
     def after(self, delay: float, callback: Callable[..., None], *args) -> None:
         """Call ``callback(*args)`` *delay* days from now without a process: the same time, to the bit,
