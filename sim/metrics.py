@@ -100,6 +100,9 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     Metric("batches.<line>", "count", "batches (lots) made", "line"),
     Metric("changeovers.<line>", "count", "changeovers and cleanings", "line"),
     Metric("reworked.<line>", "count", "lots reworked after a QC failure", "line"),
+    Metric("plan.campaigns.<line>.<product>", "count", "campaigns an order-up-to (s, S) plan started", "planner"),
+    Metric("plan.partial_batches.<line>.<product>", "count", "of those, campaigns ending on a partial batch "
+           "(min_batch)", "planner"),
     # -- QC labs -----------------------------------------------------------------------------------
     *_counted("qc_tests.<lab>", "tests", "tests run in the QC lab (retests too)", "QC lab"),
     *_counted("qc_retests.<lab>", "tests", "retests after an out-of-specification result", "QC lab"),
@@ -136,6 +139,11 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_level("backlog.<market>", "units", "units backordered by the market's customers", "market"),
     Metric("fill_rate.market.<market>", "fraction", "units met at once from stock / units ordered", "market"),
     Metric("first_sale.<market>", "day", "first units delivered to the market (launch supply)", "market"),
+    Metric("launch_stock_built.<market>", "day",
+           "first day the market's stock point held the launch stock (markets[].launch_stock)", "market"),
+    Metric("stock_at_launch.<market>", "units",
+           "units on hand at the market's stock point on the launch day (start, or the schedule's first demand)",
+           "market"),
     Metric("cycle_service_level.market.<market>", "fraction",
            "replenishment cycles of the stock point in which every order was met at once", "market"),
     # -- packaging ------------------------------------------------------------------------------
@@ -150,6 +158,13 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     # -- depots and lanes ------------------------------------------------------------------------
     *_level("inventory.depot.<depot>", "kits", "kits on hand at the depot", "depot"),
     *_counted("expired.depot", "kits", "kits expired at depots", "depot"),
+    *_level("occupancy.depot.<depot>.<class>", "kits", "storage used at a depot with a capacity, per storage class "
+            "(all, or a temperature class); pallet positions with kits_per_pallet", "depot room"),
+    *_level("full.depot.<depot>.<class>", "fraction", "share of time the storage class is at capacity", "depot room"),
+    Metric("days_full.depot.<depot>.<class>", "days", "days the storage class was at capacity", "depot room"),
+    *_level("awaiting_room.<depot>", "kits", "kits waiting at the dock for room (when_full: wait)", "depot room"),
+    *_counted("room_refused.<depot>", "kits", "kits refused for lack of room (when_full: refuse)", "depot room"),
+    *_delay("room_wait.<depot>", "days a lot waited at the dock until all of it was on the shelf", "depot room"),
     *_delay("import_release.<depot>", "days an imported shipment spent in import testing / QP certification "
             "(queue included)", "depot"),
     *_counted("import_rejected.<depot>", "kits", "imported kits rejected by import testing and destroyed", "depot"),
@@ -159,6 +174,16 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     *_counted("recalled.kits", "kits", "kits withdrawn by a batch recall (on shelves, or arriving after it)",
               "recall"),
     *_counted("cost.relabelling", "currency", "cost of relabelling kits", "depot"),
+    *_counted("expiry_updates.kits", "kits", "kits whose expiry was extended without a relabel campaign: an IRT "
+              "update (a label without an expiry date, US 21 CFR 211.137(g)) at depots and sites, or unlabelled "
+              "kits awaiting just-in-time labelling", "depot"),
+    # -- label groups ------------------------------------------------------------------------------
+    *_counted("labelled_for.<label_group>", "kits", "kits labelled for the label group (packaging plan or "
+              "just in time)", "labelling"),
+    *_counted("labelled.kits", "kits", "kits labelled just in time from unlabelled stock", "labelling"),
+    *_counted("cost.labelling", "currency", "cost of labelling kits just in time", "labelling"),
+    *_delay("jit_labelling", "days from a just-in-time labelling order to its kits on the depot's shelf "
+            "(line queue included)", "labelling"),
     *_counted("shipped.kits", "kits", "kits shipped to sites and patients", "lane"),
     *_counted("shipped.kits_to_depots", "kits", "kits shipped between depots", "lane"),
     *_counted("shipments", "shipments", "shipments dispatched", "lane"),
@@ -194,6 +219,7 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     Metric("trial.<trial>.arm.<arm>.randomised", "patients", "patients randomised to the arm", "trial"),
     Metric("trial.<trial>.arm.<arm>.level.<level>.randomised", "patients",
            "patients of the arm at the dose level (weight-based dosing)", "trial"),
+    Metric("trial.<trial>.titrations", "changes", "dose-level changes by titration (whole run)", "trial"),
     *_counted("infused.<trial>", "patients", "patients infused with their own batch (autologous)", "trial"),
     *_counted("manufacturing_failures.<trial>", "batches", "patient batches that failed (a new collection)",
               "trial"),

@@ -64,8 +64,9 @@ class SupplyChainModel:
         # make-to-stock of a final product watches the depot's kits of that product, in units
         kit_plans = plan.kit_plans
         self.supply = SupplyNetwork(ctx, plan, self.packaging.receive, final_stock=lambda product: sum(
-            self.depot.shelf.stocks[k.name].qty * k.units_per_kit
-            for k in kit_plans if k.packed_from(product)))
+            self.network.central_kits(k.name) * k.units_per_kit
+            for k in kit_plans if k.packed_from(product)), final_stores=lambda product: [
+            s for k in kit_plans if k.packed_from(product) for s in self.network.central_stores(k.name)])
         self.material_stores = self.supply.stores
         self.suppliers, self.lines = self.supply.suppliers, self.supply.lines
         self.trials = self.network.trials

@@ -9,35 +9,17 @@ one cancels its run, and a typed path outside the start folder is refused.
 from __future__ import annotations
 
 import csv
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from sim.explorer.results import fmt
 from sim.scenario import load_scenario
+from tests.explorer_support import ARGS, CHROMIUM, ROOT, explorer, needs_chromium, playwright_api
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 REPS = 3
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium); "
-                                                         "the browser tests need it")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -46,30 +28,8 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("explore")
     (folder / "mine.yaml").write_text((ROOT / "sim" / "data" / "default.yaml").read_text(encoding="utf-8"))
     (folder.parent / "outside.yaml").write_text("name: x\n")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_"))}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    log = open(folder / "server.log", "w+", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "explore", "--port", str(port),
-                             "--reps", str(REPS)], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"the explorer did not start: {log.read()[-2000:]}")
-            time.sleep(0.3)
-    yield url, folder, folder / "server.log"
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with explorer(folder, "--reps", str(REPS)) as url:
+        yield url, folder, folder / "server.log"
 
 
 @pytest.fixture(scope="module")

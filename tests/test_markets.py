@@ -119,6 +119,23 @@ def test_a_forecast_file_is_read_into_the_scenario_which_stays_self_contained(tm
     assert parse_scenario(again).markets[0].schedule == sc.markets[0].schedule  # no file needed any more
 
 
+def test_launch_stock_build_by_hand():
+    """Base stock 30 with 10 on hand and a 7-day lead time: the order of 20 placed on day 0 arrives on
+    day 7, so a launch stock of 25 is first on hand on day 7, and on the launch day (start 50, or the
+    first day a schedule's rate is above 0) the stock point holds 30 (no demand before the launch)."""
+    for market, launch in (({"rate": 1.0, "start": 50}, 50.0), ({"schedule": [[0, 0.0], [120, 1.0]]}, 120.0)):
+        sc = _scenario({"policy": {"kind": "base_stock", "level": 30}}, {"lead_time": 7, "initial_stock": 10},
+                       {**market, "launch_stock": 25}, horizon=200, warmup=0)
+        assert sc.markets[0].launch_day() == launch
+        m = run_replication(sc, 1, 0).metrics
+        assert m["launch_stock_built.shop"] == 7.0
+        assert m["stock_at_launch.shop"] == 30.0
+        assert m["first_sale.shop"] > launch
+    never = _scenario({"policy": {"kind": "base_stock", "level": 30}}, {"lead_time": 7, "initial_stock": 10},
+                      {"rate": 1.0, "start": 50, "launch_stock": 31}, horizon=200, warmup=0)
+    assert math.isnan(run_replication(never, 1, 0).metrics["launch_stock_built.shop"])
+
+
 @pytest.mark.parametrize("market, message", [
     ({"stock": "nothing", "rate": 1}, "markets[0].stock: no stock point 'nothing'"),
     ({"stock": "api", "rate": 1, "interarrival": 2}, "expected exactly one of rate, interarrival, schedule"),

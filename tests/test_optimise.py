@@ -15,7 +15,7 @@ from scipy import stats
 from sim.cli import cli
 from sim.optimise.selection import kn_select
 from sim.scenario import load_scenario
-from tests.conftest import scenario_dict
+from tests.optimise_support import CASES
 
 
 @pytest.mark.parametrize("shared", [0.0, 2.0])
@@ -37,19 +37,10 @@ def test_kn_selects_the_best_with_the_stated_probability(shared):
 
 
 def _files(tmp_path, **search):
-    d = scenario_dict(horizon=2000, warmup=100, period=200)
-    d["lines"][0]["batches"] = 1
-    d["trials"][0]["regions"][0]["activation"] = 3000
-    d["suppliers"].append({"name": "m-sup", "material": "m", "lead_time": 5, "initial_stock": 15})
-    d["materials"] = [{"name": "m", "policy": {"kind": "base_stock", "level": 15}}]
-    d["markets"] = [{"name": "shop", "stock": "m", "rate": 2.0}]
-    (tmp_path / "base_stock.yaml").write_text(yaml.safe_dump(d))
-    o = {"name": "base-stock", "scenario": "base_stock.yaml", "seed": 3,
-         "variables": [{"path": "materials.m.policy.level", "type": "integer", "low": 8, "high": 20}],
-         "objective": {"metric": "inventory.material.m.mean"},
-         "constraints": [{"metric": "fill_rate.market.shop", "min": 0.9}],
-         "search": {"candidates": 12, "reps": 4, **search},
-         "selection": {"top": 3, "indifference": 0.5, "first_reps": 6, "max_reps": 60}}
+    """The shipped base-stock case (scenarios/optimise/base-stock.yaml), copied to *tmp_path*."""
+    (tmp_path / "base-stock-scenario.yaml").write_text((CASES / "base-stock-scenario.yaml").read_text())
+    o = yaml.safe_load((CASES / "base-stock.yaml").read_text())
+    o["search"].update(search)
     (tmp_path / "opt.yaml").write_text(yaml.safe_dump(o))
     return tmp_path / "opt.yaml"
 

@@ -12,9 +12,9 @@ exported here are the stable API (``docs/api.md``); everything else in ``sim`` m
 from sim.api.experiment import batch, compare, load, run, until
 from sim.api.results import BatchResults, Comparison, Results, open_results
 from sim.core.errors import ConservationError, ScenarioError
-from sim.optimise.run import optimise
+from sim.api.optimisation import OptimisationCancelled, optimise
 from sim.report.html import write_report as report
 from sim.scenario import Scenario
 
-__all__ = ["load", "run", "compare", "batch", "until", "open_results", "report", "optimise", "Results", "BatchResults", "Comparison",
+__all__ = ["load", "run", "compare", "batch", "until", "open_results", "report", "optimise", "OptimisationCancelled", "Results", "BatchResults", "Comparison",
            "Scenario", "ScenarioError", "ConservationError"]

@@ -147,19 +147,23 @@ def compare(a: str | Path | Mapping | Scenario | None, b: str | Path | Mapping |
     scs = [load(load(src, set=set), set=own) for src, own in ((a, set_a), (b, set_b))]
     labels = labels or (_label(a, scs[0]), _label(b, scs[1]))
     plan = compare_plan(scs[0], scs[1], labels, reps or scs[0].replications, experiment_seed(scs[0], seed))
-    res, folder = execute(plan, out, after=comparison_table(*(p.id for p in plan.points)), **options)
+    res, folder = execute(plan, out, after=ComparisonTable(*(p.id for p in plan.points)), **options)
     return Comparison(folder, res)
 
 
-def comparison_table(pa: str, pb: str) -> Callable[[Any, Path], None]:
+class ComparisonTable:
     """What a comparison writes after its replications: ``comparison.csv``, the paired differences B − A
-    (before the figures, which draw it)."""
-    from sim.experiments.compare import paired_differences, write_comparison
+    (before the figures, which draw it).  The differences stay on ``diffs`` for a caller that prints
+    them, so they are computed once."""
 
-    def write(res, folder: Path) -> None:
-        write_comparison(folder / "comparison.csv",
-                         paired_differences(res.outcome.metrics[pa], res.outcome.metrics[pb], pb))
-    return write
+    def __init__(self, pa: str, pb: str) -> None:
+        self.pa, self.pb = pa, pb
+        self.diffs: list = []
+
+    def __call__(self, res, folder: Path) -> None:
+        from sim.experiments.compare import paired_differences, write_comparison
+        self.diffs = paired_differences(res.outcome.metrics[self.pa], res.outcome.metrics[self.pb], self.pb)
+        write_comparison(folder / "comparison.csv", self.diffs)
 
 
 def _label(source, sc: Scenario) -> str:

@@ -230,8 +230,8 @@ def compare(scenario_a, scenario_b, sets_a, sets_b, show_all, **opts) -> None:
     every metric are reported with 95 % CIs (comparison.csv), and a difference
     whose CI covers 0 is called not distinguishable from noise.
     """
-    from sim.api.experiment import comparison_table
-    from sim.experiments.compare import compare_plan, paired_differences
+    from sim.api.experiment import ComparisonTable
+    from sim.experiments.compare import compare_plan
     from sim.experiments.overrides import apply_overrides
     from sim.scenario.resolve import experiment_seed
 
@@ -248,9 +248,9 @@ def compare(scenario_a, scenario_b, sets_a, sets_b, show_all, **opts) -> None:
     labels = tuple(Path(p).stem if p != "default" else "default" for p in (scenario_a, scenario_b))
     plan = compare_plan(a, b, labels, opts["reps"] or a.replications, seed)
     pa, pb = (p.id for p in plan.points)
-    res, out = _execute(plan, opts, figures=True, after=comparison_table(pa, pb))
-    diffs = paired_differences(res.outcome.metrics[pa], res.outcome.metrics[pb], pb)
-    _print_comparison(diffs, pa, pb, show_all, len(res.outcome.reps[pa]))
+    table = ComparisonTable(pa, pb)
+    res, out = _execute(plan, opts, figures=True, after=table)
+    _print_comparison(table.diffs, pa, pb, show_all, len(res.outcome.reps[pa]))
     click.echo(f"\nresults: {out}")
     _report_failures(res.outcome, out)
 

@@ -9,10 +9,11 @@ rule have their expiry extended at the depot shortly before they expire.
 """
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol
 
 import simpy
 
+from sim.clinical.depot_room import DepotRoom
 from sim.clinical.inventory import KitShelf, kit_of
 from sim.clinical.lanes import Lane, Shipment
 from sim.clinical.relabel import Relabelling
@@ -21,6 +22,11 @@ from sim.core.lots import Lot
 from sim.core.node import Holding, Node
 from sim.scenario.clinical import RegionalDepot, per_kit
 from sim.scenario.resolve import KitPlan
+from sim.scenario.storage_room import StorageRoom
+
+
+class Intake(Protocol):
+    def receive(self, lot: Lot) -> None: ...
 
 
 class Customer(Protocol):
@@ -50,6 +56,8 @@ class DepotNode(Node):
                                        {k.name: k.relabel for k in kits if k.relabel is not None},
                                        self._shelve, self._kits_back)
         self.open_at = 0.0  # the country's approval and import licence: nothing is ordered in before
+        self.labelling: Intake | None = None  # label groups: packed kits are labelled there first
+        self.take_for: Callable[[Customer, str, float, float], list[Lot]] | None = None  # kits a customer may get
         self._reopen = False
         release = spec.import_release if spec is not None else None
         self.releasing: dict[str, float] = {}  # kits in import testing, by material
@@ -59,6 +67,11 @@ class DepotNode(Node):
             self._testers = simpy.Resource(ctx.env, release.testers) if release.testers else None
             self._release_wait = ctx.tally(f"import_release.{name}")
             self._rejected = ctx.counter(f"import_rejected.{name}")
+        self.room: DepotRoom | None = None  # storage capacity (set_room)
+
+    def set_room(self, spec: StorageRoom, temperature: dict[str, str]) -> None:
+        """Store at most what *spec* allows per storage class (*temperature*: kit type -> its class)."""
+        self.room = DepotRoom(self.ctx, self.name, spec, temperature, self.shelf, self._put, self._kits_back)
 
     # -- stock in ---------------------------------------------------------------
     def stock_initial(self, plan: KitPlan, qty: float, shelf_life: float) -> None:
@@ -66,10 +79,20 @@ class DepotNode(Node):
             self.ctx.ledger.inflow(plan.material, "initial", qty)
             lot = Lot(self.ctx.new_id("KIT"), plan.material, qty, None, shelf_life, 0.0)
             self.ctx.made(lot, f"depot.{self.name} (initial stock)")
-            self._shelve(lot)
+            if self.labelling is not None:
+                self.labelling.receive(lot)
+            else:
+                self._shelve(lot)
 
     def receive(self, lot: Lot) -> None:
-        """A lot of kits from packaging."""
+        """A lot of kits from packaging (labelled first, when the scenario has label groups)."""
+        if self.labelling is not None:
+            self.labelling.receive(lot)
+            return
+        self.accept_kits(lot)
+
+    def accept_kits(self, lot: Lot) -> None:
+        """Kits ready to ship: on the shelf, and to the customers who were short."""
         self._shelve(lot)
         self._retry_short()
 
@@ -113,6 +136,12 @@ class DepotNode(Node):
         self.review()
 
     def _shelve(self, lot: Lot) -> None:
+        if self.room is not None:  # what does not fit waits at the dock or is refused
+            self.room.offer(lot)
+            return
+        self._put(lot)
+
+    def _put(self, lot: Lot) -> None:
         self.shelf.put(lot)
         self.relabelling.arm(lot)
 
@@ -129,7 +158,12 @@ class DepotNode(Node):
         sent: dict[str, float] = {}
         short = False
         for kit, qty in wants.items():
-            got = self.shelf.take(kit, qty, min_expiry) if kit in self.shelf.stocks else []
+            if kit not in self.shelf.stocks:
+                got = []
+            elif self.take_for is not None:
+                got = self.take_for(to, kit, qty, min_expiry)
+            else:
+                got = self.shelf.take(kit, qty, min_expiry)
             n = sum(l.qty for l in got)
             lots += got
             sent[kit] = n
@@ -163,6 +197,8 @@ class DepotNode(Node):
             pos = self.usable(kit, after) + self.expected[kit]
             if pos <= per_kit(spec.trigger, kit):
                 wants[kit] = per_kit(spec.level, kit) - pos
+        if wants and self.room is not None:
+            wants = self.room.cut(wants, self.expected)
         if wants:
             for kit, n in self.parent.ship(self, wants, spec.do_not_ship, self.lane).items():
                 self.expected[kit] += n
@@ -182,3 +218,8 @@ class DepotNode(Node):
         yield from self.relabelling.holdings()
         for m, q in self.releasing.items():
             yield m, "import_testing", q
+        if self.room is not None:
+            yield from self.room.holdings()
+
+    def metrics(self, t_end: float) -> dict[str, float]:
+        return self.room.metrics(t_end) if self.room is not None else {}

@@ -50,6 +50,14 @@ class KitStock(LotStore):
 
     usable = LotStore.available
 
+    def holdings(self):
+        """Kits on hand; labelled kits by label group (``on_hand.<group>``), unlabelled ones as ``on_hand``."""
+        by: dict[str | None, float] = {None: 0.0}
+        for lot in self.lots:
+            by[lot.label] = by.get(lot.label, 0.0) + lot.qty
+        for label, qty in by.items():
+            yield self.material, "on_hand" if label is None else f"on_hand.{label}", qty
+
 
 def _expire_where_it_lies(lot: Lot) -> None:
     # A lot can be armed more than once (moved whole between stores); only the

@@ -15,6 +15,7 @@ from typing import Any
 from sim.clinical.cro import CRONode
 from sim.clinical.depot import DepotNode
 from sim.clinical.storage import ColdStorage
+from sim.clinical.labelling import Labelling
 from sim.clinical.lanes import Lane
 from sim.clinical.recall import Recalls
 from sim.clinical.sites import SiteNode
@@ -69,6 +70,10 @@ class ClinicalNetwork:
                 self.sites.append(SiteNode(ctx, name, trials[g.trial], g, self.depots[g.depot], lane, home,
                                            self.usable_upstream, self.cros.get(g.cro), approved.get(g.country, 0.0)))
         temperature = {k.name: k.temperature for k in self.kit_plans}
+        rooms = [(self.central, sc.depot.storage), *((self.depots[d.name], specs[d.name].storage) for d in plan.depots)]
+        for depot, room in rooms:
+            if room is not None:
+                depot.set_room(room, temperature)
         for site in self.sites:
             cap = site.group.capacity
             if cap is not None and not site.dtp:
@@ -86,6 +91,7 @@ class ClinicalNetwork:
             self.storage = [ColdStorage(ctx, place, p.shelf, self._cold, spec, p.restock) for place, p in points]
         self.recalls = Recalls(ctx, list(sc.recalls), self._points) if sc.recalls else None
         self.sources = [KitSource(ctx, k, self.central) for k in self.kit_plans if k.sourcing is not None]
+        self.labelling = Labelling(ctx, sc.labels, self) if sc.labels is not None else None
         self._initial = [(self.central, k, k.initial_stock, k.initial_shelf_life) for k in self.kit_plans]
         self._initial += [(self.depots[d.name], k, per_kit(specs[d.name].initial_kits, k.name),
                            specs[d.name].initial_shelf_life) for d in plan.depots for k in self.kit_plans]
@@ -134,6 +140,16 @@ class ClinicalNetwork:
         return lane
 
     # -- queries -------------------------------------------------------------------------
+    def central_kits(self, kit: str) -> float:
+        """Kits of a type at the central depot, labelled or not (what make-to-stock watches)."""
+        n = self.central.shelf.stocks[kit].qty
+        return n if self.labelling is None else n + self.labelling.unlabelled(kit)
+
+    def central_stores(self, kit: str) -> list:
+        """The stocks :meth:`central_kits` adds up, but kits on a labelling line (what (s, S) watches)."""
+        stocks = [self.central.shelf.stocks[kit]]
+        return stocks if self.labelling is None or self.labelling.jit is None else [*stocks, self.labelling.bulk.stocks[kit]]
+
     def usable_upstream(self, kit: str, min_expiry: float) -> float:
         """Usable kits of *kit* at any depot (what a missed visit is measured against)."""
         return sum(d.usable(kit, min_expiry) for d in self.depots.values())
@@ -141,7 +157,7 @@ class ClinicalNetwork:
     def nodes(self) -> list[Any]:
         """Every node, in the order the conservation check and the metrics walk visit them."""
         return [*self.depots.values(), *self.lanes.values(), *self.sites, *self.trials, *self.storage,
-                *self.cros.values(), *self.sources]
+                *self.cros.values(), *self.sources, *([self.labelling] if self.labelling is not None else [])]
 
     def metrics(self, t_end: float) -> dict[str, float]:
         """What spans nodes: service, kits produced against kits dispensed, stock-outs, risks."""

@@ -3,7 +3,9 @@ accrue: a lot is relabelled ``lead`` days before it expires, but not before the 
 that supports the extension (``available_from``); during the relabel campaign the kits are on QA hold
 (``hold`` days) and each costs ``cost_per_kit``.  A lot's extensions so far are read from its id (one
 ``R`` per relabelling, kept by splits and shipments), so a kit extended at a depot is not extended
-again at a site beyond ``max_extension``.
+again at a site beyond ``max_extension``.  Under label rules (:meth:`Relabelling.set_regime`), a lot
+whose label carries no expiry date (US) is extended by an IRT update instead: at once, free, no hold,
+at sites too; a lot whose label carries one (EU CTR) only by a depot's relabel campaign.
 """
 from __future__ import annotations
 
@@ -37,12 +39,23 @@ class Relabelling(Node):
         self._relabelled = ctx.counter("relabelled.kits")
         self._cost = ctx.counter("cost.relabelling")
         self.on_hold: dict[str, float] = defaultdict(float)  # kit material -> kits on QA hold
+        self.held_for: dict[tuple[str, str | None], float] = defaultdict(float)  # the same by label group
+        self.irt_update: Callable[[Lot], bool] | None = None  # the lot's label has no expiry date
+        self.physical = True  # whether lots with an expiry on their label may be relabelled here
+
+    def set_regime(self, irt_update: Callable[[Lot], bool], physical: bool) -> None:
+        """Label rules: *irt_update(lot)* says the lot's label carries no expiry date, so extending it is
+        an IRT update (instant, free); without *physical*, no other lot is extended here (an EU site)."""
+        self.irt_update, self.physical = irt_update, physical
+        self._updated = self.ctx.counter("expiry_updates.kits")
 
     def arm(self, lot: Lot) -> None:
         """Schedule the relabelling of a lot just put on the shelf, if its kit type has a rule left."""
         rule = self.rules.get(kit_of(lot.material))
         if rule is None or (rule.lines is not None and lot.line not in rule.lines):
             return
+        if not self.physical and not self.irt_update(lot):
+            return  # the label carries an expiry date: only a depot may relabel it
         if rule.made_between is not None and not rule.made_between[0] <= lot.made <= rule.made_between[1]:
             return  # a batch the stability data do not cover
         cap = rule.max_extension if rule.max_extension is not None else rule.extension
@@ -59,7 +72,12 @@ class Relabelling(Node):
             return  # gone (issued, shipped, expired) meanwhile
         stock.remove(lot)
         new = Lot(f"{lot.id}R", lot.material, lot.qty, lot.id, lot.expiry + rule.extension, ctx.now, lot.made,
-                  lot.line)
+                  lot.line, lot.label)
+        if self.irt_update is not None and self.irt_update(lot):
+            ctx.made(new, f"{self.name} (expiry updated in the IRT)")
+            self._updated.count(ctx.now, new.qty)
+            self._shelve(new)
+            return
         ctx.made(new, f"{self.name} (relabelled)")
         self._relabelled.count(ctx.now, new.qty)
         self._cost.count(ctx.now, new.qty * rule.cost_per_kit)
@@ -68,10 +86,12 @@ class Relabelling(Node):
             self._shelve(new)
             return
         self.on_hold[new.material] += new.qty  # off the shelf for the relabel campaign
+        self.held_for[new.material, new.label] += new.qty
         ctx.at(ctx.now + hold, self._back, new)
 
     def _back(self, lot: Lot) -> None:
         self.on_hold[lot.material] -= lot.qty
+        self.held_for[lot.material, lot.label] -= lot.qty
         self._shelve(lot)
         self._after()
 

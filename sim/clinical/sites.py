@@ -222,7 +222,7 @@ class SiteNode(DispensingPoint):
 
     def _treat(self, p: Patient, point: DispensingPoint):
         env = self.ctx.env
-        scatter = self._scatter
+        scatter, titration = self._scatter, self.trial.titration
         dropped = False
         for i, due in enumerate(p.due):
             w = p.windows[i]
@@ -239,6 +239,8 @@ class SiteNode(DispensingPoint):
             yield env.timeout(max(0.0, arrive - now))
             if p.stopped:  # a decision of the trial: no dose, no more visits
                 break
+            if titration is not None:  # the dose level may change before this visit's kits
+                titration.step(p, i, point)
             p.next = i + 1
             if not point.dose_now(p):  # most visits find their kits: no sub-process for them
                 yield from point.wait_for_kit(p, due, w)

@@ -8,6 +8,7 @@ from typing import Callable
 from sim.clinical.adaptive import InterimAnalyses
 from sim.clinical.autologous import AutologousChain
 from sim.clinical.randomisation import BlockRandomiser
+from sim.clinical.titration import Titrator
 from sim.core.context import Context
 from sim.core.node import Node
 from sim.scenario.clinical import Trial
@@ -61,6 +62,8 @@ class TrialNode(Node):
                             for k, n in v.kits.items() if n > 0})
         self._dose_level = ctx.rng(f"trial.{spec.name}.dose_level") if any(a.levels for a in self.arms) else None
         self.by_level: dict[tuple[str, str], int] = {}
+        self.titration = (Titrator(ctx, spec.name, self.arms, spec.arms)
+                          if any(a.titration is not None for a in spec.arms) else None)
         self.screened = self.screen_failed = self.randomised = 0
         self.visits_not_dosed = self.patients_not_dosed = 0
         self.screening = self.active = self.completed = self.dropped = 0
@@ -203,6 +206,8 @@ class TrialNode(Node):
             m[f"trial.{n}.arm.{a.name}.randomised"] = k
             for _, lv in a.levels:
                 m[f"trial.{n}.arm.{a.name}.level.{lv.level}.randomised"] = self.by_level.get((a.name, lv.level), 0)
+        if self.titration is not None:
+            m[f"trial.{n}.titrations"] = self.titration.changes
         if self.interims is not None:
             m.update({f"trial.{n}.interims_acted": self.interims.acted, f"trial.{n}.terminated": self.interims.terminated,
                       f"trial.{n}.discontinued": self.discontinued, f"trial.{n}.screening_stopped": self.screening_stopped})

@@ -25,13 +25,14 @@ class Lot:
     ``made`` is the date of manufacture (GMP: the start of the batch that made it), which is what a
     drug product's shelf life counts from; it defaults to ``created`` and is kept when a lot is split,
     shipped or packed, so that time in QC, in queues and in bulk storage uses up shelf life; ``line``,
-    the line that made it, is kept the same way (a shelf-life extension may cover some campaigns only).
+    the line that made it, is kept the same way (a shelf-life extension may cover some campaigns only),
+    and so is ``label``, the label group a kit lot is labelled for (None: valid in every country).
     """
 
-    __slots__ = ("id", "material", "qty", "parent", "expiry", "created", "made", "line", "store", "_key")
+    __slots__ = ("id", "material", "qty", "parent", "expiry", "created", "made", "line", "label", "store", "_key")
 
     def __init__(self, id: str, material: str, qty: float, parent: str | None, expiry: float, created: float,
-                 made: float | None = None, line: str | None = None) -> None:
+                 made: float | None = None, line: str | None = None, label: str | None = None) -> None:
         self.id = id
         self.material = material
         self.qty = qty
@@ -40,6 +41,7 @@ class Lot:
         self.created = created
         self.made = created if made is None else made
         self.line = line  # the line (campaign) that made the product, kept by kits packed from it
+        self.label = label
         self.store: LotStore | None = None
         self._key = (expiry, id)
 
@@ -153,7 +155,7 @@ class LotStore(Node):
                 self._id_seq += 1  # numbered even when consumed, so later pieces keep their ids
                 if out is not None:
                     out.append(Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry,
-                                   self.env.now, lot.made, lot.line))
+                                   self.env.now, lot.made, lot.line, lot.label))
                 elif self.issued is not None:
                     self.issued.append((lot.id, need))
                 lot.qty -= need
@@ -163,6 +165,35 @@ class LotStore(Node):
             self.qty -= taken
             self._changed()
         return taken
+
+    def take_where(self, qty: float, min_expiry: float, accept: Callable[[Lot], bool]) -> list[Lot]:
+        """Issue up to *qty* FEFO as :meth:`take` does, from the lots *accept* admits only (the kits of
+        some label groups, say): the others are passed over as if they had expired."""
+        out: list[Lot] = []
+        need, i, lots = qty, 0, self.lots
+        while need > 1e-9 and i < len(lots):
+            lot = lots[i]
+            if lot.expiry < min_expiry or not accept(lot):
+                i += 1
+            elif lot.qty <= need + 1e-9:
+                lots.pop(i)
+                lot.store = None
+                need -= lot.qty
+                out.append(lot)
+            else:
+                self._id_seq += 1
+                out.append(Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry, self.env.now,
+                               lot.made, lot.line, lot.label))
+                lot.qty -= need
+                need = 0.0
+        if qty - need:
+            self.qty -= qty - need
+            self._changed()
+        return out
+
+    def available_where(self, min_expiry: float, accept: Callable[[Lot], bool]) -> float:
+        """Quantity in the lots *accept* admits that expire at or after *min_expiry*."""
+        return sum(lot.qty for lot in self.lots if lot.expiry >= min_expiry and accept(lot))
 
     def holdings(self):
         """What this store holds, for the conservation check."""

@@ -149,15 +149,11 @@ class Level:
             bins[k if k < last else last] += v * (t - t0)
             return
         a = t0
-        while a < t:  # min() spelt out: a level left alone for months crosses many periods here
-            k = int(a // p)
-            if last < k:
-                k = last
-            b = t
-            if k < last:
-                end = (k + 1) * p
-                if end < t:
-                    b = end
+        while a < t:
+            k = min(int(a // p), last)
+            if k < last and (k + 1) * p <= a:  # a boundary k x p that a // p rounds down (period 30.1, a = 150.5)
+                k += 1
+            b = min(t, (k + 1) * p) if k < last else t
             bins[k] += v * (b - a)
             a = b
 

@@ -19,6 +19,7 @@ from sim.core.errors import ScenarioError
 from sim.explorer.controls import Controls
 from sim.explorer.fields import by_component
 from sim.explorer.jobs import Baselines, Job, Pool
+from sim.explorer.optimise_panel import OptimisePanel
 from sim.explorer.paths import Roots
 from sim.explorer.results import FIGURES, chart_options, figure_series, kpi_rows, results_zip
 from sim.explorer.session import Session
@@ -87,6 +88,7 @@ class Tab:
                 self.left = ui.column().classes("w-full gap-2")
             with ui.column().classes("grow gap-3 min-w-0"):
                 self.build_results()
+                OptimisePanel(self).build()
         self.rebuild_controls()
         self.start_baseline()
         ui.timer(0.5, self.refresh)

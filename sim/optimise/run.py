@@ -22,6 +22,7 @@ from sim.core.stats import summarize
 from sim.experiments.folder import default_out
 from sim.experiments.tables import atomic_write_text, write_csv
 from sim.optimise.evaluate import Evaluator, key_of
+from sim.optimise.progress import CancelCheck, OptimisationCancelled, Progress, ProgressCallback
 from sim.optimise.selection import Selection, kn_select
 from sim.optimise.spec import OptimisationFile, Variable, load_optimisation
 
@@ -46,6 +47,7 @@ class OptimisationResult:
     out: Path
     replications: int
     guarantee: str
+    finalists: list[dict[str, Any]]
 
 
 def _suggest(trial, v: Variable):
@@ -56,23 +58,26 @@ def _suggest(trial, v: Variable):
     return v.choices[trial.suggest_categorical(v.path, list(range(len(v.choices))))]
 
 
-def _base(spec: OptimisationFile, path: Path):
+def base_scenario(spec: OptimisationFile, folder: Path, source: str, scenario=None):
+    """The scenario the variables are set on: *scenario* if given (a :class:`Scenario`), else the file's
+    own (relative to *folder*, or the default), with the file's ``set`` overrides applied."""
     from sim.experiments.overrides import apply_overrides
     from sim.scenario import load_default, load_scenario
-    sc = load_default() if spec.scenario == "default" else load_scenario(path.parent / spec.scenario)
-    return apply_overrides(sc, list(spec.set.items()), f"{path}: set") if spec.set else sc
+    sc = scenario if scenario is not None else \
+        load_default() if spec.scenario == "default" else load_scenario(folder / spec.scenario)
+    return apply_overrides(sc, list(spec.set.items()), f"{source}: set") if spec.set else sc
 
 
-def _check_variables(spec: OptimisationFile, base, path: Path) -> None:
+def _check_variables(spec: OptimisationFile, base, source: str) -> None:
     """Each variable's bounds make a valid scenario (checked before any replication runs)."""
     from sim.experiments.overrides import apply_overrides
     for i, v in enumerate(spec.variables):
         for value in (v.choices if v.type == "categorical" else
                       [int(v.low), int(v.high)] if v.type == "integer" else [v.low, v.high]):
             try:
-                apply_overrides(base, [(v.path, value)], f"{path}: variables[{i}]")
+                apply_overrides(base, [(v.path, value)], f"{source}: variables[{i}]")
             except ScenarioError as err:
-                raise ScenarioError(str(path), [f"variables[{i}] ({v.path} = {value!r}): {p}" for p in err.problems]) \
+                raise ScenarioError(source, [f"variables[{i}] ({v.path} = {value!r}): {p}" for p in err.problems]) \
                     from None
 
 
@@ -82,15 +87,34 @@ def _summarise(spec: OptimisationFile, values: dict, rows: list[dict[str, float]
     return Candidate(values, obj, cons, sum(c.violation(s.mean) for c, s in zip(spec.constraints, cons)))
 
 
+def _ranked(cands) -> list[Candidate]:
+    return sorted(cands, key=lambda c: (c.violation, c.objective.mean))
+
+
 def optimise(path: str | Path, out: str | Path | None = None, workers: int | None = None,
-             budget: int | None = None, resume: bool = False) -> OptimisationResult:
-    """Run the optimisation file at *path*; see the module docstring for what is written."""
-    import optuna
-    from sim.experiments.backends import make_backend
+             budget: int | None = None, resume: bool = False, *, backend=None, figures: bool = True,
+             progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> OptimisationResult:
+    """Run the optimisation file at *path*; see the module docstring for what is written and
+    :func:`optimise_spec` for *backend*, *progress* and *cancel*."""
     path = Path(path)
     spec = load_optimisation(path)
-    base = _base(spec, path)
-    _check_variables(spec, base, path)
+    return optimise_spec(spec, base_scenario(spec, path.parent, str(path)), str(path), out, workers, budget, resume,
+                         backend=backend, figures=figures, progress=progress, cancel=cancel)
+
+
+def optimise_spec(spec: OptimisationFile, base, source: str, out: str | Path | None = None,
+                  workers: int | None = None, budget: int | None = None, resume: bool = False, *,
+                  backend=None, figures: bool = True, progress: ProgressCallback | None = None,
+                  cancel: CancelCheck | None = None) -> OptimisationResult:
+    """Optimise *spec*'s variables on the scenario *base* (*source* names them in messages).  *backend*:
+    run the replications there (kept open; default: ``workers`` local processes, closed at the end);
+    *figures*: draw ``tradeoff.png``.
+    *progress* gets a :class:`~sim.optimise.progress.Progress` after every candidate and selection
+    stage; *cancel*, asked at the same points, stops the run with :class:`OptimisationCancelled` when it
+    returns true (the journal keeps what ran: ``resume`` continues)."""
+    import optuna
+    from sim.experiments.backends import make_backend
+    _check_variables(spec, base, source)
     out = Path(out) if out is not None else default_out(spec.name)
     if out.exists() and any(out.iterdir()) and not resume:
         raise ScenarioError(str(out), ["folder is not empty; give --resume to continue it, or another --out"])
@@ -100,48 +124,77 @@ def optimise(path: str | Path, out: str | Path | None = None, workers: int | Non
     search, sel = spec.search, spec.selection
     cap = budget if budget is not None else math.inf
     t0 = time.perf_counter()
-    backend = make_backend(workers)
+    own = backend is None
+    backend = make_backend(workers) if own else backend
+    found: dict[str, Candidate] = {}
+
+    def check() -> None:  # before each candidate and selection stage
+        if cancel is not None and cancel():
+            raise OptimisationCancelled(f"{spec.name}: cancelled after {ev.ran} replications")
+
+    def tell(phase: str, best: Candidate | None, **kw) -> None:
+        if progress is not None:
+            progress(Progress(phase, len(study.trials), search.candidates, ev.ran, _ranked(found.values()), best,
+                              spec.objective.sense, **kw))
     try:
         ev = Evaluator(base, spec.seed, backend, names, out / "evaluations.jsonl")
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         sampler = optuna.samplers.TPESampler(seed=spec.seed)  # feasibility through Trial.set_constraint
         study = optuna.create_study(direction="minimize", sampler=sampler)
-        found: dict[str, Candidate] = {}
+        tell("search", None)
         for _ in range(search.candidates):
             if ev.ran + search.reps + sel.top * sel.first_reps > cap:
                 break
+            check()
             trial = study.ask()
             values = {v.path: _suggest(trial, v) for v in spec.variables}
             cand = _summarise(spec, values, ev.results(values, range(search.reps)))
             found[key_of(values)] = cand
             trial.set_constraint("violation", cand.violation)  # <= 0: feasible
             study.tell(trial, cand.objective.mean)
-        ranked = sorted(found.values(), key=lambda c: (c.violation, c.objective.mean))
-        top = ranked[:sel.top]
+            tell("search", _ranked(found.values())[0])
+        ranked = _ranked(found.values())  # finalists: the best feasible ones (KN compares objectives only)
+        top = [c for c in ranked if c.feasible][:sel.top] or ranked[:1]
         rows = lambda i, r: spec.objective.value(ev.results(top[i].values, [r])[0])  # noqa: E731
         per_candidate_cap = max(sel.first_reps, min(sel.max_reps, int((cap - ev.ran) / max(1, len(top)))
                                                     if cap < math.inf else sel.max_reps))
+
+        def stage(pairs: list[tuple[int, int]]) -> None:  # KN's next replications: report, then run them
+            alive = sorted({i for i, _ in pairs})
+            r = min((r for _, r in pairs), default=0)
+            for i in alive:  # the survivors' summaries over the replications they have so far
+                k = key_of(top[i].values)
+                done = ev.cache.get(k, {})
+                found[k] = _summarise(spec, top[i].values, [done[j] for j in sorted(done)]) if done else found[k]
+            tell("selection", _ranked(found[key_of(top[i].values)] for i in alive)[0], in_contention=len(alive),
+                 stage_reps=r, cap=per_candidate_cap)
+            check()
+            ev.run([(top[i].values, r) for i, r in pairs])
         selection = kn_select(rows, len(top), sel.indifference, 1 - sel.confidence, sel.first_reps,
-                              per_candidate_cap,
-                              prefetch=lambda pairs: ev.run([(top[i].values, r) for i, r in pairs]))
+                              per_candidate_cap, prefetch=stage)
         for c in top:  # every replication each finalist got, summarised again
             n = selection.replications.get(top.index(c), 0)
             found[key_of(c.values)] = _summarise(spec, c.values, ev.results(c.values, range(max(n, search.reps))))
     finally:
-        backend.close()
+        if own:
+            backend.close()
     best = found[key_of(top[selection.best].values)]
-    guarantee = (f"Kim-Nelson fully sequential selection among the {len(top)} best candidates of the search, with "
-                 f"common random numbers: if the best of them is at least {sel.indifference:g} better in the "
-                 f"objective than every other, it is the one chosen with probability >= {sel.confidence:g} "
+    feasible = "feasible " if top[0].feasible else ""
+    guarantee = (f"Kim-Nelson fully sequential selection among the {len(top)} best {feasible}candidates of the "
+                 f"search, with common random numbers: if the best of them is at least {sel.indifference:g} better "
+                 f"in the objective than every other, it is the one chosen with probability >= {sel.confidence:g} "
                  f"(normal outputs)" + ("; stopped at the replication cap, so the guarantee does not hold"
                                          if selection.stopped_by_cap else "") +
                  ". Constraints are judged on the means; see candidates.csv for their CIs.")
-    _write(out, spec, base, list(found.values()), best, top, selection, ev.ran, guarantee, time.perf_counter() - t0)
-    return OptimisationResult(best.values, list(found.values()), selection, out, ev.ran, guarantee)
+    _write(out, spec, base, list(found.values()), best, top, selection, ev.ran, guarantee, time.perf_counter() - t0,
+           figures)
+    tell("done", best, in_contention=1, cap=per_candidate_cap)
+    return OptimisationResult(best.values, list(found.values()), selection, out, ev.ran, guarantee,
+                              [c.values for c in top])
 
 
 def _write(out: Path, spec, base, cands: list[Candidate], best: Candidate, top: list[Candidate],
-           selection: Selection, spent: int, guarantee: str, seconds: float) -> None:
+           selection: Selection, spent: int, guarantee: str, seconds: float, figures: bool = True) -> None:
     from sim.optimise.report import tradeoff_figure, write_best
     paths = [v.path for v in spec.variables]
     header = [*paths, "n", "objective_mean", "objective_ci_low", "objective_ci_high"]
@@ -159,7 +212,7 @@ def _write(out: Path, spec, base, cands: list[Candidate], best: Candidate, top: 
             cells += [s.mean, s.ci_low, s.ci_high]
         return cells + [c.violation, c.feasible, key_of(c.values) in finalists, c is best]
 
-    write_csv(out / "candidates.csv", header, (row(c) for c in sorted(cands, key=lambda c: (c.violation, c.objective.mean))))
+    write_csv(out / "candidates.csv", header, (row(c) for c in _ranked(cands)))
     write_csv(out / "selection.csv", ["stage", "in_contention"],
               ([i, ";".join(key_of(top[j].values) for j in alive)] for i, alive in enumerate(selection.stages)))
     write_best(out / "best.yaml", base, best.values, spec)
@@ -170,4 +223,5 @@ def _write(out: Path, spec, base, cands: list[Candidate], best: Candidate, top: 
         "feasible": best.feasible, "guarantee": guarantee, "replications": spent,
         "replications_per_finalist": {key_of(top[i].values): n for i, n in selection.replications.items()},
         "wall_seconds": round(seconds, 2), "spec": spec.model_dump(mode="json")}, indent=2, default=float) + "\n")
-    tradeoff_figure(out, spec, cands, best)
+    if figures:
+        tradeoff_figure(out, spec, cands, best)

@@ -97,11 +97,19 @@ class OptimisationFile(Model):
 
 def load_optimisation(path: str | Path) -> OptimisationFile:
     """Read and validate an optimisation file; a problem names the file and the field path."""
-    from sim.scenario import format_errors, read_yaml, top_level_problem
-    data = read_yaml(path)
+    from sim.scenario import read_yaml
+    return parse_optimisation(read_yaml(path), str(path))
+
+
+def parse_optimisation(data: Any, source: str = "<optimisation>") -> OptimisationFile:
+    """Validate an optimisation file's content (a dict, e.g. built by the explorer); a problem names
+    *source* and the field path."""
+    from sim.scenario import format_errors, top_level_problem
+    if isinstance(data, OptimisationFile):
+        return data
     if not isinstance(data, dict):
-        raise ScenarioError(str(path), [top_level_problem(data, "optimisation")])
+        raise ScenarioError(source, [top_level_problem(data, "optimisation")])
     try:
         return OptimisationFile.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(str(path), format_errors(err)) from None
+        raise ScenarioError(source, format_errors(err)) from None

@@ -45,6 +45,7 @@ KPIS: tuple[KPI, ...] = (
     KPI(TIME, "first patient in", "trial.<trial>.first_patient_in"),
     KPI(TIME, "last patient in", "trial.<trial>.last_patient_in", True),
     KPI(TIME, "last patient last visit", "trial.<trial>.last_patient_last_visit", True),
+    KPI(TIME, "launch stock built", "launch_stock_built.<market>"),
     KPI(TIME, "first sale to an outside market", "first_sale.<market>"),
     KPI(TIME, "vein to vein (autologous)", "delay.vein_to_vein.<trial>.mean"),
     KPI(SUPPLIERS, "on time in full", "otif.<supplier>", True),

@@ -25,9 +25,8 @@ from sim.scenario.sourcing import Sourcing
 from sim.scenario.lanes import LaneSpec
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
 from sim.scenario.stability import Relabel, StorageExcursions  # noqa: F401 - part of the clinical schema
+from sim.scenario.storage_room import AMBIENT, TEMPERATURES, StorageRoom
 
-TEMPERATURES = ("15-25C", "2-8C", "-20C", "-80C", "-140C")
-AMBIENT = "15-25C"
 LEGACY_KIT = "kit"
 """Name of the one kit type implied when a scenario declares no ``kit_types``."""
 
@@ -59,6 +58,8 @@ class RegionalDepot(Model):
     initial_shelf_life: PositiveFloat = 365.0
     import_release: ImportRelease | None = Field(None, description="testing / QP certification of each shipment "
                                                  "imported here before its kits may be used")
+    storage: StorageRoom | None = Field(None, description="storage capacity (none: unlimited); orders never "
+                                                          "ask for more than fits")
 
 
 class Country(Model):

@@ -86,6 +86,7 @@ def _check_trial(p: str, t: Trial, kits: list[str], countries: list[str], net: N
         _known_kits(f"{p}.arms[{ai}].kits", a.kits, kits)
         for j, level in enumerate(a.dose_levels):
             _known_kits(f"{p}.arms[{ai}].dose_levels[{j}].kits", level.kits, kits)
+            used |= {k for k, n in level.kits.items() if n > 0}  # a level reached only by titration too
         mix = a.kit_mix()
         used |= {k for k, n in mix.items() if n > 0} if mix else set(kits)
     if t.arms:

@@ -63,7 +63,7 @@ def kits_per_patient(trial, kit_types: list[str]) -> dict[str, float]:
     total = sum(ratios)
     out = {k: 0.0 for k in kit_types}
     for arm, r in zip(trial.arms, ratios):
-        mix = arm.kit_mix()
+        mix = arm.kit_mix(int(visits))  # a titrated arm's mix moves over the visits
         kits = {k: n for k, n in mix.items() if n > 0} if mix else {k: trial.kits_per_visit for k in kit_types}
         for k, n in kits.items():
             out[k] += n * visits * r / total
@@ -87,8 +87,9 @@ def trial_demand_units(sc, trials: list[str] | None, product: str | None = None)
     return total
 
 
-def forecast_batches(sc) -> dict[tuple[str, str], int]:
-    """Batches (lots) per (line, product) of every make-to-forecast product; raises :class:`PlanningError`."""
+def forecast_batches(sc, needs: dict[tuple[str, str], float] | None = None) -> dict[tuple[str, str], int]:
+    """Batches (lots) per (line, product) of every make-to-forecast product; raises :class:`PlanningError`.
+    Given *needs*, records there the batches each needs as a real number (a partial last batch's share)."""
     labs = {lab.name: lab for lab in sc.qc_labs}
     recipes = [(i, line, p) for i, line in enumerate(sc.lines) for p in line_products(line)]
     consumers = defaultdict(list)
@@ -133,6 +134,8 @@ def forecast_batches(sc) -> dict[tuple[str, str], int]:
                 raise PlanningError(f"{_where(i, line, p)}.plan: make to forecast of {p.product!r} would need {n:,} "
                                     f"batches (more than {MAX_BATCHES:,}); check the batch size and the demand")
             gmp[line.name, p.product] = n
+            if needs is not None:
+                needs[line.name, p.product] = units / good
         memo[key] = n + qual
         return n + qual
 
@@ -140,6 +143,15 @@ def forecast_batches(sc) -> dict[tuple[str, str], int]:
         if p.plan.derives_from_demand:
             batches(i, line, p)
     return gmp
+
+
+def last_batch_share(needed: float, batches: int, min_batch: float | None) -> float:
+    """Share of the nominal size the last of *batches* makes when *needed* batches (a real number) are
+    needed: what is left, at least *min_batch* (1 without ``min_batch``: whole batches)."""
+    if min_batch is None or batches <= 0:
+        return 1.0
+    left = needed - (batches - 1)
+    return 1.0 if left >= 1.0 - 1e-9 else max(min_batch, left)
 
 
 def _where(i: int, line, p) -> str:

@@ -38,6 +38,15 @@ class Market(Model):
     unmet: Literal["backorder", "lost"] = Field("backorder", description="an order not met at once waits "
                                                 "(backorder) or is lost, after taking what is on hand (lost)")
     start: NonNegFloat = Field(0.0, description="day the first order may come (a launch date)")
+    launch_stock: NonNegFloat | None = Field(
+        None, description="units the launch needs on hand (launch stock build): the first day the stock point "
+                          "holds them is the milestone launch_stock_built.<market>")
+
+    def launch_day(self) -> float:
+        """The launch: ``start``, or the first day a demand schedule's rate is above 0."""
+        if self.schedule is not None:
+            return max(self.start, next((d for d, r in self.schedule if r > 0), self.start))
+        return self.start
 
     @model_validator(mode="before")
     @classmethod

@@ -1,5 +1,6 @@
 """Schema of production plans: how many batches a line makes of a product, and when — fixed,
-make to forecast (sized from the clinical plan, optionally time-phased) or make to stock.  One kind per
+make to forecast (sized from the clinical plan, optionally time-phased), make to stock (periodic
+review) or order up to (continuous-review (s, S)).  One kind per
 ``policy``, in the :data:`PLANS` family (the runtime planners are :mod:`sim.supply.planning`)."""
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import FieldError, Model, Name, NonNegFloat, PositiveFloat
 from sim.scenario.kinds import family
+
+
+def _min_batch():
+    """The `min_batch` field of the plans that may end on a partial batch."""
+    return Field(None, gt=0, le=1, description="partial last batch: the last batch makes only what is still "
+                 "needed, at least this share of the nominal batch size (BOM scaled alike); none: whole batches")
 
 
 class PlanSpec(Model):
@@ -67,6 +74,8 @@ class ForecastPlan(PlanSpec):
         None, description="days between the starts of successive campaigns, so that product made early does not "
         "expire before the later visits need it (none: every campaign queued at once)")
 
+    min_batch: float | None = _min_batch()
+
     time_phased: TimePhasing | None = Field(
         None, description="start each campaign lead_time days before the expected demand needs it, sized to "
         "what the demand uses before its kits expire (at most campaign batches)")
@@ -95,7 +104,28 @@ class StockPlan(PlanSpec):
     review_period: PositiveFloat = Field(7.0, ge=0.01, description="days between stock reviews")
 
 
+class OrderUpToPlan(PlanSpec):
+    """Continuous-review (s, S): whenever the inventory position of the product falls to
+    ``reorder_point``, start a campaign sized to bring it back up to ``order_up_to`` (one campaign
+    outstanding at a time)."""
+
+    policy: Literal["order_up_to"]
+    reorder_point: NonNegFloat = Field(description="units (s): a campaign starts when the inventory position "
+                                                   "(downstream stock + in transit + in the line and in QC) is at "
+                                                   "or below this")
+    order_up_to: PositiveFloat = Field(description="units (S): the campaign is sized to bring the position up to "
+                                                   "this, in expected released units per batch")
+    min_batch: float | None = _min_batch()
+
+    @model_validator(mode="after")
+    def _s_below_S(self):
+        if self.order_up_to <= self.reorder_point:
+            raise FieldError("order_up_to", f"expected more than reorder_point ({self.reorder_point:g} units); "
+                                            f"got {self.order_up_to:g}")
+        return self
+
+
 PLANS = family("production plan", "policy", default="fixed", tolerant=True)
-PLANS.add(FixedPlan, ForecastPlan, StockPlan)
+PLANS.add(FixedPlan, ForecastPlan, StockPlan, OrderUpToPlan)
 Plan = PLANS.union()
 """A production plan: one of the registered kinds (``policy``), fixed when omitted."""

@@ -10,12 +10,12 @@ it is needed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from sim.core.distributions import Deterministic, Distribution
 from sim.scenario.clinical import LEGACY_KIT, KitType, LaneSpec, Relabel
-from sim.scenario.forecast import forecast_batches
+from sim.scenario.forecast import forecast_batches, last_batch_share
 from sim.scenario.phasing import phased_campaigns
 from sim.scenario.materials import Material, ReorderPoint
 from sim.scenario.schema import Scenario
@@ -139,6 +139,8 @@ class ResolvedScenario:
     kit_plans: tuple[KitPlan, ...]
     depots: tuple[DepotPlan, ...]  # regional depots in declaration order
     site_groups: tuple[SiteGroupPlan, ...]  # every trial's groups: legacy regions first, then site groups
+    last_batch: Mapping[tuple[str, str], float] = field(default_factory=dict)  # (line, product) -> share of
+    # the nominal size made by the last batch of a make-to-forecast plan with min_batch (partial last batch)
 
 
 def _customs(sc: Scenario, depot_country: dict[str, str | None], source: str, country: str | None):
@@ -193,10 +195,18 @@ def resolve(scenario: Scenario, seed: int | None = None) -> ResolvedScenario:
     made, consumed = made_and_consumed(p for prods in products.values() for p in prods)
     mtf = any(p.plan.derives_from_demand for prods in products.values() for p in prods)
     depots, depot_country = _depots(sc)
-    forecast = forecast_batches(sc) if mtf else {}
+    needs: dict[tuple[str, str], float] = {}
+    forecast = forecast_batches(sc, needs) if mtf else {}
+    last = {key: last_batch_share(needs[key], n, plan.min_batch) for key, n in forecast.items()
+            for plan in [_plan_of(products, key)] if getattr(plan, "min_batch", None) is not None}
     return ResolvedScenario(
         spec=sc, seed=experiment_seed(sc, seed), products=products, materials=tuple(materials),
         intermediates=frozenset(made & consumed), forecast=forecast,
         phasing=phased_campaigns(sc, forecast) if mtf else {},
         kit_plans=tuple(kit_plans(sc.kit_types, sc.packaging, sc.depot)), depots=tuple(depots),
-        site_groups=tuple(_site_groups(sc, depot_country)))
+        site_groups=tuple(_site_groups(sc, depot_country)), last_batch=last)
+
+
+def _plan_of(products: Mapping[str, tuple], key: tuple[str, str]):
+    """The plan of product *key* = (line, product)."""
+    return next(p.plan for p in products[key[0]] if p.product == key[1])

@@ -9,6 +9,7 @@ from sim.scenario.clinical_check import check_clinical
 from sim.scenario.adaptive import interim_problems
 from sim.scenario.cro import CRO, cro_problems
 from sim.scenario.gates import Recall, recall_problems
+from sim.scenario.labels import Labels, label_problems
 from sim.scenario.markets import Market
 from sim.scenario.materials import Material, QCLab
 from sim.scenario.supply import LINES, Depot, Line, Packaging, Supplier
@@ -43,6 +44,8 @@ class Scenario(Model):
     recalls: list[Recall] = Field(default_factory=list, description="batch recalls that withdraw kits everywhere")
     markets: list[Market] = Field(default_factory=list, description="outside demand at stock points (a "
                                   "commercial market, a distributor, another customer of an intermediate)")
+    labels: Labels | None = Field(None, description="label groups, the packaging plan, pooling and just-in-time "
+                                  "labelling (default: one label valid in every country)")
 
     @model_validator(mode="after")
     def _cross_references(self):
@@ -59,7 +62,7 @@ class Scenario(Model):
         if problems:
             raise ValueError("\n  - ".join(problems))
         check_clinical(self)
-        problems = cro_problems(self) + interim_problems(self) + recall_problems(self)
+        problems = cro_problems(self) + interim_problems(self) + recall_problems(self) + label_problems(self)
         if problems:
             raise ValueError("\n  - ".join(problems))
         problems = plan_problems(self)  # derived from the trials: only once their references hold

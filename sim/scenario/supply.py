@@ -13,10 +13,11 @@ from typing import ClassVar, Iterable, Literal
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, PositiveFloat, Probability
-from sim.scenario.plans import PLANS, FixedPlan, ForecastPlan, Plan, PlanSpec, StockPlan  # noqa: F401 - supply schema
+from sim.scenario.plans import PLANS, FixedPlan, ForecastPlan, OrderUpToPlan, Plan, PlanSpec, StockPlan  # noqa: F401 - supply schema
 from sim.scenario.tech_transfer import TechTransfer, TransferStage  # noqa: F401 - part of the supply schema
 from sim.scenario.kinds import family
 from sim.scenario.materials import Disruption, Fraction, SupplierCapacity
+from sim.scenario.storage_room import StorageRoom
 
 
 class Supplier(Model):
@@ -362,3 +363,4 @@ class Depot(Model):
     name: Name = "central"
     initial_kits: int = Field(0, ge=0, description="kits on hand at time 0")
     initial_shelf_life: PositiveFloat = Field(365.0, description="days of shelf life left on the initial kits")
+    storage: StorageRoom | None = Field(None, description="storage capacity (none: unlimited)")

@@ -57,10 +57,17 @@ class MarketNode(Node):
         self._on_hand = 0.0
         self._pending: dict[simpy.Event, float] = {}
         self.first_sale = math.nan
+        self.launch_built = math.nan  # the day the launch stock was first on hand
+        self.at_launch = math.nan     # units on hand on the launch day
 
     def start(self) -> None:
         self.store.watchers.append(self._cycle_watch)
+        self._launch_watch(self.ctx.now, self.store.qty)
+        self.ctx.at(self.spec.launch_day(), self._launch)
         self.ctx.env.process(self._orders())
+
+    def _launch(self) -> None:
+        self.at_launch = self.store.qty
 
     # -- demand ------------------------------------------------------------------------
     def rate(self, t: float) -> float:
@@ -132,6 +139,12 @@ class MarketNode(Node):
                     self._cycles_met.add(t)
             self._short = False
         self._on_hand = qty
+        self._launch_watch(t, qty)
+
+    def _launch_watch(self, t: float, qty: float) -> None:
+        target = self.spec.launch_stock
+        if target is not None and self.launch_built != self.launch_built and qty >= target - EPS:
+            self.launch_built = t
 
     # -- the node ------------------------------------------------------------------------
     def holdings(self) -> Iterable[Holding]:
@@ -140,6 +153,9 @@ class MarketNode(Node):
 
     def metrics(self, t_end: float) -> dict[str, float]:
         n, cycles = self._units.value, self._cycles.value
-        return {f"first_sale.{self.name}": self.first_sale,
+        launch = {f"stock_at_launch.{self.name}": self.at_launch}
+        if self.spec.launch_stock is not None:
+            launch[f"launch_stock_built.{self.name}"] = self.launch_built
+        return {f"first_sale.{self.name}": self.first_sale, **launch,
                 f"fill_rate.market.{self.name}": self._at_once.value / n if n else math.nan,
                 f"cycle_service_level.market.{self.name}": self._cycles_met.value / cycles if cycles else math.nan}

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from sim.core.context import Context
 from sim.core.lots import Lot, LotStore
 from sim.core.timeline import TimelineRow
+from sim.scenario.forecast import good_per_batch
 from sim.scenario.resolve import ResolvedScenario
 from sim.supply.costs import cost_metrics
 from sim.supply.lines.registry import line_node
@@ -30,7 +31,8 @@ class SupplyNetwork:
     """Suppliers, raw materials, QC labs, lines, stage lanes and planners of one replication."""
 
     def __init__(self, ctx: Context, plan: ResolvedScenario, deliver_final: Callable[[Lot], None],
-                 final_stock: Callable[[str], float] | None = None) -> None:
+                 final_stock: Callable[[str], float] | None = None,
+                 final_stores: Callable[[str], list[LotStore]] | None = None) -> None:
         self.ctx = ctx
         sc = plan.spec
         self.final_stock = final_stock
@@ -65,8 +67,14 @@ class SupplyNetwork:
             self.lines.append(line_node(spec)(ctx, spec, list(plan.products[spec.name]), issuers, lane.send,
                                               self.labs.get(spec.qc_lab)))
         self.planners: list[Planner] = [planner(ctx, line, r, plan.forecast.get((line.name, r.name)),
-                                                self._position(r.name), plan.phasing.get((line.name, r.name)))
+                                                self._position(r.name), plan.phasing.get((line.name, r.name)),
+                                                plan.last_batch.get((line.name, r.name), 1.0))
                                         for line in self.lines for r in line.recipes]
+        labs = {lab.name: lab for lab in sc.qc_labs}
+        for p in self.planners:  # what a continuous review watches (a no-op for the other plans)
+            name = p.recipe.name
+            down = [self.stores[name]] if name in self.stores else final_stores(name) if final_stores else []
+            p.watch(down, good_per_batch(p.line.spec, p.recipe.spec, labs))
         self.markets = [MarketNode(ctx, m, self.stores[m.stock], issuers[m.stock]) for m in sc.markets]
 
     def start(self) -> None:
@@ -115,5 +123,7 @@ class SupplyNetwork:
             first_by_cdmo[cdmo] = min(first_by_cdmo.get(cdmo, math.inf), t if not math.isnan(t) else math.inf)
         for cdmo, t in first_by_cdmo.items():
             m[f"first_release.cdmo.{cdmo}"] = t if t < math.inf else math.nan
+        for p in self.planners:
+            m.update(p.metrics(t_end))
         m.update(cost_metrics(self.ctx, t_end, self.suppliers, self.materials, self.lines, list(self.labs.values())))
         return m

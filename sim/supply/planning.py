@@ -10,18 +10,27 @@ One planner class per kind of plan (:data:`PLANNERS`, keyed by the plan's schema
 * ``make_to_stock``: every ``review_period`` days, when the stock position of
   the product downstream is at or below ``reorder_point`` and no campaign of
   it is outstanding, queue a campaign of ``campaign`` batches.
+* ``order_up_to``: continuous review (s, S): at every change of the downstream
+  stock and when a campaign ends, if no campaign is outstanding and the position
+  is at or below s, queue a campaign sized to bring it up to S.
+
+A plan with ``min_batch`` ends on a partial batch: the last batch makes only what is
+still needed (at least ``min_batch`` of the nominal size), not a whole batch.
 
 A product with a technology transfer gets its engineering and PPQ batches
 queued only once the transfer has succeeded (see :mod:`sim.supply.tech_transfer`).
 """
 from __future__ import annotations
 
-from typing import Callable
+import math
+from typing import Callable, Iterable
 
 from sim.core.context import Context
+from sim.core.lots import LotStore
 from sim.core.node import Node
+from sim.scenario.forecast import last_batch_share
 from sim.scenario.kinds import Registry
-from sim.scenario.supply import PLANS, FixedPlan, ForecastPlan, StockPlan
+from sim.scenario.supply import PLANS, FixedPlan, ForecastPlan, OrderUpToPlan, StockPlan
 from sim.supply.lines.base import Campaign, LineNode, Recipe
 from sim.supply.tech_transfer import transfer
 
@@ -33,7 +42,8 @@ class Planner(Node):
     """Queues the campaigns of one product on one line: the plan's batches, after any tech transfer."""
 
     def __init__(self, ctx: Context, line: LineNode, recipe: Recipe, forecast: int | None,
-                 position: Callable[[], float] | None, schedule: Schedule | None = None) -> None:
+                 position: Callable[[], float] | None, schedule: Schedule | None = None,
+                 last: float = 1.0) -> None:
         self.ctx = ctx
         self.line = line
         self.recipe = recipe
@@ -41,6 +51,7 @@ class Planner(Node):
         self.forecast = forecast
         self.position = position
         self.schedule = schedule
+        self.last = last  # share of the nominal size the plan's last batch makes (partial last batch)
 
     def start(self) -> None:
         if self.recipe.spec.tech_transfer is None and self.queues_at_once:
@@ -55,6 +66,10 @@ class Planner(Node):
         """GMP batches in all (None: until the horizon)."""
         raise NotImplementedError
 
+    def watch(self, stores: Iterable[LotStore], good: float) -> None:
+        """The stock points downstream of the product and its expected released units per batch: for
+        a plan that reviews continuously (nothing to do for the others)."""
+
     def _campaigns(self, total: int | None, purpose: str = "gmp") -> None:
         size = self.plan.campaign
         if total is None:
@@ -65,8 +80,8 @@ class Planner(Node):
             return
         while total > 0:
             n = total if size is None else min(size, total)
-            self.line.queue.put(Campaign(self.recipe, n, purpose))
             total -= n
+            self.line.queue.put(Campaign(self.recipe, n, purpose, last=self.last if total == 0 else 1.0))
 
     def _endless(self, size: int) -> None:
         self.line.queue.put(Campaign(self.recipe, size, "gmp", done=lambda: self._endless(size)))
@@ -116,10 +131,11 @@ class ForecastPlanner(Planner):
     def after_transfer(self):
         env = self.ctx.env
         if self.schedule is not None:
-            for start, n in self.schedule:
+            for i, (start, n) in enumerate(self.schedule):
                 if start > env.now:
                     yield env.timeout(start - env.now)
-                self.line.queue.put(Campaign(self.recipe, n, "gmp"))
+                last = self.last if i == len(self.schedule) - 1 else 1.0
+                self.line.queue.put(Campaign(self.recipe, n, "gmp", last=last))
             return
         if self.plan.campaign_interval is None:
             yield from super().after_transfer()
@@ -127,8 +143,8 @@ class ForecastPlanner(Planner):
         left, size = self.forecast, self.plan.campaign
         while left > 0:
             n = min(size, left)
-            self.line.queue.put(Campaign(self.recipe, n, "gmp"))
             left -= n
+            self.line.queue.put(Campaign(self.recipe, n, "gmp", last=self.last if left == 0 else 1.0))
             if left > 0:
                 yield self.ctx.env.timeout(self.plan.campaign_interval)
 
@@ -154,7 +170,62 @@ class StockPlanner(Planner):
         self.outstanding = False
 
 
-PLANNERS = Registry(PLANS, {FixedPlan: FixedPlanner, ForecastPlan: ForecastPlanner, StockPlan: StockPlanner})
+class OrderUpToPlanner(Planner):
+    """Continuous-review (s, S): reviews the position at every change of the downstream stock and when
+    its campaign ends; one campaign outstanding at a time, of the batches that bring the position up
+    to S (expected released units per batch; at most ``campaign``; a partial last batch with
+    ``min_batch``)."""
+
+    queues_at_once = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.outstanding = self.ready = False
+        self.good = self.recipe.spec.expected_output()
+        self.campaigns, self.partial = self.ctx.count(), self.ctx.count()  # from the warm-up on
+
+    def watch(self, stores: Iterable[LotStore], good: float) -> None:
+        self.good = good
+        for store in stores:
+            store.watchers.append(self._changed)
+
+    def _changed(self, t: float, qty: float) -> None:
+        if self.ready and not self.outstanding:
+            self._review()
+
+    def after_transfer(self):
+        self.ready = True
+        self._review()
+        return
+        yield
+
+    def _review(self) -> None:
+        plan = self.plan
+        position = self.position()
+        if position > plan.reorder_point + 1e-9:
+            return
+        needed = (plan.order_up_to - position) / self.good
+        n = math.ceil(needed - 1e-9)
+        if plan.campaign is not None and n > plan.campaign:
+            n, needed = plan.campaign, plan.campaign
+        last = last_batch_share(needed, n, plan.min_batch)
+        self.outstanding = True
+        self.campaigns.add(self.ctx.now)
+        if last < 1.0:
+            self.partial.add(self.ctx.now)
+        self.line.queue.put(Campaign(self.recipe, n, "gmp", done=self._done, last=last))
+
+    def _done(self) -> None:
+        self.outstanding = False
+        self._review()
+
+    def metrics(self, t_end: float) -> dict[str, float]:
+        key = f"{self.line.name}.{self.recipe.name}"
+        return {f"plan.campaigns.{key}": self.campaigns.value, f"plan.partial_batches.{key}": self.partial.value}
+
+
+PLANNERS = Registry(PLANS, {FixedPlan: FixedPlanner, ForecastPlan: ForecastPlanner, StockPlan: StockPlanner,
+                            OrderUpToPlan: OrderUpToPlanner})
 """Registry: schema class of a production plan -> runtime planner class."""
 
 register_plan = PLANNERS.register
@@ -162,6 +233,7 @@ register_plan = PLANNERS.register
 
 
 def planner(ctx: Context, line: LineNode, recipe: Recipe, forecast: int | None,
-            position: Callable[[], float] | None, schedule: Schedule | None = None) -> Planner:
-    """The planner of *recipe*'s plan on *line* (*schedule*: a time-phased forecast's campaigns)."""
-    return PLANNERS.of(recipe.spec.plan)(ctx, line, recipe, forecast, position, schedule)
+            position: Callable[[], float] | None, schedule: Schedule | None = None, last: float = 1.0) -> Planner:
+    """The planner of *recipe*'s plan on *line* (*schedule*: a time-phased forecast's campaigns; *last*:
+    the share of the nominal size its last batch makes)."""
+    return PLANNERS.of(recipe.spec.plan)(ctx, line, recipe, forecast, position, schedule, last)

@@ -34,16 +34,22 @@ Issuer = Callable[[float], simpy.Event]
 
 
 class Campaign:
-    """*batches* batches (lots) of one product in a row; ``None`` means until the horizon."""
+    """*batches* batches (lots) of one product in a row; ``None`` means until the horizon.  The last
+    batch makes *last* of the nominal size (a partial last batch, BOM scaled alike)."""
 
-    __slots__ = ("recipe", "batches", "purpose", "done")
+    __slots__ = ("recipe", "batches", "purpose", "done", "last")
 
     def __init__(self, recipe: "Recipe", batches: int | None, purpose: str = "gmp",
-                 done: Callable[[], None] | None = None) -> None:
+                 done: Callable[[], None] | None = None, last: float = 1.0) -> None:
         self.recipe = recipe
         self.batches = batches
         self.purpose = purpose  # gmp | engineering | ppq
         self.done = done
+        self.last = last
+
+    def share(self, made: int) -> float:
+        """Share of the nominal size of the batch after *made* batches (1 but for a partial last one)."""
+        return self.last if made == self.batches - 1 else 1.0
 
 
 class Recipe:

@@ -30,13 +30,15 @@ class BatchLineNode(LineNode):
         env, r = self.ctx.env, camp.recipe
         made = 0
         while camp.batches is None or made < camp.batches:
-            parent = yield from self._intake(r, 1.0)
+            share = 1.0 if camp.last == 1.0 or camp.batches is None else camp.share(made)
+            parent = yield from self._intake(r, share)
             if self.slots:  # a batch starts only inside a reserved slot (its material waits, staged)
                 yield from self._await_slot()
             started = env.now
-            qty = r.size * r.yield_()
+            size = r.size if share == 1.0 else r.size * share
+            qty = size * r.yield_()
             self._start(r, qty)
-            self._book("yield_loss", r.size - qty)
+            self._book("yield_loss", size - qty)
             cycle = r.cycle()
             occupied = cycle if r.takt is None else min(r.takt(), cycle)
             yield from self._operate(occupied, r, slots=False)

@@ -43,14 +43,15 @@ class ContinuousLineNode(LineNode):
         held: list[tuple[float, float, str]] = []
         made = 0
         while camp.batches is None or made < camp.batches:
-            parent = yield from self._intake(r, r.size)
+            size = r.size if camp.last == 1.0 or camp.batches is None else r.size * camp.share(made)
+            parent = yield from self._intake(r, size)
             started = env.now
-            self._start(r, r.size)
+            self._start(r, size)
             before = self.disturbances
-            yield from self._operate(r.size / r.rate, r, slots=True)
-            self.ideal += r.ideal_time * self._after_warmup(started)
+            yield from self._operate(size / r.rate, r, slots=True)
+            self.ideal += r.ideal_time * (size / r.size) * self._after_warmup(started)
             diverted = (self.disturbances - before) * r.rate * self.diversion_window
-            good = r.size - self._divert(r, diverted)
+            good = size - self._divert(r, min(diverted, size))
             self._finish(r, good, camp.purpose)
             if camp.purpose != "engineering" and good > 0:
                 if self.spec.release == "end_of_run":
