@@ -306,13 +306,23 @@ def default() -> None:
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--per-scenario/--no-per-scenario", default=None,
               help="also each scenario's over-time figures (batches that kept details; default: compare only)")
+@click.option("--workers", "-j", type=click.IntRange(min=1),
+              help="processes drawing a run's figures side by side (default: all cores; 1: in this one)")
 @figure_options
 @user_errors
-def plot(results_dir, per_scenario, **opts) -> None:
+def plot(results_dir, per_scenario, workers, **opts) -> None:
     """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating, with the
     options of its figures.yaml (those the figures were last drawn with) unless flags override them."""
+    from sim.experiments.backends import make_backend, prestart
+    from sim.figures import PRELOAD
+    prestart(workers, None, PRELOAD)
     from sim.figures import plot_results
-    for p in plot_results(results_dir, per_scenario, figure_style(opts, results_dir)):
+    backend = make_backend(workers)
+    try:
+        paths = plot_results(results_dir, per_scenario, figure_style(opts, results_dir), map=backend.map)
+    finally:
+        backend.close()
+    for p in paths:
         click.echo(p)
 
 

@@ -38,6 +38,18 @@ def make_figures(results_dir: str | Path, style: FigureStyle | None = None, map=
     return [p for k in kinds for p in draw_figure(results_dir, k, style, loaded)]
 
 
+_last_series: list = []
+"""[(folder, the series folder's modification time), its series]: a worker drawing several figures
+of one folder reads its series once."""
+
+
+def _series(results_dir: Path):
+    key = (str(results_dir.resolve()), (results_dir / "series").stat().st_mtime_ns)
+    if not _last_series or _last_series[0] != key:
+        _last_series[:] = [key, load_series(results_dir)]
+    return _last_series[1]
+
+
 def _supports(results_dir: Path, kind: str) -> bool:
     if kind == "gantt":
         return (results_dir / "timeline.csv").exists()
@@ -55,7 +67,7 @@ def draw_figure(results_dir: Path, kind: str, style: FigureStyle, loaded=None) -
     with plt.rc_context(style.rc()):
         if kind == "delays":
             return delay_figure(results_dir, out, style)
-        series, t = loaded if loaded is not None else load_series(results_dir)
+        series, t = loaded if loaded is not None else _series(results_dir)
         period = float(t[1] - t[0]) if len(t) > 1 else 1.0
         if kind == "throughput":
             return throughput_figure(series, t, out, period, style)
