@@ -68,11 +68,11 @@ def legend(ax, style: FigureStyle, default_width: float, below: bool | None = No
     return leg
 
 
-def finish(fig, style: FigureStyle) -> bool:
+def finish(fig, style: FigureStyle, render: bool = True) -> bool:
     """Make *fig* fit its width before saving: titles wrapped to their axes, legends below the axes
     moved clear of the tick labels, overlapping tick labels thinned.  Nothing changes at a figure's own
-    width unless labels overlap there.  Returns whether *fig*'s canvas holds its final picture (drawn
-    by the last check, so that a PNG can be written from it without drawing the figure again)."""
+    width unless labels overlap there.  *render*: the last check draws the picture too; returns whether
+    *fig*'s canvas then holds its final picture (a PNG can be written from it without drawing again)."""
     if style.fixed:
         fig.draw_without_rendering()
         if fig.get_layout_engine() is None:
@@ -90,7 +90,7 @@ def finish(fig, style: FigureStyle) -> bool:
             st.set_text(wrap(st.get_text().replace("\n", " "), _chars(fig.get_figwidth(), st.get_fontsize()), 3))
         declutter(fig)
         _place_legends_below(fig)
-    return declutter(fig, render=True)
+    return declutter(fig, render=render)
 
 
 def _chars(width_in: float, fontsize: float) -> int:

@@ -91,7 +91,7 @@ def save(fig, out: Path, name: str, style: FigureStyle | None = None) -> list[Pa
         dpi = mpl.rcParams["savefig.dpi"]
         if dpi != "figure":
             fig.set_dpi(dpi)
-        rendered = finish(fig, style)
+        rendered = finish(fig, style, render="png" in style.formats)
         provenance = dict(style.provenance)
         return [save_figure(fig, out / f"{name}.{ext}", rendered=rendered, metadata=metadata(ext, name, provenance))
                 for ext in style.formats]
