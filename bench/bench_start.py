@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
+from bench_scale import poll_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,16 +31,13 @@ def measured(args: list[str], checkout: Path) -> tuple[float, float]:
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, *args], cwd=checkout, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
-    root = psutil.Process(proc.pid)
     cpu: dict[int, float] = {}
-    while proc.poll() is None:
-        try:
-            for p in [root, *root.children(recursive=True)]:
-                t = p.cpu_times()
-                cpu[p.pid] = t.user + t.system
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
+
+    def sample(tree: list) -> None:
+        for p in tree:
+            t = p.cpu_times()
+            cpu[p.pid] = t.user + t.system
+    poll_tree(proc, sample, 0.02)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed in {checkout}:\n{proc.stderr.read().decode()}")
