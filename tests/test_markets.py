@@ -141,6 +141,9 @@ def test_launch_stock_build_by_hand():
     ({"stock": "api", "rate": 1, "interarrival": 2}, "expected exactly one of rate, interarrival, schedule"),
     ({"stock": "api", "schedule": [[5, 1], [2, 1]]}, "increasing order of day"),
     ({"stock": "api", "forecast": "missing.csv"}, "cannot read"),
+    ({"stock": "api", "schedule": [[0, 1], [10, 1e9]]}, "schedule: expected at most 1000 orders a day"),
+    ({"stock": "api", "rate": 400, "season": [1, 3]}, "rate: expected at most 1000 orders a day at the peak"),
+    ({"stock": "api", "interarrival": 1e-9}, "interarrival: expected at most 1000 orders a day"),
 ])
 def test_bad_markets_are_named(market, message):
     d = scenario_dict()

@@ -11,6 +11,7 @@ Demand is a Poisson stream at a ``rate`` (orders a day), a renewal stream (``int
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +21,11 @@ from sim.scenario.base import Dist, FieldError, Model, Name, NonNegFloat, Positi
 
 MAX_SCHEDULE = 100_000
 """Rows a demand schedule may have (a daily forecast over 270 years)."""
+
+
+MAX_ORDERS_A_DAY = 1000.0
+"""Orders a day a market may reach (as patients per site): every order is an event, and larger volumes
+are orders of a larger ``order_size``."""
 
 
 class Market(Model):
@@ -90,6 +96,14 @@ class Market(Model):
             raise FieldError("season", "a season scales a rate or a schedule, not an interarrival distribution")
         if self.season is not None and max(self.season) <= 0:
             raise FieldError("season", "expected some multiplier above 0")
+        if self.interarrival is not None:
+            mean = self.interarrival.mean_value
+            peak, where = (1 / mean if mean > 0 else math.inf), "interarrival"
+        else:
+            peak, where = self.peak_rate(), "rate" if self.rate is not None else "schedule"
+        if peak > MAX_ORDERS_A_DAY:
+            raise FieldError(where, f"expected at most {MAX_ORDERS_A_DAY:g} orders a day at the peak (one order may "
+                                    f"be large: order_size); got {peak:g}")
         return self
 
     def peak_rate(self) -> float:
