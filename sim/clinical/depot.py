@@ -29,6 +29,13 @@ class Intake(Protocol):
     def receive(self, lot: Lot) -> None: ...
 
 
+class GroupOrders(Protocol):
+    """A regional depot's replenishment per label group (:mod:`sim.clinical.hub_groups`)."""
+
+    def review(self, min_expiry: float) -> None: ...
+    def landed(self, lots: list[Lot]) -> None: ...
+
+
 class Customer(Protocol):
     name: str
 
@@ -58,6 +65,7 @@ class DepotNode(Node):
         self.open_at = 0.0  # the country's approval and import licence: nothing is ordered in before
         self.labelling: Intake | None = None  # label groups: packed kits are labelled there first
         self.take_for: Callable[[Customer, str, float, float], list[Lot]] | None = None  # kits a customer may get
+        self.by_group: GroupOrders | None = None  # dedicated label stock: reordered per label group
         self._reopen = False
         release = spec.import_release if spec is not None else None
         self.releasing: dict[str, float] = {}  # kits in import testing, by material
@@ -120,16 +128,21 @@ class DepotNode(Node):
         if not self._release_fails():
             self._accept(shipment)
             return
-        for m, q in shipment.sent.items():
-            self.expected[kit_of(m)] -= q
+        self._landed(shipment)
         for lot in shipment.lots:
             self.ctx.ledger.outflow(lot.material, "import_rejected", lot.qty)
             self._rejected.count(env.now, lot.qty)
         self.review()
 
-    def _accept(self, shipment: Shipment) -> None:
+    def _landed(self, shipment: Shipment) -> None:
+        """*shipment* is no longer on the way (its kits arrived, were lost or rejected)."""
         for m, q in shipment.sent.items():
             self.expected[kit_of(m)] -= q
+        if self.by_group is not None:
+            self.by_group.landed(shipment.lots + shipment.lost)
+
+    def _accept(self, shipment: Shipment) -> None:
+        self._landed(shipment)
         for lot in shipment.lots:
             self._shelve(lot)
         self._retry_short()
@@ -192,6 +205,9 @@ class DepotNode(Node):
                 self.ctx.at(self.open_at, self.review)
             return
         after = self.ctx.now + spec.do_not_ship
+        if self.by_group is not None:
+            self.by_group.review(after)
+            return
         wants = {}
         for kit in self.kits:
             pos = self.usable(kit, after) + self.expected[kit]

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 
 import simpy
 
+from sim.clinical.hub_groups import GroupStock, plan_split
 from sim.clinical.inventory import KitShelf
 from sim.clinical.relabel import Relabelling
 from sim.core.context import Context
@@ -28,18 +29,6 @@ from sim.core.lots import Lot
 from sim.core.node import Holding, Node
 from sim.scenario.clinical import per_kit
 from sim.scenario.labels import Labels, site_label_group
-
-
-def plan_split(qty: int, shares: list[tuple[str, float]]) -> list[tuple[str, int]]:
-    """*qty* whole kits split by *shares* (weights): each group its floor, the kits left over one each to
-    the largest remainders (the first group on a tie)."""
-    total = sum(s for _, s in shares)
-    exact = [(g, qty * s / total) for g, s in shares]
-    out = {g: int(x + 1e-9) for g, x in exact}
-    left = qty - sum(out.values())
-    for g, x in sorted(exact, key=lambda e: -(e[1] - int(e[1] + 1e-9)))[:left]:
-        out[g] += 1
-    return [(g, out[g]) for g, _ in shares]
 
 
 class Labelling(Node):
@@ -58,17 +47,21 @@ class Labelling(Node):
         self._irt = frozenset(g.name for g in spec.groups if not g.expiry_on_label)
         self._for = {g: ctx.counter(f"labelled_for.{g}") for g in self.groups}
         self._accept = {g: _accepts(g) for g in self.groups}
-        self.group_of: dict[str, str] = {}  # site or regional depot -> the label group it is supplied for
+        self.group_of: dict[str, str] = {}  # site -> the label group it is supplied for
+        served: dict[str, dict[str, None]] = {}  # regional depot -> the groups of the sites below it, in order
         for site in net.sites:
             group = self.group_of[site.name] = site_label_group(spec, site.trial.name, site.group.country)
             depot = site.depot
             while depot.parent is not None:
-                self.group_of[depot.name] = group
+                served.setdefault(depot.name, {})[group] = None
                 depot = depot.parent
         central.labelling = self
         if spec.pooling == "by_label_group":
             for depot in net.depots.values():
                 depot.take_for = self._taker(depot)
+                if depot.name in served:  # reordered per label group
+                    depot.by_group = GroupStock(ctx, depot, {g: self._accept[g] for g in self.groups
+                                                             if g in served[depot.name]})
             for site in net.sites:
                 site.upstream = self.upstream_for(self.group_of[site.name], net.depots.values())
         for depot in net.depots.values():
@@ -109,10 +102,14 @@ class Labelling(Node):
         return lot.label in self._irt
 
     def _taker(self, depot) -> Callable[[Any, str, float, float], list[Lot]]:
-        """What *depot* ships a customer (a site, a patient's home, a regional depot): its group's kits."""
+        """What *depot* ships a customer (a site, a patient's home, a regional depot): its group's kits (a
+        regional depot's order says how many of each of its groups)."""
         stocks = depot.shelf.stocks
 
         def take_for(to, kit: str, qty: float, min_expiry: float) -> list[Lot]:
+            by_group = getattr(to, "by_group", None)
+            if by_group is not None:  # a regional depot: each group's part of its order
+                return by_group.take(stocks[kit], kit, min_expiry)
             group = self.group_of.get(getattr(to, "site", to).name)  # a home is supplied for its site
             if group is None:  # a regional depot with no sites below it
                 return stocks[kit].take(qty, min_expiry)

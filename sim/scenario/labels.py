@@ -73,10 +73,12 @@ def _group_of_site(labels: Labels, trial: str, country: str) -> list[str]:
 
 def label_problems(sc) -> list[str]:
     """Cross-references of ``labels``: declared countries, trials and kit types; every site in exactly
-    one group; with dedicated stock, every regional depot serves one group only."""
+    one group; a regional depot's own levels per group only for groups it serves, under dedicated stock."""
     lab: Labels | None = sc.labels
-    if lab is None:
-        return []
+    own = [(i, d) for i, d in enumerate(sc.network.depots) if d.label_groups]
+    if lab is None or lab.pooling != "by_label_group":
+        return [f"network.depots[{i}].label_groups: a group's own trigger / level needs label groups with "
+                "labels.pooling: by_label_group (dedicated stock)" for i, _ in own]
     out: list[str] = []
     countries = {c.name for c in sc.network.countries}
     trials = {t.name for t in sc.trials}
@@ -120,10 +122,21 @@ def label_problems(sc) -> list[str]:
             while depot in parent:  # every regional depot on the way serves this group
                 served.setdefault(depot, set()).add(found[0])
                 depot = parent[depot]
-    if lab.pooling == "by_label_group":
-        out += [f"network.depots[{i}]: {d.name!r} serves label groups {sorted(served[d.name])}; with pooling: "
-                "by_label_group a regional depot stocks one label group (or set pooling: pooled)"
-                for i, d in enumerate(sc.network.depots) if len(served.get(d.name, ())) > 1]
+    for i, d in own:  # a hub holding several groups reorders each: its own levels name groups it serves
+        for group, levels in d.label_groups.items():
+            if group not in served.get(d.name, ()):
+                out.append(f"network.depots[{i}].label_groups: {group!r} is no label group this depot serves "
+                           f"(serves: {sorted(served.get(d.name, ()))})")
+                continue
+            for k in kits:
+                if per_kit(levels.level, k) <= per_kit(levels.trigger, k):
+                    out.append(f"network.depots[{i}].label_groups.{group}.level: {per_kit(levels.level, k)} for "
+                               f"kit type {k!r} must exceed the trigger {per_kit(levels.trigger, k)}")
+            for field in ("trigger", "level"):
+                value = getattr(levels, field)
+                if isinstance(value, dict):
+                    out += [f"network.depots[{i}].label_groups.{group}.{field}: {k!r} is no kit type (kit types: "
+                            f"{kits})" for k in value if k not in kits]
     return out
 
 
