@@ -112,3 +112,38 @@ def test_hub_levels_per_group_errors_name_the_field():
         scenario(d)
     del d["network"]["depots"][0]["label_groups"]
     assert run_replication(scenario(d), 7, 0).metrics["total.visits.not_dosed"] == 0  # pooled: one stock
+
+
+def test_a_hub_labels_just_in_time_for_its_own_groups():
+    """Just in time (trigger 1, level 3, lead 2 days, one line per depot), both sites below a hub that
+    labels for itself (trigger 2, level 6 kits in all).  The central depot labels nothing (no site takes
+    its kits): its 10 kits stay bulk.  Day 0: the hub orders 6 unlabelled kits.  Day 1 they land in its
+    bulk: EU labels 3 (days 1-3), USA 3 (queued, days 3-5).  Day 3 the German site is sent an EU kit, day 5
+    the US site a USA kit.  Day 10 both first patients dosed: each group at the hub falls to 1 but its bulk
+    is empty; the hub's kits (1 + 1 + 0 + 0 on the way) are 2 <= 2: it orders 4 more.  Day 11 they land:
+    EU labels 2 (days 11-13), USA 2 (13-15)."""
+    d = hub_for_both()
+    d["labels"]["jit"] = {"trigger": 1, "level": 3, "lead_time": 2, "depots": ["hub"]}
+    d["network"]["depots"][0]["level"] = 6
+    del d["network"]["depots"][0]["label_groups"]
+    mdl = model(d)
+    hub, lab = mdl.network.depots["hub"], mdl.network.labelling
+    line = hub.labelling
+    mdl.ctx.run(0.5)
+    assert hub.expected["kit"] == 6 and _labels(lab.bulk) == [(None, 4)] and lab.in_labelling == {}
+    mdl.ctx.run(1.5)
+    assert line.in_labelling[EU, "kit"] == 3 and line.in_labelling[US, "kit"] == 3 and _labels(line.bulk) == []
+    mdl.ctx.run(3.5)
+    assert _labels(hub.shelf) == [(EU, 2)] and mdl.network.lanes["hub->DE"].in_transit == 1
+    mdl.ctx.run(5.5)
+    assert sorted(_labels(hub.shelf)) == [(EU, 2), (US, 2)]
+    mdl.ctx.run(10.5)
+    assert hub.expected["kit"] == 4 and _labels(lab.bulk) == []
+    mdl.ctx.run(11.5)
+    assert line.in_labelling[EU, "kit"] == 2 and line.in_labelling[US, "kit"] == 2
+    acc = mdl.check_conservation()["kit:kit"]
+    assert acc["held:labelling"] == 4 and acc["held:on_hand.EU"] == 1 + 1  # the hub's and the German site's
+    mdl.run()
+    m = mdl.results().metrics
+    assert m["total.labelled.kits"] == 10 and m["total.labelled_for.EU"] + m["total.labelled_for.USA"] == 10
+    mdl.check_conservation()

@@ -143,8 +143,9 @@ class DepotNode(Node):
 
     def _accept(self, shipment: Shipment) -> None:
         self._landed(shipment)
+        intake = self.labelling.receive if self.labelling is not None else self._shelve  # a depot that labels
         for lot in shipment.lots:
-            self._shelve(lot)
+            intake(lot)
         self._retry_short()
         self.review()
 
@@ -187,6 +188,10 @@ class DepotNode(Node):
             lane.send(lots, to, ordered=self.ctx.now, urgent=urgent)
             self.review()
         return sent
+
+    def retry_short(self) -> None:
+        """Kits a waiting customer may be sent came in elsewhere (unlabelled bulk for a depot that labels)."""
+        self._retry_short()
 
     def _retry_short(self) -> None:
         if self._short:

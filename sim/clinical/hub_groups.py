@@ -83,9 +83,9 @@ class GroupStock:
         for kit, n in sent.items():
             depot.expected[kit] += n
 
-    def take(self, stock: LotStore, kit: str, min_expiry: float) -> list[Lot]:
+    def take(self, stock: LotStore, kit: str, qty: float, min_expiry: float) -> list[Lot]:
         """What the parent depot sends of *kit* from *stock* for the order under way: each group's part
-        from the kits a site of that group may get, FEFO."""
+        from the kits a site of that group may get, FEFO (*qty* is their sum)."""
         out: list[Lot] = []
         now = self.ctx.now
         for group, n in self._order.get(kit, ()):

@@ -45,6 +45,9 @@ class JitLabelling(Model):
                                        "(default: no limit)")
     lines: int = Field(1, ge=1, le=100, description="labelling lines: orders at a time; others queue")
     cost_per_kit: NonNegFloat = Field(0.0, description="cost of labelling one kit")
+    depots: list[Name] = Field(default_factory=list, description="regional depots (supplied from the central "
+                               "depot, dedicated stock) that label just in time too: they are sent unlabelled kits "
+                               "and label them for their own sites' groups on their own lines")
 
 
 class Labels(Model):
@@ -122,6 +125,16 @@ def label_problems(sc) -> list[str]:
             while depot in parent:  # every regional depot on the way serves this group
                 served.setdefault(depot, set()).add(found[0])
                 depot = parent[depot]
+    names = [d.name for d in sc.network.depots]
+    for j, name in enumerate(lab.jit.depots if lab.jit is not None else ()):
+        d = sc.network.depots[names.index(name)] if name in names else None
+        if d is None:
+            out.append(f"labels.jit.depots[{j}]: {name!r} is no regional depot (regional depots: {names})")
+        elif (d.supplied_from or sc.depot.name) != sc.depot.name or lab.pooling != "by_label_group":
+            out.append(f"labels.jit.depots[{j}]: {name!r} can label just in time only if supplied from the central "
+                       "depot under pooling: by_label_group (labelling at a depot further down is not modelled)")
+        elif not served.get(name):
+            out.append(f"labels.jit.depots[{j}]: {name!r} supplies no sites, so it has no label group to label for")
     for i, d in own:  # a hub holding several groups reorders each: its own levels name groups it serves
         for group, levels in d.label_groups.items():
             if group not in served.get(d.name, ()):
