@@ -112,6 +112,16 @@ def test_hub_levels_per_group_errors_name_the_field():
         scenario(d)
     del d["network"]["depots"][0]["label_groups"]
     assert run_replication(scenario(d), 7, 0).metrics["total.visits.not_dosed"] == 0  # pooled: one stock
+    d = hub_for_both()
+    d["labels"]["jit"] = {"trigger": 1, "level": 3, "depots": ["nowhere"]}
+    with pytest.raises(ScenarioError, match=r"labels.jit.depots\[0\]: 'nowhere' is no regional depot "
+                                            r"\(regional depots: \['hub'\]\)"):
+        scenario(d)
+    d["labels"]["jit"]["depots"], d["labels"]["pooling"] = ["hub"], "pooled"
+    del d["network"]["depots"][0]["label_groups"]
+    with pytest.raises(ScenarioError, match=r"labels.jit.depots\[0\]: 'hub' can label just in time only if "
+                                            r"supplied from the central depot under pooling: by_label_group"):
+        scenario(d)
 
 
 def test_a_hub_labels_just_in_time_for_its_own_groups():

@@ -121,7 +121,8 @@ class Labelling(Node):
 
         def usable(kit: str, min_expiry: float) -> float:
             n = sum(d.shelf.stocks[kit].available_where(min_expiry, accept) for d in depots)
-            return n + sum(line.bulk.usable(kit, min_expiry) for line in self.lines)
+            return n + sum(line.bulk.usable(kit, min_expiry) for line in self.lines  # bulk that could be
+                           if line is self.line or group in line.groups)        # labelled for the group
 
         return usable
 

@@ -79,10 +79,11 @@ def label_problems(sc) -> list[str]:
     one group; a regional depot's own levels per group only for groups it serves, under dedicated stock."""
     lab: Labels | None = sc.labels
     own = [(i, d) for i, d in enumerate(sc.network.depots) if d.label_groups]
-    if lab is None or lab.pooling != "by_label_group":
-        return [f"network.depots[{i}].label_groups: a group's own trigger / level needs label groups with "
-                "labels.pooling: by_label_group (dedicated stock)" for i, _ in own]
-    out: list[str] = []
+    unused = [f"network.depots[{i}].label_groups: a group's own trigger / level needs label groups with "
+              "labels.pooling: by_label_group (dedicated stock)" for i, _ in own]
+    if lab is None:
+        return unused
+    out: list[str] = unused if lab.pooling != "by_label_group" else []
     countries = {c.name for c in sc.network.countries}
     trials = {t.name for t in sc.trials}
     kits = [k.name for k in sc.kit_types] or ["kit"]
@@ -135,7 +136,7 @@ def label_problems(sc) -> list[str]:
                        "depot under pooling: by_label_group (labelling at a depot further down is not modelled)")
         elif not served.get(name):
             out.append(f"labels.jit.depots[{j}]: {name!r} supplies no sites, so it has no label group to label for")
-    for i, d in own:  # a hub holding several groups reorders each: its own levels name groups it serves
+    for i, d in own if lab.pooling == "by_label_group" else ():  # its own levels name groups it serves
         for group, levels in d.label_groups.items():
             if group not in served.get(d.name, ()):
                 out.append(f"network.depots[{i}].label_groups: {group!r} is no label group this depot serves "
