@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.clinical.kit_market import depot_kits
 from sim.clinical.network import ClinicalNetwork
 from sim.core import conservation
 from sim.core.genealogy import Genealogy
@@ -23,6 +24,7 @@ from sim.core.timeline import TimelineRow
 from sim.metrics import merge
 from sim.scenario import Scenario
 from sim.scenario.resolve import resolve
+from sim.supply.markets import MarketNode
 from sim.supply.network import SupplyNetwork
 from sim.supply.packaging import PackagingNode
 
@@ -64,7 +66,7 @@ class SupplyChainModel:
         # make-to-stock of a final product watches the depot's kits of that product, in units
         kit_plans = plan.kit_plans
         self.supply = SupplyNetwork(ctx, plan, self.packaging.receive, final_stock=lambda product: sum(
-            self.network.central_kits(k.name) * k.units_per_kit
+            (self.network.central_kits(k.name) - self.depot.owed.get(k.name, 0.0)) * k.units_per_kit
             for k in kit_plans if k.packed_from(product)), final_stores=lambda product: [
             s for k in kit_plans if k.packed_from(product) for s in self.network.central_stores(k.name)])
         self.material_stores = self.supply.stores
@@ -72,16 +74,21 @@ class SupplyChainModel:
         self.trials = self.network.trials
         self.sites = self.network.sites
         self.lanes = list(self.network.lanes.values())
+        # outside demand for a depot's kits (a commercial pack market): the market's node, the depot's stock
+        self.kit_markets = [MarketNode(ctx, k.spec, k, k.issue) for k in depot_kits(self.network.depots, sc.markets)]
         self.start()
 
     def start(self) -> None:
         """Start every node at time 0, in this order: the clinical side (depots' initial stock and
         first reviews, then each site's recruitment), packaging (nothing to start), then the supply
         side (suppliers, raw materials, lines, planners).  This is the order the first versions of
-        the model happened to schedule in; it is kept so that results stay identical."""
+        the model happened to schedule in; it is kept so that results stay identical.  Markets for a
+        depot's kits come last (their order streams)."""
         self.network.start()
         self.packaging.start()
         self.supply.start()
+        for market in self.kit_markets:
+            market.start()
 
     # -- running ---------------------------------------------------------------
     def run(self) -> None:
@@ -89,7 +96,7 @@ class SupplyChainModel:
 
     def nodes(self) -> list[Any]:
         """Every node, in the order the conservation check and the metrics walk visit them."""
-        return [*self.supply.nodes(), self.packaging, *self.network.nodes()]
+        return [*self.supply.nodes(), self.packaging, *self.network.nodes(), *self.kit_markets]
 
     def check_conservation(self) -> dict[str, dict[str, float]]:
         return conservation.check(self.ctx.ledger, self.nodes())

@@ -29,9 +29,9 @@ def _scenario(material: dict, supplier: dict, market: dict, horizon: float = 400
     return parse_scenario(d)
 
 
-def _runs(sc, names, seed=5):
+def _runs(sc, names, seed=5, reps=REPS):
     out = {n: [] for n in names}
-    for r in range(REPS):
+    for r in range(reps):
         m = run_replication(sc, seed, r).metrics  # conservation is checked in every one
         for n in names:
             out[n].append(m[n])

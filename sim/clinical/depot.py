@@ -66,6 +66,8 @@ class DepotNode(Node):
         self.labelling: Intake | None = None  # label groups: packed kits are labelled there first
         self.take_for: Callable[[Customer, str, float, float], list[Lot]] | None = None  # kits a customer may get
         self.by_group: GroupOrders | None = None  # dedicated label stock: reordered per label group
+        self.outside: Callable[[bool], None] | None = None  # market backorders (kit_market.py): served first?
+        self.owed: dict[str, float] = {}  # kits backordered by markets here: the stock position counts them
         self._reopen = False
         release = spec.import_release if spec is not None else None
         self.releasing: dict[str, float] = {}  # kits in import testing, by material
@@ -194,10 +196,14 @@ class DepotNode(Node):
         self._retry_short()
 
     def _retry_short(self) -> None:
+        if self.outside is not None:
+            self.outside(True)
         if self._short:
             waiting, self._short = self._short, {}
             for customer in waiting.values():
                 customer.review()
+        if self.outside is not None:
+            self.outside(False)
 
     # -- replenishment (regional depots) ---------------------------------------------
     def review(self) -> None:
@@ -216,6 +222,8 @@ class DepotNode(Node):
         wants = {}
         for kit in self.kits:
             pos = self.usable(kit, after) + self.expected[kit]
+            if self.owed:
+                pos -= self.owed.get(kit, 0.0)
             if pos <= per_kit(spec.trigger, kit):
                 wants[kit] = per_kit(spec.level, kit) - pos
         if wants and self.room is not None:

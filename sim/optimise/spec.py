@@ -63,6 +63,10 @@ class Constraint(Model):
             raise FieldError("max", "expected max or min")
         return self
 
+    def covers(self, s) -> bool:
+        """Whether the 95 % CI of the summary *s* contains a bound (feasibility not yet settled)."""
+        return any(b is not None and s.ci_low <= b <= s.ci_high for b in (self.min, self.max))
+
     def violation(self, mean: float) -> float:
         """How far *mean* is outside the bounds (0 inside)."""
         over = mean - self.max if self.max is not None else 0.0

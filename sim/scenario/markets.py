@@ -1,10 +1,12 @@
-"""Scenario schema of outside demand: customers who order from a stock point of the supply side.
+"""Scenario schema of outside demand: customers who order from a stock point of the chain.
 
 A commercial market after launch, a distributor or a second customer of a CDMO's intermediate draws
-on the same stock as the chain's own lines; what it cannot get at once waits (backorders, first come
-first served) or is lost.  Demand is a Poisson stream at a ``rate`` (orders a day), a renewal stream
-(``interarrival``), or a ``schedule`` of rates that change on given days (a forecast, inline or read
-from a CSV file ``day,rate``), each optionally scaled by a ``season`` of multipliers.
+on the same stock as the chain's own lines; a commercial pack market, a distributor or a retail
+echelon draws kits from a depot (``stock: <kit type>`` with ``depot: <depot>``) beside the trials'
+shipments.  What it cannot get at once waits (backorders, first come first served) or is lost.
+Demand is a Poisson stream at a ``rate`` (orders a day), a renewal stream (``interarrival``), or a
+``schedule`` of rates that change on given days (a forecast, inline or read from a CSV file
+``day,rate``), each optionally scaled by a ``season`` of multipliers.
 """
 from __future__ import annotations
 
@@ -24,7 +26,15 @@ class Market(Model):
     """Outside demand at one stock point."""
 
     name: Name
-    stock: Name = Field(description="the material or intermediate product the customers order from")
+    stock: Name = Field(description="the material or intermediate product the customers order from, or a kit "
+                                    "type when depot is given")
+    depot: Name | None = Field(None, description="the depot whose kits of type stock the customers order (a "
+                                                 "commercial pack market); none: a material or intermediate")
+    priority: Literal["clinical", "market"] | None = Field(
+        None, description="at a depot, who is served first when kits arrive and both the trials' customers and the "
+                          "market's backorders wait (default clinical: patients in a trial come first)")
+    min_shelf_life: NonNegFloat = Field(0.0, description="at a depot, days of shelf life a kit must have left to be "
+                                                         "sold (0: any kit not yet expired)")
     rate: PositiveFloat | None = Field(None, description="orders a day (a Poisson stream)")
     interarrival: Dist | None = Field(None, description="days between orders (a renewal stream)")
     schedule: list[tuple[NonNegFloat, NonNegFloat]] | None = Field(
@@ -69,6 +79,13 @@ class Market(Model):
                 raise FieldError("schedule", "expected [day, rate] pairs in increasing order of day")
             if not any(r > 0 for _, r in self.schedule):
                 raise FieldError("schedule", "expected some rate above 0")
+        if self.depot is None and self.priority is not None:
+            raise FieldError("priority", "a priority applies to a market at a depot (set depot)")
+        if self.depot is None and self.min_shelf_life > 0:
+            raise FieldError("min_shelf_life", "a minimum shelf life applies to a market at a depot (set depot)")
+        if self.depot is not None and not whole_sizes(self.order_size):
+            raise FieldError("order_size", "kits are whole: expected a whole number, or an empirical distribution "
+                                           "of whole numbers, for a market at a depot")
         if self.season is not None and self.interarrival is not None:
             raise FieldError("season", "a season scales a rate or a schedule, not an interarrival distribution")
         if self.season is not None and max(self.season) <= 0:
@@ -79,6 +96,12 @@ class Market(Model):
         """The highest rate the stream reaches (what thinning draws candidates at)."""
         rates = [r for _, r in self.schedule] if self.schedule is not None else [self.rate or 0.0]
         return max(rates) * (max(self.season) if self.season else 1.0)
+
+
+def whole_sizes(size: Any) -> bool:
+    """Whether every order size *size* can draw is a whole number (a fixed size or an empirical list)."""
+    values = getattr(size, "observations", None) or [getattr(size, "value", 0.5)]
+    return all(float(v).is_integer() and v > 0 for v in values)
 
 
 def read_schedule(path: Path) -> list[tuple[float, float]]:
@@ -102,7 +125,17 @@ def read_schedule(path: Path) -> list[tuple[float, float]]:
     return out
 
 
-def market_problems(markets: list[Market], stocks: set[str]) -> list[str]:
-    """Markets that order from a stock the supply side does not keep."""
-    return [f"markets[{i}].stock: no stock point {m.stock!r}; expected a raw material or an intermediate "
-            f"product (one of {sorted(stocks)})" for i, m in enumerate(markets) if m.stock not in stocks]
+def market_problems(markets: list[Market], stocks: set[str], kits: list[str], depots: list[str]) -> list[str]:
+    """Markets that order from a stock the chain does not keep: a material or intermediate the supply side
+    does not hold, or a depot or kit type the scenario does not declare."""
+    out = []
+    for i, m in enumerate(markets):
+        if m.depot is None and m.stock not in stocks:
+            out.append(f"markets[{i}].stock: no stock point {m.stock!r}; expected a raw material or an intermediate "
+                       f"product (one of {sorted(stocks)}), or a kit type with depot")
+        elif m.depot is not None and m.depot not in depots:
+            out.append(f"markets[{i}].depot: no depot {m.depot!r}; expected one of {depots}")
+        elif m.depot is not None and m.stock not in kits:
+            out.append(f"markets[{i}].stock: no kit type {m.stock!r} (a market at depot {m.depot!r} orders kits); "
+                       f"expected one of {kits}")
+    return out

@@ -11,6 +11,7 @@ from collections import defaultdict
 from pydantic import ValidationError
 
 from sim.scenario.base import FieldError, duplicate_names
+from sim.scenario.clinical import LEGACY_KIT
 from sim.scenario.forecast import PlanningError, forecast_batches
 from sim.scenario.phasing import phased_campaigns
 from sim.scenario.markets import market_problems
@@ -32,7 +33,9 @@ def supply_problems(sc) -> list[str]:
     out += _kits_for_any_product(sc)
     made, consumed = made_and_consumed(valid_products(sc))
     out += duplicate_names("markets", [m.name for m in sc.markets])
-    out += market_problems(sc.markets, set(by_material) | (made & consumed))
+    kits = [k.name for k in sc.kit_types] or [LEGACY_KIT]
+    depots = [sc.depot.name, *(d.name for d in sc.network.depots)]
+    out += market_problems(sc.markets, set(by_material) | (made & consumed), kits, depots)
     return out
 
 

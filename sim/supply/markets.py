@@ -1,4 +1,5 @@
-"""Outside demand at a stock point: customers ordering from a raw material or an intermediate.
+"""Outside demand at a stock point: customers ordering from a raw material, an intermediate or (wired
+by sim/model.py, see sim/clinical/kit_market.py) a depot's kits.
 
 Orders come as a Poisson stream at the market's rate, a renewal stream, or a time-varying rate (a
 schedule and/or a season) drawn by thinning a Poisson stream at the peak rate.  An order met at once
@@ -28,7 +29,8 @@ class MarketNode(Node):
     """Customers of one stock point (:class:`~sim.scenario.markets.Market`)."""
 
     def __init__(self, ctx: Context, spec: Market, store: LotStore, issue) -> None:
-        """*issue(qty)* requests stock from the stock point (its replenishment policy reviews then)."""
+        """*issue(qty)* requests stock from the stock point (its replenishment policy reviews then); *store*
+        is the stock point: ``qty`` to sell, ``backordered``, ``watchers``, ``material`` (of the ledger)."""
         self.ctx = ctx
         self.spec = spec
         self.name = spec.name
@@ -125,7 +127,7 @@ class MarketNode(Node):
         self._delivered(qty)
 
     def _delivered(self, qty: float) -> None:
-        self.ctx.ledger.outflow(self.spec.stock, "sold", qty)
+        self.ctx.ledger.outflow(self.store.material, "sold", qty)
         self._sold.count(self.ctx.now, qty)
         if self.first_sale != self.first_sale:  # NaN: the first one
             self.first_sale = self.ctx.now
@@ -149,7 +151,7 @@ class MarketNode(Node):
     # -- the node ------------------------------------------------------------------------
     def holdings(self) -> Iterable[Holding]:
         """Stock granted to a backorder at this instant, not yet handed over."""
-        yield self.spec.stock, "sold_pending", sum(q for ev, q in self._pending.items() if ev.triggered)
+        yield self.store.material, "sold_pending", sum(q for ev, q in self._pending.items() if ev.triggered)
 
     def metrics(self, t_end: float) -> dict[str, float]:
         n, cycles = self._units.value, self._cycles.value

@@ -75,7 +75,8 @@ class SupplyNetwork:
             name = p.recipe.name
             down = [self.stores[name]] if name in self.stores else final_stores(name) if final_stores else []
             p.watch(down, good_per_batch(p.line.spec, p.recipe.spec, labs))
-        self.markets = [MarketNode(ctx, m, self.stores[m.stock], issuers[m.stock]) for m in sc.markets]
+        self.markets = [MarketNode(ctx, m, self.stores[m.stock], issuers[m.stock])
+                        for m in sc.markets if m.depot is None]  # a depot's kits: wired by sim/model.py
 
     def start(self) -> None:
         """Schedule the supply side, in this order (SimPy breaks ties between simultaneous events by
