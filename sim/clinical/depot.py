@@ -219,11 +219,13 @@ class DepotNode(Node):
         if self.by_group is not None:
             self.by_group.review(after)
             return
-        wants = {}
+        self.order_up_to(lambda kit: self.usable(kit, after) + self.expected[kit] - self.owed.get(kit, 0.0))
+
+    def order_up_to(self, position: Callable[[str], float]) -> None:
+        """Order every kit type whose *position* is at the trigger up to the level, cut to what fits."""
+        spec, wants = self.spec, {}
         for kit in self.kits:
-            pos = self.usable(kit, after) + self.expected[kit]
-            if self.owed:
-                pos -= self.owed.get(kit, 0.0)
+            pos = position(kit)
             if pos <= per_kit(spec.trigger, kit):
                 wants[kit] = per_kit(spec.level, kit) - pos
         if wants and self.room is not None:

@@ -137,18 +137,9 @@ class BulkSupply:
         self.source = source
 
     def review(self, min_expiry: float) -> None:
-        depot, spec = self.depot, self.depot.spec
-        wants = {}
-        for kit in depot.kits:
-            pos = depot.usable(kit, min_expiry) + self.line.bulk.usable(kit, min_expiry) \
-                + sum(q for (_, k), q in self.line.in_labelling.items() if k == kit) + depot.expected[kit]
-            if pos <= per_kit(spec.trigger, kit):
-                wants[kit] = per_kit(spec.level, kit) - pos
-        if wants and depot.room is not None:
-            wants = depot.room.cut(wants, depot.expected)
-        if wants:
-            for kit, n in depot.parent.ship(depot, wants, spec.do_not_ship, depot.lane).items():
-                depot.expected[kit] += n
+        line, depot = self.line, self.depot
+        depot.order_up_to(lambda kit: depot.usable(kit, min_expiry) + line.bulk.usable(kit, min_expiry) + sum(
+            q for (_, k), q in line.in_labelling.items() if k == kit) + depot.expected[kit])
 
     def take(self, stock: LotStore, kit: str, qty: float, min_expiry: float) -> list[Lot]:
         """What the central depot sends: unlabelled kits from its bulk, FEFO."""

@@ -6,9 +6,11 @@ just-in-time labelling, every lot of kits reaching the central depot (packed, or
 split between the groups by the packaging plan's shares (largest remainder, whole kits).  With it, kits
 arrive as unlabelled *bright stock* (``unlabelled_bulk``) and a group's kits are labelled on a labelling
 line when its labelled stock at the central depot (plus kits in labelling) falls to the trigger: up to
-the level, FEFO from the bulk, after a lead time (and at a rate) per order.  With dedicated stock
+the level, FEFO from the bulk, after a lead time (and at a rate) per order (:mod:`sim.clinical.jit_labelling`;
+a regional depot in ``labels.jit.depots`` labels its own groups' kits so too).  With dedicated stock
 (``pooling: by_label_group``) a depot ships a customer only the kits of its group (and unlabelled
-initial kits, valid everywhere), and a missed visit is *missed dispensing* only if a kit of the site's
+initial kits, valid everywhere), a regional depot reorders each group it holds by that group's
+position (:mod:`sim.clinical.hub_groups`), and a missed visit is *missed dispensing* only if a kit of the site's
 group (or bulk that could be labelled for it) was at a depot.  Extensions: a label without an expiry
 date is extended by an IRT update, at depots and sites alike; one with an expiry date only by a
 depot's relabel campaign (:meth:`~sim.clinical.relabel.Relabelling.set_regime`); unlabelled kits are
