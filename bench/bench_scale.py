@@ -24,19 +24,27 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def poll_tree(proc: subprocess.Popen, sample, every: float) -> None:
+    """Call ``sample(processes)`` with *proc* and its descendants every *every* seconds until it ends."""
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            sample([root, *root.children(recursive=True)])
+        except psutil.Error:
+            pass
+        time.sleep(every)
+
+
 def run_measured(args: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident bytes (summed over the process tree) of one command."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    root = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
+    peaks = [0]
+
+    def sample(tree: list) -> None:
+        peaks.append(sum(p.memory_info().rss for p in tree if p.is_running()))
+    poll_tree(proc, sample, 0.05)
+    peak = max(peaks)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{proc.stderr.read().decode()}")

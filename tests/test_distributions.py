@@ -86,3 +86,18 @@ def test_bernoulli_frequency():
     hits = sum(coin() for _ in range(n))
     assert abs(hits / n - 0.05) <= 4 * math.sqrt(0.05 * 0.95 / n)
     assert not any(Bernoulli(0.0, np.random.default_rng(3))() for _ in range(100))
+
+
+@pytest.mark.parametrize("spec", [c for c, _ in CASES])
+def test_first_small_block_gives_the_same_draws(spec):
+    """A sampler's first block is FIRST_BLOCK draws for families drawn element by element: its values are
+    those of one BLOCK-sized draw from the same stream (the results of every scenario depend on it)."""
+    from sim.core.distributions import BLOCK, FIRST_BLOCK, Sampler
+    d = DIST.validate_python(spec)
+    n = FIRST_BLOCK + BLOCK + 7  # into the third block
+    for seed in range(3):
+        s = Sampler(d, np.random.default_rng(seed))
+        got = [s() for _ in range(n)]
+        rng = np.random.default_rng(seed)
+        want = [*d.draw_block(rng, BLOCK), *d.draw_block(rng, BLOCK)]  # whole blocks, as before
+        assert got == want[:n], spec

@@ -21,6 +21,8 @@ from sim.figures.style import FigureStyle
 from test_exp_support import cli_run
 
 SMALL = ["--set", "horizon=300", "--reps", "2", "--workers", "1", "--no-figures"]
+HERE = ["--workers", "1"]
+"""plot draws a run's figures on worker processes by default: in this one, `drawn` sees them."""
 COLUMN = ["--width", "3.5in", "--font-size", "8"]
 KINDS = {"run": ["clinical", "delays", "gantt", "inventory", "throughput"], "ofat": ["comparison", "tornado"],
          "grid": ["comparison", "response"], "compare": ["comparison", "differences"]}
@@ -115,7 +117,7 @@ def _problems(fig) -> list[str]:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_figure_fits_a_single_column(folders, drawn, kind):
-    res = cli_run("plot", folders[kind], *COLUMN, "--style", "paper", "--format", "png", "--no-per-scenario")
+    res = cli_run("plot", folders[kind], *COLUMN, "--style", "paper", "--format", "png", "--no-per-scenario", *HERE)
     assert res.exit_code == 0, res.output
     assert sorted(drawn) == KINDS[kind]  # a comparison's scenarios' own figures are the run's kinds
     for name, (problems, fig) in drawn.items():
@@ -213,7 +215,7 @@ def _gray(colour) -> bool:
 
 
 def test_grayscale_tells_series_apart_by_line_style_and_marker(folders, drawn):
-    assert cli_run("plot", folders["run"], *COLUMN, "--style", "grayscale").exit_code == 0
+    assert cli_run("plot", folders["run"], *COLUMN, "--style", "grayscale", *HERE).exit_code == 0
     _, fig = drawn["throughput"]
     ax = next(a for a in fig.axes if len([l for l in a.get_lines() if not l.get_label().startswith("_")]) > 1)
     lines = [l for l in ax.get_lines() if not l.get_label().startswith("_")]
@@ -231,7 +233,7 @@ def test_grayscale_tells_series_apart_by_line_style_and_marker(folders, drawn):
 
 def test_screen_default_keeps_its_look(folders, drawn):
     res = cli_run("plot", folders["run"], "--style", "screen", "--format", "png", "--width", "auto", "--font-size",
-                  "auto", "--dpi", "auto")  # auto: the style's defaults, over figures.yaml's
+                  "auto", "--dpi", "auto", *HERE)  # auto: the style's defaults, over figures.yaml's
     assert res.exit_code == 0
     _, fig = drawn["throughput"]
     assert tuple(fig.get_size_inches()) == pytest.approx((7.2, 6.6))  # the figure's own size

@@ -103,16 +103,16 @@ def execute(plan, out: str | Path | None = None, *, workers: int | None = None, 
     try:
         res = run_plan(plan, out, backend=backend, resume=resume, overwrite=overwrite, progress=progress,
                        budget=False)
+        if after is not None:
+            after(res, out)
+        if csv:
+            from sim.experiments.columnar import export_folder
+            export_folder(out)
+        if figures:  # on the workers while they are there: a run's figures are drawn side by side
+            from sim.figures import plot_results
+            plot_results(out, style=style, formats=tuple(formats) if formats else None, map=backend.map)
     finally:
         backend.close()
-    if after is not None:
-        after(res, out)
-    if csv:
-        from sim.experiments.columnar import export_folder
-        export_folder(out)
-    if figures:
-        from sim.figures import plot_results
-        plot_results(out, style=style, formats=tuple(formats) if formats else None)
     return res, out
 
 

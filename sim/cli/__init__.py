@@ -81,6 +81,14 @@ def _execute(plan, opts: dict, figures: bool, announce: bool = False, after=None
                    on_start=started if announce else None, after=after)
 
 
+def _prestart(opts: dict) -> None:
+    """Start the workers' fork server first: it imports the model (and what draws figures) while this
+    process loads the scenario, so the workers start at once."""
+    from sim.experiments.backends import prestart
+    from sim.figures import PRELOAD
+    prestart(opts["workers"], opts["scheduler"], () if opts["no_figures"] else PRELOAD)
+
+
 def _sets(sets, source: str):
     from sim.experiments.overrides import parse_assignments
     return parse_assignments(sets, f"{source} with --set")
@@ -117,6 +125,7 @@ def cli(debug: bool) -> None:
 @user_errors
 def run(scenario, target_half_width, target_metric, max_reps, trace, **opts) -> None:
     """Run SCENARIO (a YAML file; the embedded default if omitted) and write a results folder."""
+    _prestart(opts)
     from sim.experiments.run import single_plan
     from sim.experiments.overrides import apply_overrides
 
@@ -166,6 +175,7 @@ def batch(batch_file, **opts) -> None:
     Every scenario uses the same seed (common random numbers).  See
     ``sim/experiments/batch.py`` and ``scenarios/batches/*.yaml`` for the format.
     """
+    _prestart(opts)
     from sim.experiments.batch import load_batch
 
     plan = load_batch(batch_file, _sets(opts["sets"], batch_file), opts["reps"], opts["seed"])
@@ -230,6 +240,7 @@ def compare(scenario_a, scenario_b, sets_a, sets_b, show_all, **opts) -> None:
     every metric are reported with 95 % CIs (comparison.csv), and a difference
     whose CI covers 0 is called not distinguishable from noise.
     """
+    _prestart(opts)
     from sim.api.experiment import ComparisonTable
     from sim.experiments.compare import compare_plan
     from sim.experiments.overrides import apply_overrides
@@ -295,13 +306,23 @@ def default() -> None:
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--per-scenario/--no-per-scenario", default=None,
               help="also each scenario's over-time figures (batches that kept details; default: compare only)")
+@click.option("--workers", "-j", type=click.IntRange(min=1),
+              help="processes drawing a run's figures side by side (default: all cores; 1: in this one)")
 @figure_options
 @user_errors
-def plot(results_dir, per_scenario, **opts) -> None:
+def plot(results_dir, per_scenario, workers, **opts) -> None:
     """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating, with the
     options of its figures.yaml (those the figures were last drawn with) unless flags override them."""
+    from sim.experiments.backends import make_backend, prestart
+    from sim.figures import PRELOAD
+    prestart(workers, None, PRELOAD)
     from sim.figures import plot_results
-    for p in plot_results(results_dir, per_scenario, figure_style(opts, results_dir)):
+    backend = make_backend(workers)
+    try:
+        paths = plot_results(results_dir, per_scenario, figure_style(opts, results_dir), map=backend.map)
+    finally:
+        backend.close()
+    for p in paths:
         click.echo(p)
 
 

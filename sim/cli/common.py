@@ -29,27 +29,28 @@ def fmt(x: float) -> str:
 
 
 def user_errors(fn):
-    """Known, fixable errors -> a message and exit 2; Ctrl-C -> keep what finished."""
+    """Known, fixable errors -> a message and exit 2; Ctrl-C -> keep what finished.  The error classes
+    are imported only when something was raised: the command starts without loading the model."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from sim.experiments.backends import BackendError, WorkerLost
-        from sim.experiments.budget import BudgetError
-        from sim.experiments.runner import MetricNameError
-        from sim.experiments.store import StoreError
-        from sim.experiments.tables import ResultsFolderError
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, BackendError, BudgetError, StoreError, MetricNameError,
-                ResultsFolderError) as err:
-            fail(err)
-        except WorkerLost as err:
-            fail(f"{err}; continue with --resume --out DIR", 1)
-        except OSError as err:  # the machine, not the input: permissions, a full disk, a file in the way
-            where = f"{err.filename}: " if err.filename else ""
-            fail(f"{where}{err.strerror or err}", 4)
         except KeyboardInterrupt:
             fail("interrupted: finished replications are stored; continue with --resume --out DIR", 130)
-        except Exception as err:  # noqa: BLE001 - a bug of ours: one line, unless asked for the traceback
+        except Exception as err:  # noqa: BLE001 - sorted below: the user's to fix, the machine's, or a bug
+            from sim.experiments.backends import BackendError, WorkerLost
+            from sim.experiments.budget import BudgetError
+            from sim.experiments.runner import MetricNameError
+            from sim.experiments.store import StoreError
+            from sim.experiments.tables import ResultsFolderError
+            if isinstance(err, (ScenarioError, BackendError, BudgetError, StoreError, MetricNameError,
+                                ResultsFolderError)):
+                fail(err)
+            if isinstance(err, WorkerLost):
+                fail(f"{err}; continue with --resume --out DIR", 1)
+            if isinstance(err, OSError):  # the machine, not the input: permissions, a full disk, a file in the way
+                where = f"{err.filename}: " if err.filename else ""
+                fail(f"{where}{err.strerror or err}", 4)
             if debugging():
                 raise
             text = " ".join(str(err).split())

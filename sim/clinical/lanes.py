@@ -73,6 +73,8 @@ class Lane(Node):
             self._assessment = ctx.sampler(f"lane.{name}.excursion_assessment", spec.excursion_assessment)
             self._released = ctx.coin(f"lane.{name}.excursion_release", spec.excursion_release_prob)
         self._cold = cold_chain
+        # No dispatch calendar and no customs: a shipment is two timed calls, not a process (three events)
+        self._direct = not spec.dispatch_days and self._customs is None
         self.to_depot = to_depot
         self.held: dict[tuple[str, str], float] = defaultdict(float)  # (material, state) -> kits
         kind = "kits_to_depots" if to_depot else "kits"
@@ -98,7 +100,15 @@ class Lane(Node):
         qty = shipment.qty
         if qty <= 0:
             return 0.0
-        self.ctx.env.process(self._rush(shipment, qty, to) if urgent else self._carry(shipment, qty, to))
+        if urgent:
+            self.ctx.env.process(self._rush(shipment, qty, to))
+        elif self._direct:  # as _carry does, leaving at once, without its process
+            self._move(shipment, None, "awaiting_dispatch")  # as _carry: the states it reports, if only as 0
+            self._move(shipment, "awaiting_dispatch", "in_transit")
+            self._depart(qty, self.ctx.env._now)
+            self.ctx.after(self._transit(), self._land, shipment, "in_transit", to)
+        else:
+            self.ctx.env.process(self._carry(shipment, qty, to))
         return qty
 
     def _rush(self, shipment: Shipment, qty: float, to: Receiver):
@@ -128,7 +138,17 @@ class Lane(Node):
             yield env.timeout(leave - env._now)
         self._move(shipment, state, "in_transit")
         state = "in_transit"
-        now = env._now
+        self._depart(qty, env._now)
+        yield env.timeout(self._transit())
+        if self._customs is not None:
+            self._move(shipment, state, "in_customs")
+            state = "in_customs"
+            yield env.timeout(self._customs())
+        self._land(shipment, state, to)
+
+    def _depart(self, qty: float, now: float) -> None:
+        """A shipment of *qty* kits leaves: counted, and its cost booked."""
+        spec = self.spec
         self._shipped.count(now, qty)
         self._shipments.count(now)
         self._cost.count(now, spec.cost_per_shipment + spec.cost_per_kit * qty)
@@ -136,11 +156,10 @@ class Lane(Node):
             boxes = math.ceil(qty / spec.shipper.kits - 1e-9)
             self._shippers.count(now, boxes)
             self._cost.count(now, boxes * spec.shipper.cost)
-        yield env.timeout(self._transit())
-        if self._customs is not None:
-            self._move(shipment, state, "in_customs")
-            state = "in_customs"
-            yield env.timeout(self._customs())
+
+    def _land(self, shipment: Shipment, state: str, to: Receiver) -> None:
+        """The shipment reaches *to* (from *state*): its cold-chain kits may have had an excursion."""
+        env = self.ctx.env
         self._move(shipment, state, None)
         if self._excursion():
             self._excursions.count(env.now)

@@ -128,7 +128,9 @@ class LotStore(Node):
                 self.qty -= qty
                 if self.issued is not None:
                     self.issued.append((lot.id, qty))
-                self._changed()
+                t, q = self.env._now, self.qty  # _changed(), inlined on the hot path (every dose)
+                for watch in self.watchers:
+                    watch(t, q)
                 return qty
         return self._issue(qty, min_expiry, None)
 

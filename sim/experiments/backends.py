@@ -22,12 +22,13 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence
 
-from sim.model import ReplicationResult
-from sim.scenario import Scenario
+if TYPE_CHECKING:  # not at run time: this module is imported first, to start the workers early
+    from sim.model import ReplicationResult
+    from sim.scenario import Scenario
 
-Work = Callable[[Scenario, int, int], ReplicationResult]
+Work = Callable[["Scenario", int, int], "ReplicationResult"]
 
 
 class BackendError(RuntimeError):
@@ -41,7 +42,7 @@ class WorkerLost(RuntimeError):
 @dataclass(frozen=True)
 class Task:
     point: str
-    scenario: Scenario
+    scenario: "Scenario"
     seed: int
     rep: int
 
@@ -63,7 +64,7 @@ class Outcome:
     point: str
     rep: int
     seed: int
-    result: ReplicationResult | None = None
+    result: "ReplicationResult | None" = None
     failure: Failure | None = None
 
 
@@ -119,7 +120,13 @@ class Backend(Protocol):
     def run(self, tasks: Sequence[Task], work: Work | None = None,
             detail: bool = True) -> Iterator[Outcome]: ...
 
+    def map(self, fn: Callable[..., Any], calls: Iterable[tuple]) -> list: ...
+
     def close(self) -> None: ...
+
+
+def _in_process(fn: Callable[..., Any], calls: Iterable[tuple]) -> list:
+    return [fn(*args) for args in calls]
 
 
 class SerialBackend:
@@ -132,25 +139,50 @@ class SerialBackend:
         for t in tasks:
             yield from run_chunk([t], work, detail)
 
+    def map(self, fn, calls):
+        """``fn(*args)`` for each of *calls*, here, in order."""
+        return _in_process(fn, calls)
+
     def close(self) -> None:
         pass
 
 
-def _mp_context():
+PRELOAD = ["sim.model", "sim.experiments.backends"]
+"""What the fork server imports before it forks a worker (a worker then starts with it imported)."""
+
+
+def _mp_context(preload: Sequence[str] = ()):
     # forkserver: workers fork from a clean server (no threads inherited, unlike
     # plain fork) with the model already imported (cheaper than spawn).
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.model", "sim.experiments.backends"])
+        ctx.set_forkserver_preload([*PRELOAD, *preload])
         return ctx
     return multiprocessing.get_context("spawn")
 
 
-def _exit_with(main_pid: int) -> None:
+def prestart(workers: int | None = None, scheduler: str | None = None, preload: Sequence[str] = ()) -> None:
+    """Start the fork server now, when local worker processes will be used, so that it imports the
+    model (and the modules in *preload*, e.g. those that draw figures) while this process is still
+    loading the scenario, instead of after: the workers then start at once.  Harmless if no pool is
+    made after all (the server ends with this process)."""
+    if scheduler is not None or (workers or os.cpu_count() or 1) == 1:
+        return
+    ctx = _mp_context(preload)
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+        forkserver.ensure_running()
+
+
+def _exit_with(main_pid: int, nice: int = 0) -> None:
     """Worker initializer: a daemon thread ends this worker once the main process is gone (even if it
-    was killed with SIGKILL and could not shut its pool down), so no worker is left running."""
+    was killed with SIGKILL and could not shut its pool down), so no worker is left running.  *nice*:
+    a lower CPU priority (an interactive main process is served first)."""
     import time
+
+    if nice:
+        os.nice(nice)
 
     def watch() -> None:
         while True:
@@ -170,10 +202,10 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, nice: int = 0) -> None:
         self.workers = workers
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
-                                         initializer=_exit_with, initargs=(os.getpid(),))
+                                         initializer=_exit_with, initargs=(os.getpid(), nice))
 
     def run(self, tasks, work=None, detail=True):
         pending = {self._pool.submit(run_chunk, c, work, detail) for c in chunks(tasks, self.workers)}
@@ -191,6 +223,14 @@ class LocalBackend:
                 fut.cancel()
         if lost is not None:
             raise WorkerLost(f"a worker process died ({lost}); finished replications are stored")
+
+    def map(self, fn, calls):
+        """``fn(*args)`` for each of *calls*, on the workers (each call a task, so the slowest
+        goes first if listed first), results in order."""
+        calls = list(calls)
+        if len(calls) < 2:
+            return _in_process(fn, calls)
+        return [f.result() for f in [self._pool.submit(fn, *args) for args in calls]]
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -295,6 +335,10 @@ class DaskBackend:
             self._client.cancel([f for f in futures if not f.done()])
         if lost is not None:
             raise WorkerLost(f"a Dask task failed ({lost}); finished replications are stored")
+
+    def map(self, fn, calls):
+        """``fn(*args)`` for each of *calls*, in this process (short jobs: not worth a round trip)."""
+        return _in_process(fn, calls)
 
     def close(self) -> None:
         client = getattr(self, "_client", None)

@@ -30,6 +30,10 @@ class Cancelled(Exception):
 class Pool:
     """The worker processes every tab's runs share (started once, on first use)."""
 
+    NICE = 5
+    """The workers' niceness: replications take every core left over, but the page (this process) is
+    served first when a browser asks for it."""
+
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or min(2, os.cpu_count() or 1)
         self._backend = None
@@ -38,7 +42,7 @@ class Pool:
     def backend(self):
         with self._lock:
             if self._backend is None:
-                self._backend = SerialBackend() if self.workers <= 1 else LocalBackend(self.workers)
+                self._backend = SerialBackend() if self.workers <= 1 else LocalBackend(self.workers, nice=self.NICE)
             return self._backend
 
     def warm_up(self) -> None:
@@ -169,9 +173,19 @@ class Baselines:
         self._users: dict[tuple, set] = {}
         self._lock = threading.Lock()
         self._made = 0
+        self._hashes: dict[int, tuple[Scenario, str]] = {}  # id -> (the scenario, kept alive; its hash)
+
+    def _hash(self, scenario: Scenario) -> str:
+        """The scenario's hash, once per scenario object (every tab asks for the start-up one's)."""
+        known = self._hashes.get(id(scenario))
+        if known is None or known[0] is not scenario:
+            if len(self._hashes) > 4 * self.keep:
+                self._hashes.clear()
+            known = self._hashes[id(scenario)] = (scenario, scenario_hash(scenario))
+        return known[1]
 
     def get(self, scenario: Scenario, reps: int, seed: int, user: object) -> Job:
-        key = (scenario_hash(scenario), reps, seed)
+        key = (self._hash(scenario), reps, seed)
         with self._lock:
             job = self._jobs.get(key)
             if job is None or job.state in ("cancelled", "failed"):

@@ -18,6 +18,18 @@ from sim.scenario import Scenario
 RECONNECT_SECONDS = 3.0
 """A tab that has been disconnected this long is closed: its runs are cancelled."""
 
+ELEMENTS = ("add_css", "button", "card", "code", "column", "dialog", "download", "echart", "expansion", "grid",
+            "header", "input", "label", "linear_progress", "notify", "number", "page_title", "row", "select",
+            "space", "switch", "table", "timer")
+"""The NiceGUI elements the page uses: NiceGUI imports each on first use (~1.5 s in all), so they are
+imported at start-up, not while the first page is built."""
+
+
+def _import_elements() -> None:
+    from nicegui import ui
+    for name in ELEMENTS:
+        getattr(ui, name, None)
+
 
 def serve(scenario: Scenario, source: str, roots: Roots, host: str = "127.0.0.1", port: int = 8080,
           open_browser: bool = False, reps: int = 20, workers: int | None = None,
@@ -36,6 +48,8 @@ def serve(scenario: Scenario, source: str, roots: Roots, host: str = "127.0.0.1"
     def start_up() -> None:  # workers and the default baseline, before anyone asks
         pool.warm_up()
         state.baselines.get(scenario, reps, scenario.seed, state)
+
+    _import_elements()
 
     def shut_down() -> None:
         pool.close()

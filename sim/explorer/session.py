@@ -55,6 +55,13 @@ class Session:
         self.edits: dict[str, Any] = {}         # index-form path -> value, in the order made
         self.reps = reps
         self.seed = base.seed if seed is None else seed
+        self._base_specs: list[FieldSpec] | None = None
+
+    def base_specs(self) -> list[FieldSpec]:
+        """Every field of the base scenario (walked once: the page asks often)."""
+        if self._base_specs is None:
+            self._base_specs = field_specs(self.base_data)
+        return self._base_specs
 
     # -- the controls ------------------------------------------------------------------------
     def data(self) -> dict:
@@ -69,7 +76,8 @@ class Session:
 
     def specs(self) -> list[FieldSpec]:
         """Every control, with the current (edited) values; seed and replications are run settings."""
-        return [s for s in field_specs(self.data()) if s.path not in RUN_FIELDS]
+        specs = field_specs(self.data()) if self.edits else self.base_specs()
+        return [s for s in specs if s.path not in RUN_FIELDS]
 
     def base_value(self, path: str) -> Any:
         try:
@@ -91,13 +99,13 @@ class Session:
     def apply_tour(self, tour: Tour) -> None:
         """Start from the base scenario and make the tour's changes."""
         self.reset()
-        by_set = {s.set_path: s.path for s in field_specs(self.base_data)}
+        by_set = {s.set_path: s.path for s in self.base_specs()}
         for set_path_, value in tour.assignments:
             self.set(by_set[set_path_], value)
 
     def tours(self) -> list[Tour]:
         """The tour items this scenario has every field for."""
-        have = {s.set_path for s in field_specs(self.base_data)}
+        have = {s.set_path for s in self.base_specs()}
         return [t for t in TOUR if all(p in have for p, _ in t.assignments)]
 
     # -- validation and what it makes ------------------------------------------------------------
@@ -132,8 +140,10 @@ class Session:
 
     def set_arguments(self) -> list[str]:
         """The edits as ``--set PATH=VALUE`` arguments, paths by name (``lines.dp-batch.batch_size``)."""
+        if not self.edits:
+            return []
         names = {s.path: s.set_path for s in field_specs(self.data())}
-        names.update({s.path: s.set_path for s in field_specs(self.base_data)})
+        names.update({s.path: s.set_path for s in self.base_specs()})
         out = []
         for path, value in self.edits.items():
             text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()

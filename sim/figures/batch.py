@@ -129,8 +129,6 @@ def comparison_figure(summary, labels: dict[str, str], metrics: list[str], out: 
         if ax.get_subplotspec().colspan.start == 0:
             ax.set_yticks(y, [wrap(labels[i], chars) for i in ids], fontsize=style.pt(7))
     fig.suptitle("Scenarios compared: mean and 95 % CI across replications")
-    if not style.fixed:
-        fig.tight_layout()
     return save(fig, out, "comparison", style)
 
 
@@ -166,8 +164,6 @@ def response_figure(summary, values, design: dict[str, Any], metrics: list[str],
                               fontsize=style.pt(7))
     how = "mean with 95 % CI band" if grid else f"{design['kind']} design points, mean with 95 % CI"
     fig.suptitle(f"Response to the swept factors ({how})")
-    if not style.fixed:
-        fig.tight_layout()
     return save(fig, out, "response", style)
 
 
@@ -262,7 +258,7 @@ def tornado_figure(summary, values, design: dict[str, Any], metrics: list[str], 
     fig.legend(handles, ["lowest level", "highest level"], frameon=False, ncol=2, **where)
     fig.suptitle("One factor at a time: change from the base case (bars), 95 % CI (whiskers)")
     if not style.fixed:
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.set_layout_engine("tight", rect=(0, 0.06, 1, 1))  # room for the legend below
     return save(fig, out, "tornado", style)
 
 
@@ -297,6 +293,4 @@ def difference_figure(rows: list[dict[str, str]], metrics: list[str], plan: dict
     ax.set_xlabel(f"difference B - A, % of A's mean ({grey}: not distinguishable from noise)")
     a, b = (p["id"] for p in plan["points"])
     ax.set_title(f"Paired differences with common random numbers: B = {b}, A = {a} (95 % CI)")
-    if not style.fixed:
-        fig.tight_layout()
     return save(fig, out, "differences", style)

@@ -111,8 +111,6 @@ def clinical_figure(results_dir: str | Path, out: str | Path | None = None,
             ax.set_xlabel("day")
         n = len(next(iter(metrics.values()), []))
         fig.suptitle(f"{scenario_name(results_dir)}: {n} replications")
-        if not style.fixed:
-            fig.tight_layout()
         paths = []
         if out is not None:
             finish(fig, style)

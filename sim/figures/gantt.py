@@ -67,7 +67,7 @@ def gantt_chart(rows: Sequence[TimelineRow], title: str, out: Path, name: str,
     products = sorted({r.label for r in rows if r.kind in MAKING + ("startup", "tech_transfer")})
     looks = {p: _product_look(style, i) for i, p in enumerate(products)}
     width = style.figwidth(9)
-    fig, ax = plt.subplots(figsize=(width, 0.9 + 0.75 * len(lines)))
+    fig, ax = plt.subplots(figsize=(width, 0.9 + 0.75 * len(lines) + (0.0 if style.fixed else 0.5)))  # + legend
     used: dict[str, object] = {}  # legend entry -> an artist, in order of first appearance
     qc_seen: dict[str, int] = defaultdict(int)
     last = 0.0

@@ -68,10 +68,11 @@ def legend(ax, style: FigureStyle, default_width: float, below: bool | None = No
     return leg
 
 
-def finish(fig, style: FigureStyle) -> None:
+def finish(fig, style: FigureStyle, render: bool = True) -> bool:
     """Make *fig* fit its width before saving: titles wrapped to their axes, legends below the axes
     moved clear of the tick labels, overlapping tick labels thinned.  Nothing changes at a figure's own
-    width unless labels overlap there."""
+    width unless labels overlap there.  *render*: the last check draws the picture too; returns whether
+    *fig*'s canvas then holds its final picture (a PNG can be written from it without drawing again)."""
     if style.fixed:
         fig.draw_without_rendering()
         if fig.get_layout_engine() is None:
@@ -89,7 +90,7 @@ def finish(fig, style: FigureStyle) -> None:
             st.set_text(wrap(st.get_text().replace("\n", " "), _chars(fig.get_figwidth(), st.get_fontsize()), 3))
         declutter(fig)
         _place_legends_below(fig)
-    declutter(fig)
+    return declutter(fig, render=render)
 
 
 def _chars(width_in: float, fontsize: float) -> int:
@@ -144,11 +145,16 @@ def visible_ticklabels(axis, renderer, which: str = "major"):
     return out
 
 
-def declutter(fig, rounds: int = 4) -> None:
+def declutter(fig, rounds: int = 4, render: bool = False) -> bool:
     """Thin the numeric tick labels of every axis whose labels overlap (half as many ticks each round),
-    drop overlapping minor labels of log axes, and rotate overlapping category labels."""
+    drop overlapping minor labels of log axes, and rotate overlapping category labels.  *render*: draw
+    the picture itself (not only the layout) for each check; returns whether the last drawing shows
+    the final state (no label changed after it)."""
     for _ in range(rounds):
-        fig.draw_without_rendering()
+        if render:
+            fig.canvas.draw()
+        else:
+            fig.draw_without_rendering()
         renderer = fig.canvas.get_renderer()
         changed = False
         for ax in fig.axes:
@@ -163,7 +169,8 @@ def declutter(fig, rounds: int = 4) -> None:
                     continue
                 changed |= _thin(axis, len(major))
         if not changed:
-            return
+            return render
+    return False
 
 
 def _thin(axis, n: int) -> bool:

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import matplotlib as mpl
+import matplotlib.image  # noqa: F401 - mpl.image.imsave
 import matplotlib.pyplot as plt
 
 from sim.experiments.tables import atomic_write_bytes
@@ -63,22 +65,35 @@ def metadata(fmt: str, name: str, provenance: dict[str, str]) -> dict[str, Any]:
     return {}
 
 
-def save_figure(fig, path: Path, **kwargs) -> Path:
-    """Write *fig* to *path* (format from the suffix) atomically, like every table."""
+def save_figure(fig, path: Path, rendered: bool = False, **kwargs) -> Path:
+    """Write *fig* to *path* (format from the suffix) atomically, like every table.  *rendered*: the
+    canvas already holds the final picture at the figure's dpi, so a PNG is encoded from it as
+    ``savefig`` would (same bytes) without drawing the figure again."""
     buf = io.BytesIO()
-    fig.savefig(buf, format=path.suffix.lstrip("."), **kwargs)
+    fmt = path.suffix.lstrip(".")
+    if rendered and fmt == "png":
+        mpl.image.imsave(buf, fig.canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi,
+                         metadata=kwargs.get("metadata"))
+    else:
+        fig.savefig(buf, format=fmt, **kwargs)
     atomic_write_bytes(path, buf.getvalue())
     return path
 
 
 def save(fig, out: Path, name: str, style: FigureStyle | None = None) -> list[Path]:
     """Fit *fig* to *style* (:func:`~sim.figures.layout.finish`), write it as ``<out>/<name>.<ext>``
-    for each of the style's formats with the provenance embedded, close it, return the paths."""
+    for each of the style's formats with the provenance embedded, close it, return the paths.
+
+    The figure is drawn at the resolution it is saved at, so the last layout check's drawing is the
+    PNG: one drawing per figure unless labels had to be thinned."""
     style = style or FigureStyle()
     try:
-        finish(fig, style)
+        dpi = mpl.rcParams["savefig.dpi"]
+        if dpi != "figure":
+            fig.set_dpi(dpi)
+        rendered = finish(fig, style, render="png" in style.formats)
         provenance = dict(style.provenance)
-        return [save_figure(fig, out / f"{name}.{ext}", metadata=metadata(ext, name, provenance))
+        return [save_figure(fig, out / f"{name}.{ext}", rendered=rendered, metadata=metadata(ext, name, provenance))
                 for ext in style.formats]
     finally:
         plt.close(fig)

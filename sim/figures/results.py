@@ -86,8 +86,6 @@ def inventory_figure(series, t, out: Path, style: FigureStyle | None = None) -> 
     if not style.fixed:
         axes[0].set_ylabel("average level in period")
     fig.suptitle("Inventory over time (mean, 5-95 % band across replications)")
-    if not style.fixed:
-        fig.tight_layout()
     return save(fig, out, "inventory", style)
 
 
@@ -110,11 +108,12 @@ def delay_figure(results_dir: Path, out: Path, style: FigureStyle | None = None)
         ax.hist(vals, bins=30, alpha=0.85, histtype="stepfilled",  # one polygon, not 30 bars: drawn fast
                 **style.fill(0, "#4c72b0" if style.screen else None))
         ax.axvline(vals.mean(), color="k", lw=1, ls="--")
-        ax.set_title(n.replace("_", " "), fontsize=style.pt(8))
+        title = n.replace("_", " ")
+        if len(title) > 26 and "." in title:  # a long name wraps after its kind, not clipped
+            title = title.replace(".", ".\n", 1)
+        ax.set_title(title, fontsize=style.pt(8))
         ax.set_xlabel("days")
     for row in axes:
         row[0].set_ylabel("observations")
     fig.suptitle("Delay distributions (dashed: mean)")
-    if not style.fixed:
-        fig.tight_layout()
     return save(fig, out, "delays", style)

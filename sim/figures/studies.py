@@ -77,6 +77,4 @@ def _draw(rows, b, c, name, reps, out: Path, style: FigureStyle) -> list[Path]:
         ax.set_title(f"{metric} vs {what}" if not narrow else f"{metric.split(' (')[0]} vs {what}")
         legend(ax, style, 10, fontsize="small", loc="upper right", bbox_to_anchor=(1.0, 0.87))
     fig.suptitle(f"{name}: batch vs continuous (mean and 95 % CI over {reps} replications)")
-    if not style.fixed:
-        fig.tight_layout()
     return save(fig, out, "batch_vs_continuous", style)

@@ -36,12 +36,12 @@ HATCHES = ["", "////", "....", "xxxx", "\\\\\\\\", "oo", "++", "--"]
 SCREEN = {
     "figure.dpi": 100, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 10,
     "axes.labelsize": 9, "legend.fontsize": 8, "axes.spines.top": False, "axes.spines.right": False,
-    "axes.grid": True, "grid.alpha": 0.3, "savefig.bbox": "tight",
+    "axes.grid": True, "grid.alpha": 0.3,
 }
 """The screen style's settings (today's look)."""
 COMPACT = {"figure.dpi": 100, "savefig.dpi": 200, "font.size": 8, "axes.titlesize": 9, "legend.fontsize": 7,
            "axes.labelsize": "medium", "axes.grid": False,  # matplotlib's defaults, over SCREEN's
-           "axes.spines.top": False, "axes.spines.right": False, "savefig.bbox": "tight"}
+           "axes.spines.top": False, "axes.spines.right": False}
 """The screen style of the wide figures meant for documents (Gantt charts, study panels)."""
 
 NARROW = 5.0
@@ -89,7 +89,7 @@ class FigureStyle:
 
     @property
     def fixed(self) -> bool:
-        """A width was asked for: the figure is exactly that wide (constrained layout, no tight crop)."""
+        """A width was asked for: the figure is exactly that wide, and laid out to fit it."""
         return self.width is not None
 
     @property
@@ -135,6 +135,9 @@ class FigureStyle:
         base["savefig.dpi"] = self.resolution(screen_dpi or base["savefig.dpi"])
         base["pdf.fonttype"] = 42  # TrueType fonts embedded: journals refuse Type 3
         base["svg.hashsalt"] = "pharmasim"  # the same figure gives the same SVG
+        # laid out as the figure is drawn, once (not tight_layout, then a tight crop that lays it out
+        # twice more): every figure is exactly its size, margins included
+        base.update({"savefig.bbox": "standard", "figure.autolayout": True})
         colours = GRAYS if self.gray else OKABE_ITO
         cyc = cycler(color=colours)
         if self.gray:
@@ -149,8 +152,8 @@ class FigureStyle:
             base.update({"lines.linewidth": 1.0, "axes.linewidth": 0.6, "grid.linewidth": 0.4,
                          "xtick.major.width": 0.6, "ytick.major.width": 0.6, "patch.linewidth": 0.5,
                          "hatch.linewidth": 0.5, "legend.handlelength": 2.6 if self.gray else 2.0})
-        if self.fixed:
-            base.update({"savefig.bbox": "standard", "figure.constrained_layout.use": True,
+        if self.fixed:  # constrained layout: slower than the tight one, but it makes room for legends below
+            base.update({"figure.autolayout": False, "figure.constrained_layout.use": True,
                          "figure.constrained_layout.h_pad": 0.03, "figure.constrained_layout.w_pad": 0.03})
         return base
 

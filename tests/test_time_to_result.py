@@ -1,0 +1,107 @@
+"""Time to first result, shown by what makes it: a figure drawn once and its PNG taken from that drawing
+(the same bytes as savefig's), a run's figures drawn on worker processes identical to those drawn here,
+a command that starts without importing the heavy packages, and the explorer's page built from field
+lists computed once (the same lists as before)."""
+from __future__ import annotations
+
+import fnmatch
+import io
+import subprocess
+import sys
+
+import matplotlib.figure as mfigure
+import matplotlib.pyplot as plt
+import pytest
+
+from sim.experiments.backends import LocalBackend, prestart
+from sim.explorer.session import Session
+from sim.explorer.whatifs import QUICK, quick_fields, wildcard
+from sim.figures import make_figures
+from sim.figures.output import save_figure
+from sim.scenario import load_default
+
+from test_exp_support import ROOT, cli_run
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    """A small run's tables, without figures (300 days, 2 replications)."""
+    out = tmp_path_factory.mktemp("ttr") / "run"
+    res = cli_run("run", "--set", "horizon=300", "--reps", "2", "--workers", "1", "--no-figures", "--out", out)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_png_from_the_drawn_canvas_is_the_bytes_savefig_writes(tmp_path):
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=150)
+    ax.plot([0, 1, 2], [1, 3, 2], label="a")
+    ax.set_title("known figure")
+    ax.legend()
+    meta = {"Software": "pharmasim test"}
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, metadata=meta)
+    fig.canvas.draw()
+    path = save_figure(fig, tmp_path / "f.png", rendered=True, metadata=meta)
+    plt.close(fig)
+    assert path.read_bytes() == buf.getvalue()
+
+
+def test_a_run_figure_is_drawn_once_and_the_same_on_workers(run_folder, monkeypatch):
+    """Screen style, nothing overlapping: five figures, five drawings (was three each: tight_layout,
+    the overlap check, savefig with a tight crop); drawn on two workers, the same files byte for byte
+    (same pixels, same provenance)."""
+    draws = []
+    original = mfigure.Figure.draw
+    monkeypatch.setattr(mfigure.Figure, "draw", lambda self, r: (draws.append(self), original(self, r))[1])
+    here = {p.name: p.read_bytes() for p in make_figures(run_folder)}
+    assert sorted(here) == ["clinical.png", "delays.png", "gantt.png", "inventory.png", "throughput.png"]
+    assert len(draws) == 5
+    backend = LocalBackend(2)
+    try:
+        there = {p.name: p.read_bytes() for p in make_figures(run_folder, map=backend.map)}
+    finally:
+        backend.close()
+    assert there == here
+
+
+def test_commands_start_without_the_heavy_packages():
+    """The CLI, the figures package (its names) and the backends (to start the workers early) load no
+    model, matplotlib, pandas, pyarrow or scipy until a command needs them."""
+    code = ("import sys, sim.cli, sim.figures, sim.experiments.backends; "
+            "print(sorted(m for m in ('matplotlib', 'pandas', 'pyarrow', 'scipy', 'sim.model', 'sim.scenario') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_prestart_starts_no_server_for_one_worker_or_a_cluster(monkeypatch):
+    started = []
+    monkeypatch.setattr("multiprocessing.forkserver.ensure_running", lambda: started.append(True))
+    prestart(1)
+    prestart(2, "tcp://127.0.0.1:1")
+    assert started == []
+    prestart(2)
+    assert started == [True]
+
+
+def test_quick_fields_are_those_fnmatch_picks():
+    """The compiled patterns choose exactly the fields the one-pattern-at-a-time fnmatch did."""
+    specs = Session(load_default(), "default").specs()
+    expected = []
+    for topic, patterns in QUICK:
+        chosen = [s for s in specs if any(fnmatch.fnmatchcase(wildcard(s.path), wildcard(p)) for p in patterns)]
+        if chosen:
+            expected.append((topic, chosen))
+    assert quick_fields(specs) == expected
+    assert sum(len(g) for _, g in expected) >= 20
+
+
+def test_session_walks_the_base_scenario_once():
+    s = Session(load_default(), "default")
+    assert s.specs() is not s.specs()  # a new list (callers may filter it) ...
+    assert s.base_specs() is s.base_specs()  # ... of specs walked once
+    assert s.set_arguments() == [] and s.command().endswith(f"--seed {s.seed}")
+    path = next(sp.path for sp in s.specs() if sp.path.endswith("batch_size"))
+    s.set(path, 12345)
+    assert [sp.value for sp in s.specs() if sp.path == path] == [12345]
+    assert s.set_arguments() == ["--set lines.dp-batch.batch_size=12345"]
