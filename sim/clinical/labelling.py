@@ -130,8 +130,9 @@ class Labelling(Node):
 
     # -- just-in-time labelling --------------------------------------------------------------
     def _start_jit(self, ctx: Context, spec: Labels, net: Any, served: dict[str, dict[str, None]]) -> None:
-        """The central depot's labelling lines for every group, and those of the regional depots that
-        label for their own groups (``labels.jit.depots``): they are sent unlabelled kits."""
+        """The central depot's labelling lines (for every group but those whose sites are all below a
+        depot that labels), and those of the regional depots that label for their own sites' groups
+        (``labels.jit.depots``): they are sent unlabelled kits."""
         dns = max((t.spec.resupply.do_not_ship for t in net.trials), default=0.0)
         below = set(spec.jit.depots)  # a group all of whose sites are below such depots is labelled there only
         there = {self.group_of[s.name] for s in net.sites if _chain(s.depot) & below}
