@@ -180,6 +180,8 @@ CATALOGUE: tuple[Metric, ...] = tuple([
     # -- label groups ------------------------------------------------------------------------------
     *_counted("labelled_for.<label_group>", "kits", "kits labelled for the label group (packaging plan or "
               "just in time)", "labelling"),
+    *_counted("resupplied.<depot>.<label_group>", "kits", "kits shipped to a regional depot for the label "
+              "group's stock (dedicated stock, reordered per group)", "depot"),
     *_counted("labelled.kits", "kits", "kits labelled just in time from unlabelled stock", "labelling"),
     *_counted("cost.labelling", "currency", "cost of labelling kits just in time", "labelling"),
     *_delay("jit_labelling", "days from a just-in-time labelling order to its kits on the depot's shelf "

@@ -29,6 +29,13 @@ class Intake(Protocol):
     def receive(self, lot: Lot) -> None: ...
 
 
+class GroupOrders(Protocol):
+    """A regional depot's replenishment per label group (:mod:`sim.clinical.hub_groups`)."""
+
+    def review(self, min_expiry: float) -> None: ...
+    def landed(self, lots: list[Lot]) -> None: ...
+
+
 class Customer(Protocol):
     name: str
 
@@ -58,6 +65,7 @@ class DepotNode(Node):
         self.open_at = 0.0  # the country's approval and import licence: nothing is ordered in before
         self.labelling: Intake | None = None  # label groups: packed kits are labelled there first
         self.take_for: Callable[[Customer, str, float, float], list[Lot]] | None = None  # kits a customer may get
+        self.by_group: GroupOrders | None = None  # dedicated label stock: reordered per label group
         self.outside: Callable[[bool], None] | None = None  # market backorders (kit_market.py): served first?
         self.owed: dict[str, float] = {}  # kits backordered by markets here: the stock position counts them
         self._reopen = False
@@ -122,18 +130,24 @@ class DepotNode(Node):
         if not self._release_fails():
             self._accept(shipment)
             return
-        for m, q in shipment.sent.items():
-            self.expected[kit_of(m)] -= q
+        self._landed(shipment)
         for lot in shipment.lots:
             self.ctx.ledger.outflow(lot.material, "import_rejected", lot.qty)
             self._rejected.count(env.now, lot.qty)
         self.review()
 
-    def _accept(self, shipment: Shipment) -> None:
+    def _landed(self, shipment: Shipment) -> None:
+        """*shipment* is no longer on the way (its kits arrived, were lost or rejected)."""
         for m, q in shipment.sent.items():
             self.expected[kit_of(m)] -= q
+        if self.by_group is not None:
+            self.by_group.landed(shipment.lots + shipment.lost)
+
+    def _accept(self, shipment: Shipment) -> None:
+        self._landed(shipment)
+        intake = self.labelling.receive if self.labelling is not None else self._shelve  # a depot that labels
         for lot in shipment.lots:
-            self._shelve(lot)
+            intake(lot)
         self._retry_short()
         self.review()
 
@@ -177,6 +191,10 @@ class DepotNode(Node):
             self.review()
         return sent
 
+    def retry_short(self) -> None:
+        """Kits a waiting customer may be sent came in elsewhere (unlabelled bulk for a depot that labels)."""
+        self._retry_short()
+
     def _retry_short(self) -> None:
         if self.outside is not None:
             self.outside(True)
@@ -198,11 +216,16 @@ class DepotNode(Node):
                 self.ctx.at(self.open_at, self.review)
             return
         after = self.ctx.now + spec.do_not_ship
-        wants = {}
+        if self.by_group is not None:
+            self.by_group.review(after)
+            return
+        self.order_up_to(lambda kit: self.usable(kit, after) + self.expected[kit] - self.owed.get(kit, 0.0))
+
+    def order_up_to(self, position: Callable[[str], float]) -> None:
+        """Order every kit type whose *position* is at the trigger up to the level, cut to what fits."""
+        spec, wants = self.spec, {}
         for kit in self.kits:
-            pos = self.usable(kit, after) + self.expected[kit]
-            if self.owed:
-                pos -= self.owed.get(kit, 0.0)
+            pos = position(kit)
             if pos <= per_kit(spec.trigger, kit):
                 wants[kit] = per_kit(spec.level, kit) - pos
         if wants and self.room is not None:

@@ -6,9 +6,11 @@ just-in-time labelling, every lot of kits reaching the central depot (packed, or
 split between the groups by the packaging plan's shares (largest remainder, whole kits).  With it, kits
 arrive as unlabelled *bright stock* (``unlabelled_bulk``) and a group's kits are labelled on a labelling
 line when its labelled stock at the central depot (plus kits in labelling) falls to the trigger: up to
-the level, FEFO from the bulk, after a lead time (and at a rate) per order.  With dedicated stock
+the level, FEFO from the bulk, after a lead time (and at a rate) per order (:mod:`sim.clinical.jit_labelling`;
+a regional depot in ``labels.jit.depots`` labels its own groups' kits so too).  With dedicated stock
 (``pooling: by_label_group``) a depot ships a customer only the kits of its group (and unlabelled
-initial kits, valid everywhere), and a missed visit is *missed dispensing* only if a kit of the site's
+initial kits, valid everywhere), a regional depot reorders each group it holds by that group's
+position (:mod:`sim.clinical.hub_groups`), and a missed visit is *missed dispensing* only if a kit of the site's
 group (or bulk that could be labelled for it) was at a depot.  Extensions: a label without an expiry
 date is extended by an IRT update, at depots and sites alike; one with an expiry date only by a
 depot's relabel campaign (:meth:`~sim.clinical.relabel.Relabelling.set_regime`); unlabelled kits are
@@ -16,30 +18,14 @@ extended for free (their expiry date is printed when they are labelled).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any, Callable, Iterable
 
-import simpy
-
-from sim.clinical.inventory import KitShelf
-from sim.clinical.relabel import Relabelling
+from sim.clinical.hub_groups import GroupStock, plan_split
+from sim.clinical.jit_labelling import BulkSupply, JitLine, jit_levels
 from sim.core.context import Context
 from sim.core.lots import Lot
 from sim.core.node import Holding, Node
-from sim.scenario.clinical import per_kit
 from sim.scenario.labels import Labels, site_label_group
-
-
-def plan_split(qty: int, shares: list[tuple[str, float]]) -> list[tuple[str, int]]:
-    """*qty* whole kits split by *shares* (weights): each group its floor, the kits left over one each to
-    the largest remainders (the first group on a tie)."""
-    total = sum(s for _, s in shares)
-    exact = [(g, qty * s / total) for g, s in shares]
-    out = {g: int(x + 1e-9) for g, x in exact}
-    left = qty - sum(out.values())
-    for g, x in sorted(exact, key=lambda e: -(e[1] - int(e[1] + 1e-9)))[:left]:
-        out[g] += 1
-    return [(g, out[g]) for g, _ in shares]
 
 
 class Labelling(Node):
@@ -58,17 +44,21 @@ class Labelling(Node):
         self._irt = frozenset(g.name for g in spec.groups if not g.expiry_on_label)
         self._for = {g: ctx.counter(f"labelled_for.{g}") for g in self.groups}
         self._accept = {g: _accepts(g) for g in self.groups}
-        self.group_of: dict[str, str] = {}  # site or regional depot -> the label group it is supplied for
+        self.group_of: dict[str, str] = {}  # site -> the label group it is supplied for
+        served: dict[str, dict[str, None]] = {}  # regional depot -> the groups of the sites below it, in order
         for site in net.sites:
             group = self.group_of[site.name] = site_label_group(spec, site.trial.name, site.group.country)
             depot = site.depot
             while depot.parent is not None:
-                self.group_of[depot.name] = group
+                served.setdefault(depot.name, {})[group] = None
                 depot = depot.parent
         central.labelling = self
         if spec.pooling == "by_label_group":
             for depot in net.depots.values():
                 depot.take_for = self._taker(depot)
+                if depot.name in served and depot.name not in (spec.jit.depots if spec.jit else ()):
+                    depot.by_group = GroupStock(ctx, depot, {g: self._accept[g] for g in self.groups
+                                                             if g in served[depot.name]})
             for site in net.sites:
                 site.upstream = self.upstream_for(self.group_of[site.name], net.depots.values())
         for depot in net.depots.values():
@@ -80,15 +70,17 @@ class Labelling(Node):
             if site.relabelling is not None:
                 site.relabelling.set_regime(self.irt_update, physical=False)
         self.jit = spec.jit
+        self.lines: list[JitLine] = []
         if self.jit is not None:
-            self._start_jit(ctx, spec, net)
+            self._start_jit(ctx, spec, net, served)
 
     # -- the packaging plan ----------------------------------------------------------------
     def receive(self, lot: Lot) -> None:
         """Kits for the central depot: into the bulk (just in time), or split between the groups."""
         if self.jit is not None:
-            self._to_bulk(lot)
-            self.review()
+            self.line.receive(lot)
+            if len(self.lines) > 1:  # a regional depot labelling for itself may wait for bulk
+                self.central.retry_short()
             return
         pieces = [(g, n) for g, n in plan_split(int(lot.qty + 1e-9), self.shares) if n > 0]
         if not pieces:  # less than a kit: to the first group in the plan
@@ -109,10 +101,14 @@ class Labelling(Node):
         return lot.label in self._irt
 
     def _taker(self, depot) -> Callable[[Any, str, float, float], list[Lot]]:
-        """What *depot* ships a customer (a site, a patient's home, a regional depot): its group's kits."""
+        """What *depot* ships a customer (a site, a patient's home, a regional depot): its group's kits (a
+        regional depot's order says how many of each of its groups)."""
         stocks = depot.shelf.stocks
 
         def take_for(to, kit: str, qty: float, min_expiry: float) -> list[Lot]:
+            by_group = getattr(to, "by_group", None)
+            if by_group is not None:  # a regional depot: each group's part of its order
+                return by_group.take(stocks[kit], kit, qty, min_expiry)
             group = self.group_of.get(getattr(to, "site", to).name)  # a home is supplied for its site
             if group is None:  # a regional depot with no sites below it
                 return stocks[kit].take(qty, min_expiry)
@@ -127,109 +123,50 @@ class Labelling(Node):
 
         def usable(kit: str, min_expiry: float) -> float:
             n = sum(d.shelf.stocks[kit].available_where(min_expiry, accept) for d in depots)
-            return n + (self.bulk.usable(kit, min_expiry) if self.jit is not None else 0.0)
+            return n + sum(line.bulk.usable(kit, min_expiry) for line in self.lines  # bulk that could be
+                           if line is self.line or group in line.groups)        # labelled for the group
 
         return usable
 
     # -- just-in-time labelling --------------------------------------------------------------
-    def _start_jit(self, ctx: Context, spec: Labels, net: Any) -> None:
-        jit = spec.jit
-        self.bulk = KitShelf(ctx, f"depot.{self.central.name}.bulk", self.kits, "depot")
-        # an unlabelled kit's expiry is printed when it is labelled: an extension costs nothing
-        rules = {k.name: k.relabel for k in net.kit_plans if k.relabel is not None}
-        self._bulk_extension = Relabelling(ctx, f"depot.{self.central.name}.bulk", self.bulk, rules, self._to_bulk,
-                                           self.review)
-        self._bulk_extension.set_regime(lambda lot: True, physical=False)
-        self.in_labelling: dict[tuple[str, str], float] = defaultdict(float)  # (group, kit) -> kits
-        self._trigger = {(g.name, k): per_kit(g.jit_trigger if g.jit_trigger is not None else jit.trigger, k)
-                         for g in spec.groups for k in self.kits}
-        self._level = {(g.name, k): per_kit(g.jit_level if g.jit_level is not None else jit.level, k)
-                       for g in spec.groups for k in self.kits}
-        self._dns = max((t.spec.resupply.do_not_ship for t in net.trials), default=0.0)
-        self._lines = simpy.Resource(ctx.env, jit.lines)
-        self._lead = ctx.sampler("labelling.lead_time", jit.lead_time)
-        self._wait = ctx.tally("jit_labelling")
-        self._labelled = ctx.counter("labelled.kits")
-        self._cost = ctx.counter("cost.labelling")
-        self._reviewing = self._review_due = False
-        self._own = {g: _labelled(g) for g in self.groups}
-        for stock in self.central.shelf.stocks.values():  # every change of the labelled stock
-            stock.watchers.append(self._stock_changed)
-
-    def _to_bulk(self, lot: Lot) -> None:
-        self.bulk.put(lot)
-        self._bulk_extension.arm(lot)
-
-    def _stock_changed(self, t: float, qty: float) -> None:
-        """The labelled stock changed: review once this instant's events are done (a lot relabelled in place
-        leaves the shelf and comes back in one step, which must not look like a shortage)."""
-        if not self._review_due:
-            self._review_due = True
-            self.ctx.at(t, self._due)
-
-    def _due(self) -> None:
-        self._review_due = False
-        self.review()
-
-    def review(self) -> None:
-        """Start a labelling order for every group and kit type whose labelled position is at the trigger."""
-        if self.jit is None or self._reviewing:
-            return
-        self._reviewing = True
-        after = self.ctx.now + self._dns
-        for group in self.groups:
-            own = self._own[group]
-            for kit in self.kits:
-                key = (group, kit)
-                pos = self.central.shelf.stocks[kit].available_where(after, own) + self.in_labelling[key] \
-                    + self.central.relabelling.held_for.get((self.bulk.stocks[kit].material, group), 0.0)
-                if pos > self._trigger[key]:
-                    continue
-                lots = self.bulk.take(kit, self._level[key] - pos, after)
-                if lots:
-                    self.in_labelling[key] += sum(l.qty for l in lots)
-                    self.ctx.env.process(self._label(group, kit, lots))
-        self._reviewing = False
-
-    def _label(self, group: str, kit: str, lots: list[Lot]):
-        """SimPy process: one labelling order, on a line for its lead time (and at its rate)."""
-        env, jit = self.ctx.env, self.jit
-        qty, ordered = sum(l.qty for l in lots), env.now
-        with self._lines.request() as req:
-            yield req
-            yield env.timeout(self._lead() + (qty / jit.rate if jit.rate is not None else 0.0))
-        now = env.now
-        self.in_labelling[group, kit] -= qty
-        self._wait.observe(now - ordered, now)
-        self._labelled.count(now, qty)
-        self._for[group].count(now, qty)
-        self._cost.count(now, qty * jit.cost_per_kit)
-        for lot in lots:
-            lot.label = group
-            if lot.expiry <= now:  # expired on the labelling line
-                self.ctx.ledger.outflow(lot.material, "expired", lot.qty)
-                self.ctx.counter("expired.depot").count(now, lot.qty)
-            else:
-                self.central.accept_kits(lot)
-        self.review()
+    def _start_jit(self, ctx: Context, spec: Labels, net: Any, served: dict[str, dict[str, None]]) -> None:
+        """The central depot's labelling lines (for every group but those whose sites are all below a
+        depot that labels), and those of the regional depots that label for their own sites' groups
+        (``labels.jit.depots``): they are sent unlabelled kits."""
+        dns = max((t.spec.resupply.do_not_ship for t in net.trials), default=0.0)
+        below = set(spec.jit.depots)  # a group all of whose sites are below such depots is labelled there only
+        there = {self.group_of[s.name] for s in net.sites if _chain(s.depot) & below}
+        here = {self.group_of[s.name] for s in net.sites if not _chain(s.depot) & below}
+        central = [g for g in self.groups if g in here or g not in there]
+        self.line = JitLine(ctx, self.central, spec.jit, jit_levels(spec, self.kits, central), self._for,
+                            net.kit_plans, dns, "labelling.lead_time")
+        self.bulk, self.in_labelling = self.line.bulk, self.line.in_labelling
+        self.lines = [self.line]
+        for name in spec.jit.depots:
+            depot = net.depots[name]
+            line = JitLine(ctx, depot, spec.jit, jit_levels(spec, self.kits, served[name], depot.spec.label_groups),
+                           self._for, net.kit_plans, dns, f"labelling.{name}.lead_time")
+            depot.labelling = line  # what arrives (and its initial kits) goes to its bulk
+            depot.by_group = BulkSupply(depot, line, self.line)
+            self.lines.append(line)
 
     def unlabelled(self, kit: str) -> float:
-        """Kits of a type in the bulk or on a labelling line (none unless labelling just in time)."""
-        if self.jit is None:
-            return 0.0
-        return self.bulk.stocks[kit].qty + sum(q for (_, k), q in self.in_labelling.items() if k == kit)
+        """Kits of a type in the central depot's bulk or on its labelling line (none unless labelling just
+        in time)."""
+        return self.line.unlabelled(kit) if self.jit is not None else 0.0
 
     def holdings(self) -> Iterable[Holding]:
-        if self.jit is None:
-            return
-        for material, _, qty in self.bulk.holdings():
-            yield material, "unlabelled_bulk", qty
-        for (group, kit), qty in self.in_labelling.items():
-            yield self.bulk.stocks[kit].material, "labelling", qty
+        for line in self.lines:
+            yield from line.holdings()
 
 
-def _labelled(group: str) -> Callable[[Lot], bool]:
-    return lambda lot: lot.label == group
+def _chain(depot) -> set[str]:
+    """The regional depots a site's kits pass through."""
+    out = set()
+    while depot.parent is not None:
+        out.add(depot.name)
+        depot = depot.parent
+    return out
 
 
 def _accepts(group: str) -> Callable[[Lot], bool]:

@@ -44,6 +44,13 @@ def _visit(v: Any) -> Any:
 
 # -- network ---------------------------------------------------------------------
 
+class GroupLevels(Model):
+    """One label group's resupply trigger and level at a regional depot (dedicated stock)."""
+
+    trigger: PerKit = Field(description="order when the group's usable kits here + on the way fall to this")
+    level: PerKit = Field(description="order the group's kits up to this many")
+
+
 class RegionalDepot(Model):
     """A depot replenished from another depot by trigger / resupply per kit type."""
 
@@ -60,6 +67,9 @@ class RegionalDepot(Model):
                                                  "imported here before its kits may be used")
     storage: StorageRoom | None = Field(None, description="storage capacity (none: unlimited); orders never "
                                                           "ask for more than fits")
+    label_groups: dict[Name, GroupLevels] = Field(default_factory=dict, description="labels.pooling: "
+                                                  "by_label_group: a served group's own trigger / level (default: "
+                                                  "trigger and level above, for each group's kits)")
 
 
 class Country(Model):

@@ -45,6 +45,9 @@ class JitLabelling(Model):
                                        "(default: no limit)")
     lines: int = Field(1, ge=1, le=100, description="labelling lines: orders at a time; others queue")
     cost_per_kit: NonNegFloat = Field(0.0, description="cost of labelling one kit")
+    depots: list[Name] = Field(default_factory=list, description="regional depots (supplied from the central "
+                               "depot, dedicated stock) that label just in time too: they are sent unlabelled kits "
+                               "and label them for their own sites' groups on their own lines")
 
 
 class Labels(Model):
@@ -73,11 +76,14 @@ def _group_of_site(labels: Labels, trial: str, country: str) -> list[str]:
 
 def label_problems(sc) -> list[str]:
     """Cross-references of ``labels``: declared countries, trials and kit types; every site in exactly
-    one group; with dedicated stock, every regional depot serves one group only."""
+    one group; a regional depot's own levels per group only for groups it serves, under dedicated stock."""
     lab: Labels | None = sc.labels
+    own = [(i, d) for i, d in enumerate(sc.network.depots) if d.label_groups]
+    unused = [f"network.depots[{i}].label_groups: a group's own trigger / level needs label groups with "
+              "labels.pooling: by_label_group (dedicated stock)" for i, _ in own]
     if lab is None:
-        return []
-    out: list[str] = []
+        return unused
+    out: list[str] = unused if lab.pooling != "by_label_group" else []
     countries = {c.name for c in sc.network.countries}
     trials = {t.name for t in sc.trials}
     kits = [k.name for k in sc.kit_types] or ["kit"]
@@ -120,10 +126,31 @@ def label_problems(sc) -> list[str]:
             while depot in parent:  # every regional depot on the way serves this group
                 served.setdefault(depot, set()).add(found[0])
                 depot = parent[depot]
-    if lab.pooling == "by_label_group":
-        out += [f"network.depots[{i}]: {d.name!r} serves label groups {sorted(served[d.name])}; with pooling: "
-                "by_label_group a regional depot stocks one label group (or set pooling: pooled)"
-                for i, d in enumerate(sc.network.depots) if len(served.get(d.name, ())) > 1]
+    names = [d.name for d in sc.network.depots]
+    for j, name in enumerate(lab.jit.depots if lab.jit is not None else ()):
+        d = sc.network.depots[names.index(name)] if name in names else None
+        if d is None:
+            out.append(f"labels.jit.depots[{j}]: {name!r} is no regional depot (regional depots: {names})")
+        elif (d.supplied_from or sc.depot.name) != sc.depot.name or lab.pooling != "by_label_group":
+            out.append(f"labels.jit.depots[{j}]: {name!r} can label just in time only if supplied from the central "
+                       "depot under pooling: by_label_group (labelling at a depot further down is not modelled)")
+        elif not served.get(name):
+            out.append(f"labels.jit.depots[{j}]: {name!r} supplies no sites, so it has no label group to label for")
+    for i, d in own if lab.pooling == "by_label_group" else ():  # its own levels name groups it serves
+        for group, levels in d.label_groups.items():
+            if group not in served.get(d.name, ()):
+                out.append(f"network.depots[{i}].label_groups: {group!r} is no label group this depot serves "
+                           f"(serves: {sorted(served.get(d.name, ()))})")
+                continue
+            for k in kits:
+                if per_kit(levels.level, k) <= per_kit(levels.trigger, k):
+                    out.append(f"network.depots[{i}].label_groups.{group}.level: {per_kit(levels.level, k)} for "
+                               f"kit type {k!r} must exceed the trigger {per_kit(levels.trigger, k)}")
+            for field in ("trigger", "level"):
+                value = getattr(levels, field)
+                if isinstance(value, dict):
+                    out += [f"network.depots[{i}].label_groups.{group}.{field}: {k!r} is no kit type (kit types: "
+                            f"{kits})" for k in value if k not in kits]
     return out
 
 
