@@ -54,9 +54,10 @@ def test_the_optimiser_finds_the_cheapest_base_stock_meeting_a_fill_rate_and_res
     assert s_star == 15
     opt = _files(tmp_path)
     out = tmp_path / "out"
-    res = CliRunner().invoke(cli, ["optimise", str(opt), "--out", str(out), "--workers", "1"])
+    res = CliRunner().invoke(cli, ["optimise", str(opt), "--out", str(out), "--workers", "1", "--progress"])
     assert res.exit_code == 0, res.output
     assert f"best: materials.m.policy.level = {s_star}" in res.output
+    assert "search 12/12 candidates" in res.output and "in contention" in res.output  # the progress line
     summary = json.loads((out / "optimisation.json").read_text())
     assert summary["best"] == {"materials.m.policy.level": 15} and summary["feasible"]
     assert "Kim-Nelson" in summary["guarantee"] and summary["replications"] > 0
@@ -80,3 +81,10 @@ def test_a_wrong_optimisation_file_is_named(tmp_path, change, message):
     opt.write_text(yaml.safe_dump(data))
     res = CliRunner().invoke(cli, ["optimise", str(opt), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+
+
+def test_a_wrong_scheduler_is_named_before_anything_runs(tmp_path):
+    res = CliRunner().invoke(cli, ["optimise", str(_files(tmp_path)), "--out", str(tmp_path / "o"),
+                                   "--scheduler", "ftp://nowhere"])
+    assert res.exit_code == 2 and "expected tcp://HOST:PORT or 'local'" in res.output
+    assert not (tmp_path / "o").exists()
