@@ -86,30 +86,24 @@ class _Tracked:
         pass
 
 
-class Job:
-    """One scenario's replications, run in a background thread into *out_dir*."""
+class Background:
+    """Work in a daemon thread that a tab polls: its ``state``, a ``version`` bumped on every change, and
+    a cancel the work checks between steps."""
 
-    def __init__(self, scenario: Scenario, reps: int, seed: int, out_dir: Path, pool: Pool) -> None:
-        self.scenario, self.reps, self.seed, self.out_dir, self.pool = scenario, reps, seed, Path(out_dir), pool
-        self.metrics: dict[int, dict[str, float]] = {}      # rep -> metrics, as they arrive
-        self.failures: list = []
-        self.series_sum: dict[str, np.ndarray] = {}         # name -> sum over replications per period
-        self.series_n: dict[str, int] = {}
+    def __init__(self, name: str) -> None:
         self.error: str | None = None
         self.state = "waiting"                               # running | done | cancelled | failed
         self.version = 0                                     # bumped on every change (the page polls it)
         self._cancel = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._main, name=f"explore-{scenario.name}", daemon=True)
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
 
-    def start(self) -> "Job":
+    def _main(self) -> None:  # pragma: no cover - each kind of work has its own
+        raise NotImplementedError
+
+    def start(self):
         self.state = "running"
         self._thread.start()
         return self
-
-    @property
-    def done(self) -> int:
-        return len(self.metrics) + len(self.failures)
 
     @property
     def finished(self) -> bool:
@@ -121,6 +115,23 @@ class Job:
     def wait(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()
+
+
+class Job(Background):
+    """One scenario's replications, run in a background thread into *out_dir*."""
+
+    def __init__(self, scenario: Scenario, reps: int, seed: int, out_dir: Path, pool: Pool) -> None:
+        self.scenario, self.reps, self.seed, self.out_dir, self.pool = scenario, reps, seed, Path(out_dir), pool
+        self.metrics: dict[int, dict[str, float]] = {}      # rep -> metrics, as they arrive
+        self.failures: list = []
+        self.series_sum: dict[str, np.ndarray] = {}         # name -> sum over replications per period
+        self.series_n: dict[str, int] = {}
+        self._lock = threading.Lock()
+        super().__init__(f"explore-{scenario.name}")
+
+    @property
+    def done(self) -> int:
+        return len(self.metrics) + len(self.failures)
 
     def series(self) -> dict[str, np.ndarray]:
         """Mean per period of every series over the replications so far."""

@@ -8,7 +8,6 @@ NiceGUI form over them.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from sim import api
 from sim.core.errors import ScenarioError
 from sim.explorer.fields import CHOICE, INTEGER, NUMBER, FieldSpec
+from sim.explorer.jobs import Background
 from sim.explorer.results import fmt
 from sim.scenario.yamlio import YamlProblem, load_yaml
 
@@ -155,7 +155,7 @@ def _values(values: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in values.items())
 
 
-class OptimiseRun:
+class OptimiseRun(Background):
     """One optimisation in a background thread: the latest :class:`~sim.api.Progress`, the result,
     and a cancel that stops it before the next candidate or selection stage."""
 
@@ -163,27 +163,7 @@ class OptimiseRun:
         self.spec, self.scenario, self.out, self.backend = spec, scenario, Path(out), backend
         self.progress = None
         self.result = None
-        self.error: str | None = None
-        self.state = "waiting"                  # running | done | cancelled | failed
-        self.version = 0                        # bumped on every report (the page polls it)
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="explore-optimise", daemon=True)
-
-    def start(self) -> "OptimiseRun":
-        self.state = "running"
-        self._thread.start()
-        return self
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "cancelled", "failed")
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        super().__init__("explore-optimise")
 
     def best_yaml(self) -> str | None:
         path = self.out / "best.yaml"
