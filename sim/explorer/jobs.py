@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from sim.core.errors import ScenarioError
 from sim.experiments.backends import LocalBackend, SerialBackend
 from sim.experiments.plan import scenario_hash
 from sim.experiments.run import run_plan, single_plan
@@ -97,8 +98,25 @@ class Background:
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
 
-    def _main(self) -> None:  # pragma: no cover - each kind of work has its own
+    cancelled_by: type[Exception] = Cancelled  # what the work raises when cancel() stops it
+
+    def _work(self) -> None:  # pragma: no cover - each kind of work has its own
         raise NotImplementedError
+
+    def _main(self) -> None:
+        try:
+            self._work()
+            self.state = "done"
+        except self.cancelled_by:
+            self.state = "cancelled"
+        except ScenarioError as err:
+            self.error = "; ".join(err.problems)[:500]
+            self.state = "failed"
+        except Exception as err:  # noqa: BLE001 - shown on the page, in one line
+            self.error = f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
+            self.state = "failed"
+        finally:
+            self.version += 1
 
     def start(self):
         self.state = "running"
@@ -161,18 +179,9 @@ class Job(Background):
                     self.series_n[k] = self.series_n.get(k, 0) + 1
             self.version += 1
 
-    def _main(self) -> None:
-        try:
-            plan = single_plan(self.scenario, self.reps, self.seed)
-            run_plan(plan, self.out_dir, backend=_Tracked(self.pool.backend(), self), progress=False)
-            self.state = "done"
-        except Cancelled:
-            self.state = "cancelled"
-        except Exception as err:  # noqa: BLE001 - shown on the page, in one line
-            self.error = f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
-            self.state = "failed"
-        finally:
-            self.version += 1
+    def _work(self) -> None:
+        plan = single_plan(self.scenario, self.reps, self.seed)
+        run_plan(plan, self.out_dir, backend=_Tracked(self.pool.backend(), self), progress=False)
 
 
 class Baselines:

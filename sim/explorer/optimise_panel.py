@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from sim import api
-from sim.core.errors import ScenarioError
 from sim.explorer.fields import CHOICE, INTEGER, NUMBER, FieldSpec
 from sim.explorer.jobs import Background
 from sim.explorer.results import fmt
@@ -159,6 +158,8 @@ class OptimiseRun(Background):
     """One optimisation in a background thread: the latest :class:`~sim.api.Progress`, the result,
     and a cancel that stops it before the next candidate or selection stage."""
 
+    cancelled_by = api.OptimisationCancelled
+
     def __init__(self, spec: dict[str, Any], scenario, out: Path, backend) -> None:
         self.spec, self.scenario, self.out, self.backend = spec, scenario, Path(out), backend
         self.progress = None
@@ -173,21 +174,9 @@ class OptimiseRun(Background):
         self.progress = progress
         self.version += 1
 
-    def _main(self) -> None:
-        try:
-            self.result = api.optimise(self.spec, self.out, scenario=self.scenario, backend=self.backend,
-                                       progress=self._report, cancel=self._cancel.is_set)
-            self.state = "done"
-        except api.OptimisationCancelled:
-            self.state = "cancelled"
-        except ScenarioError as err:
-            self.error = "; ".join(err.problems)[:500]
-            self.state = "failed"
-        except Exception as err:  # noqa: BLE001 - shown on the page, in one line
-            self.error = f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
-            self.state = "failed"
-        finally:
-            self.version += 1
+    def _work(self) -> None:
+        self.result = api.optimise(self.spec, self.out, scenario=self.scenario, backend=self.backend,
+                                   progress=self._report, cancel=self._cancel.is_set)
 
 
 SUGGESTED_METRICS = ("cost.total", "waste.kits", "total.visits.not_dosed", "dosed_fraction", "risk.not_dosed",
