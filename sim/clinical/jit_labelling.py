@@ -115,9 +115,13 @@ class JitLine:
                 self.depot.accept_kits(lot)
         self.review()
 
+    def on_lines(self, kit: str) -> float:
+        """Kits of a type on a labelling line, for any group."""
+        return sum(q for (_, k), q in self.in_labelling.items() if k == kit)
+
     def unlabelled(self, kit: str) -> float:
         """Kits of a type in the bulk or on a labelling line."""
-        return self.bulk.stocks[kit].qty + sum(q for (_, k), q in self.in_labelling.items() if k == kit)
+        return self.bulk.stocks[kit].qty + self.on_lines(kit)
 
     def holdings(self) -> Iterable[Holding]:
         for material, _, qty in self.bulk.holdings():
@@ -138,8 +142,8 @@ class BulkSupply:
 
     def review(self, min_expiry: float) -> None:
         line, depot = self.line, self.depot
-        depot.order_up_to(lambda kit: depot.usable(kit, min_expiry) + line.bulk.usable(kit, min_expiry) + sum(
-            q for (_, k), q in line.in_labelling.items() if k == kit) + depot.expected[kit])
+        depot.order_up_to(lambda kit: depot.usable(kit, min_expiry) + line.bulk.usable(kit, min_expiry)
+                          + line.on_lines(kit) + depot.expected[kit])
 
     def take(self, stock: LotStore, kit: str, qty: float, min_expiry: float) -> list[Lot]:
         """What the central depot sends: unlabelled kits from its bulk, FEFO."""

@@ -51,10 +51,14 @@ class DepotKits:
         for watch in self.watchers:
             watch(t, qty)
 
+    def _min_expiry(self) -> float:
+        """The earliest expiry a kit sold now may have (enough shelf life left)."""
+        return self.env.now + max(self.spec.min_shelf_life, EXPIRED)
+
     @property
     def qty(self) -> float:
         """Kits that may be sold now (enough shelf life left)."""
-        return self.stock.usable(self.env.now + max(self.spec.min_shelf_life, EXPIRED))
+        return self.stock.usable(self._min_expiry())
 
     @property
     def backordered(self) -> float:
@@ -87,7 +91,7 @@ class DepotKits:
         return served
 
     def _take(self, qty: float) -> list[Lot]:
-        return self.stock.take(qty, min_expiry=self.env.now + max(self.spec.min_shelf_life, EXPIRED))
+        return self.stock.take(qty, min_expiry=self._min_expiry())
 
 
 def depot_kits(depots: dict[str, DepotNode], markets: list[Market]) -> list[DepotKits]:

@@ -48,10 +48,8 @@ class Labelling(Node):
         served: dict[str, dict[str, None]] = {}  # regional depot -> the groups of the sites below it, in order
         for site in net.sites:
             group = self.group_of[site.name] = site_label_group(spec, site.trial.name, site.group.country)
-            depot = site.depot
-            while depot.parent is not None:
-                served.setdefault(depot.name, {})[group] = None
-                depot = depot.parent
+            for name in _chain(site.depot):
+                served.setdefault(name, {})[group] = None
         central.labelling = self
         if spec.pooling == "by_label_group":
             for depot in net.depots.values():
@@ -135,8 +133,8 @@ class Labelling(Node):
         (``labels.jit.depots``): they are sent unlabelled kits."""
         dns = max((t.spec.resupply.do_not_ship for t in net.trials), default=0.0)
         below = set(spec.jit.depots)  # a group all of whose sites are below such depots is labelled there only
-        there = {self.group_of[s.name] for s in net.sites if _chain(s.depot) & below}
-        here = {self.group_of[s.name] for s in net.sites if not _chain(s.depot) & below}
+        there = {self.group_of[s.name] for s in net.sites if below.intersection(_chain(s.depot))}
+        here = {self.group_of[s.name] for s in net.sites if not below.intersection(_chain(s.depot))}
         central = [g for g in self.groups if g in here or g not in there]
         self.line = JitLine(ctx, self.central, spec.jit, jit_levels(spec, self.kits, central), self._for,
                             net.kit_plans, dns, "labelling.lead_time")
@@ -160,11 +158,11 @@ class Labelling(Node):
             yield from line.holdings()
 
 
-def _chain(depot) -> set[str]:
-    """The regional depots a site's kits pass through."""
-    out = set()
+def _chain(depot) -> list[str]:
+    """The regional depots a site's kits pass through, nearest first."""
+    out = []
     while depot.parent is not None:
-        out.add(depot.name)
+        out.append(depot.name)
         depot = depot.parent
     return out
 
