@@ -106,8 +106,7 @@ class DepotRoom(Node):
             return None
         if n >= 1:
             self._pieces += 1  # its own numbering: ids elsewhere do not move
-            part = Lot(f"{lot.id}.r{self._pieces}", lot.material, n, lot.id, lot.expiry, self.ctx.now,
-                       lot.made, lot.line, lot.label)
+            part = lot.piece(f"{lot.id}.r{self._pieces}", n, self.ctx.now)
             lot.qty -= n
             self._put(part)
         return lot

@@ -87,8 +87,7 @@ class Labelling(Node):
         for i, (group, n) in enumerate(pieces):
             if i == len(pieces) - 1:
                 n += remnant  # a fractional kit count (never from packaging) stays whole in the ledger
-            piece = Lot(f"{lot.id}.L{i + 1}", lot.material, n, lot.id, lot.expiry, self.ctx.now, lot.made, lot.line,
-                        group)
+            piece = lot.piece(f"{lot.id}.L{i + 1}", n, self.ctx.now, label=group)
             self.ctx.made(piece, f"depot.{self.central.name} (labelled {group})")
             self._for[group].count(self.ctx.now, n)
             self.central.accept_kits(piece)

@@ -45,6 +45,12 @@ class Lot:
         self.store: LotStore | None = None
         self._key = (expiry, id)
 
+    def piece(self, id: str, qty: float, now: float, label: str | None = None) -> "Lot":
+        """A part of this lot split off at *now* (its parent this lot): the same material, expiry, date of
+        manufacture, line and label (or *label*, a group it is labelled for as it is split)."""
+        return Lot(id, self.material, qty, self.id, self.expiry, now, self.made, self.line,
+                   self.label if label is None else label)
+
     def __lt__(self, other: "Lot") -> bool:
         return self._key < other._key
 
@@ -154,8 +160,7 @@ class LotStore(Node):
             else:
                 self._id_seq += 1  # numbered even when consumed, so later pieces keep their ids
                 if out is not None:
-                    out.append(Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry,
-                                   self.env.now, lot.made, lot.line, lot.label))
+                    out.append(lot.piece(f"{lot.id}.{self._id_seq}", need, self.env.now))
                 elif self.issued is not None:
                     self.issued.append((lot.id, need))
                 lot.qty -= need
@@ -182,8 +187,7 @@ class LotStore(Node):
                 out.append(lot)
             else:
                 self._id_seq += 1
-                out.append(Lot(f"{lot.id}.{self._id_seq}", lot.material, need, lot.id, lot.expiry, self.env.now,
-                               lot.made, lot.line, lot.label))
+                out.append(lot.piece(f"{lot.id}.{self._id_seq}", need, self.env.now))
                 lot.qty -= need
                 need = 0.0
         if qty - need:
