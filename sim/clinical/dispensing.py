@@ -24,6 +24,7 @@ from sim.clinical.trial import Patient, TrialNode
 from sim.core.context import Context
 from sim.core.lots import Lot
 from sim.core.node import Holding, Node
+from sim.core.stats import Together
 from sim.scenario.clinical import Resupply
 
 Upstream = Callable[[str, float], float]
@@ -32,6 +33,7 @@ measured against)."""
 
 VISIT = "visit"
 _DUE = (VISIT, "due")  # the ledger key of every visit (booked inline in dose_now)
+_DOSED = (VISIT, "dosed")
 
 
 class DispensingPoint(Node):
@@ -68,6 +70,7 @@ class DispensingPoint(Node):
         self._on_time = ctx.counter("visits.dosed_on_time")
         self._not_dosed = ctx.counter("visits.not_dosed")
         self._patients_not_dosed = ctx.counter("patients.not_dosed")
+        self._on_arrival = Together((self._dispensed, self._dosed, self._on_time), self._kit_wait)
         self._lost_kit = None
         if trial.spec.kit_loss_prob > 0:  # damaged or lost kits, replaced at once from the shelf
             self._lost_kit = ctx.coin(f"{trial.name}.kit_loss", trial.spec.kit_loss_prob)
@@ -241,18 +244,22 @@ class DispensingPoint(Node):
                 return False
         return True
 
-    def _dispense(self, kits: dict[str, int], after: float, now: float, p: Patient) -> None:
-        outflows, stocks, dispensed = self.ctx.ledger.outflows, self.shelf.stocks, self._dispensed
+    def _dispense(self, kits: dict[str, int], after: float, now: float, p: Patient) -> int:
+        """Take the kits of a visit from the shelf; returns how many, for the caller to count (the kits
+        are counted with the visit's other numbers when it is dosed on arrival)."""
+        outflows, stocks = self.ctx.ledger.outflows, self.shelf.stocks
+        total = 0
         for k, n in kits.items():
             if n:
                 stock = stocks[k]
                 taken = stock.consume(n, after)
                 outflows[stock.material, "dispensed"] += taken  # ledger.outflow, inlined (every dose)
-                dispensed.count(now, n)
+                total += n
                 if stock.issued is not None:
                     self.ctx.genealogy.dosed(p.id, now, self.name, stock.material, stock.issued)
                 if self._lost_kit is not None:
                     self._replace_lost(stock, n, after, p)
+        return total
 
     def _replace_lost(self, stock, n: int, after: float, p: Patient) -> None:
         """Each of the *n* kits just dispensed may be damaged or lost: replaced from the shelf if a kit is
@@ -277,7 +284,7 @@ class DispensingPoint(Node):
         for entry in list(self.waiting):
             ev, kits, p = entry
             if self._has(kits, after):
-                self._dispense(kits, after, now, p)
+                self._dispensed.count(now, self._dispense(kits, after, now, p))
                 for k, n in kits.items():
                     self.owed[k] -= n
                 self.waiting.remove(entry)
@@ -289,18 +296,27 @@ class DispensingPoint(Node):
         find their kits, and need no sub-process."""
         kits = p.arm.kits
         ctx = self.ctx
-        ctx.ledger.inflows[_DUE] += 1  # ledger.inflow(VISIT, "due", 1): a call fewer on the hot path
-        remaining = self.remaining
-        for k, n in kits.items():
-            remaining[k] -= n
+        ledger = ctx.ledger
+        ledger.inflows[_DUE] += 1  # ledger.inflow(VISIT, "due", 1): a call fewer on the hot path
+        remaining, owed, stocks = self.remaining, self.owed, self.shelf.stocks
         now = ctx.env._now
         after = now + self.resupply.do_not_dispense  # as _usable_after()
-        if self._has(kits, after, self.owed):
-            self._dispense(kits, after, now, p)
-            self._dosed_at(now, now)
-            self.review()
-            return True
-        return False
+        on_hand = True  # as _has(kits, after, owed), without its calls
+        for k, n in kits.items():
+            remaining[k] -= n
+            if n and on_hand:
+                stock = stocks[k]
+                lots = stock.lots  # stock.available(after): its whole quantity unless the first lot is too old
+                have = stock.qty if not lots or lots[0].expiry >= after else stock.available(after)
+                if have - owed[k] < n - 1e-9:
+                    on_hand = False
+        if not on_hand:
+            return False
+        n = self._dispense(kits, after, now, p)
+        ledger.outflows[_DOSED] += 1  # as _dosed_at(now, now), booked in one call
+        self._on_arrival.book(now, (n, 1, 1), 0.0)
+        self.review()
+        return True
 
     def wait_for_kit(self, p: Patient, due: float, window: float):
         """SimPy sub-process: the kits of *p*'s visit (booked by :meth:`dose_now`) are not on hand: wait

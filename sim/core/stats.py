@@ -238,6 +238,37 @@ class PeriodCounter:
         return np.asarray(self._bins)
 
 
+class Together:
+    """Period counters of one context (one period, horizon and warm-up) and a tally that are always
+    booked at the same instant, in one call (a visit dosed on arrival books its kits, the visit, on
+    time and its zero wait ~7,400 times a replication): the period is found once, and the bins,
+    totals and tally are those separate calls give (the same additions, in the same order)."""
+
+    __slots__ = ("counters", "tally", "period", "warmup", "_last")
+
+    def __init__(self, counters: tuple[PeriodCounter, ...], tally: Tally) -> None:
+        first = counters[0]
+        if any((c.period, c.warmup, c._last) != (first.period, first.warmup, first._last) for c in counters):
+            raise ValueError("counters booked together need one period, horizon and warm-up")
+        self.counters = counters
+        self.tally = tally
+        self.period, self.warmup, self._last = first.period, first.warmup, first._last
+
+    def book(self, t: float, amounts: tuple[float, ...], value: float) -> None:
+        """``c.count(t, a)`` for each counter and its amount, then ``tally.observe(value, t)``."""
+        k = int(t // self.period)
+        if k > self._last:
+            k = self._last
+        if t >= self.warmup:
+            for c, a in zip(self.counters, amounts):
+                c._bins[k] += a
+                c.total += a
+        else:
+            for c, a in zip(self.counters, amounts):
+                c._bins[k] += a
+        self.tally.observe(value, t)
+
+
 class Count:
     """A plain count or sum from the warm-up on; stays an ``int`` while only ints are added
     (tables print ``3``, not ``3.0``)."""
