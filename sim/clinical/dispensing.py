@@ -76,6 +76,10 @@ class DispensingPoint(Node):
             self._lost_kit = ctx.coin(f"{trial.name}.kit_loss", trial.spec.kit_loss_prob)
             self._replaced = ctx.counter("replaced.kits")
             self._unreplaced = ctx.counter("unreplaced.kits")
+        # A lower bound on min over kit types of (position - ceiling), the earliest expiry among the lots it
+        # counts and the shelf's change count when it was taken (review); a dose lowers it by its kits.
+        self._spare, self._spare_until, self._spare_seen = -math.inf, -math.inf, -1
+        self._bounded = not self.policy.timed and self._lost_kit is None  # a dose takes just its kits
         if ctx.genealogy is not None:  # which lot each dose came from
             for stock in shelf.stocks.values():
                 stock.issued = []
@@ -130,18 +134,36 @@ class DispensingPoint(Node):
     def review(self) -> None:
         """Apply the resupply policy to every kit type and ship what it asks for.
 
-        Runs after every visit: the position is taken straight from the kit stocks (as
-        :meth:`position` does), and a kit type whose position is above the policy's
-        :attr:`~ResupplyPolicy.ceiling` is passed over without asking the policy."""
+        The position is taken straight from the kit stocks (as :meth:`position` does), and a kit type
+        whose position is above the policy's :attr:`~ResupplyPolicy.ceiling` is passed over without
+        asking the policy.  A review also keeps a lower bound on how far above its ceiling every kit
+        type is (``_spare``), which holds while the shelf changes only by doses (each lowers it by
+        its kits) and every lot it counts still counts: a dose that leaves it above 0 cannot make a
+        review order anything, and :meth:`dose_now` then skips it (most visits)."""
+        self._spare = -math.inf
         if not self.active or self.closed or self.lane is None:
             return
+        seen = self.shelf.changes.n  # before any order: a change while ordering voids the bound
         now = self.ctx.env._now
         policy = self.policy
         after = now + self.resupply.do_not_dispense + policy.expiry_lookahead  # as position() counts
         stocks, expected, owed, ceiling = self.shelf.stocks, self.expected, self.owed, self._ceiling
         wants = {}
+        spare = until = math.inf
         for kit in self.kits:
-            pos = stocks[kit].available(after) + expected[kit] - owed[kit]
+            stock = stocks[kit]
+            lots = stock.lots  # stock.counted(after), without a call when the first lot counts
+            if not lots:
+                have, first = stock.qty, math.inf
+            elif lots[0].expiry >= after:
+                have, first = stock.qty, lots[0].expiry
+            else:
+                have, first = stock.counted(after)
+            pos = have + expected[kit] - owed[kit]
+            if first < until:
+                until = first
+            if pos - ceiling[kit] < spare:
+                spare = pos - ceiling[kit]
             if pos > ceiling[kit]:
                 continue
             q = policy.quantity(self, kit, pos, now)
@@ -151,6 +173,8 @@ class DispensingPoint(Node):
                 wants[kit] = math.ceil(q - 1e-9)
         if wants:
             self._order(wants)
+        if self._bounded:  # orders only raise positions: the bound holds after them
+            self._spare, self._spare_until, self._spare_seen = spare, until, seen
         if policy.timed:
             t = policy.next_review(self, now)
             if t < self._wake:
@@ -312,10 +336,16 @@ class DispensingPoint(Node):
                     on_hand = False
         if not on_hand:
             return False
+        changes = self.shelf.changes
+        bound_holds = changes.n == self._spare_seen and after + self.policy.expiry_lookahead <= self._spare_until
         n = self._dispense(kits, after, now, p)
         ledger.outflows[_DOSED] += 1  # as _dosed_at(now, now), booked in one call
         self._on_arrival.book(now, (n, 1, 1), 0.0)
-        self.review()
+        spare = self._spare - n  # each kit taken lowers a position by at most 1
+        if bound_holds and spare > 0.5:  # every position still above its ceiling: a review would order nothing
+            self._spare, self._spare_seen = spare, changes.n
+        else:
+            self.review()
         return True
 
     def wait_for_kit(self, p: Patient, due: float, window: float):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from sim.core.context import Context
-from sim.core.lots import Lot, LotStore
+from sim.core.lots import Changes, Lot, LotStore
 from sim.core.node import Node
 from sim.scenario.resolve import KIT_PREFIX
 
@@ -29,8 +29,8 @@ class KitStock(LotStore):
     """
 
     def __init__(self, ctx: Context, name: str, material: str, expired_as: str,
-                 watchers: list[Callable[[float, float], None]] | None = None) -> None:
-        super().__init__(ctx.env, name, material, watchers=watchers)
+                 watchers: list[Callable[[float, float], None]] | None = None, changes: Changes | None = None) -> None:
+        super().__init__(ctx.env, name, material, watchers=watchers, changes=changes)
         self.ctx = ctx
         self._expired = ctx.counter(f"expired.{expired_as}")
 
@@ -90,8 +90,10 @@ class KitShelf(Node):
                 out.append(delta_tracker(shared))
             return out
 
+        self.changes = Changes()  # of any kit stock here (what a dispensing point's review bound relies on)
         self.stocks: dict[str, KitStock] = {
-            k: KitStock(ctx, f"{place}.{k}", kit_material(k), expired_as, watchers=watchers()) for k in kits}
+            k: KitStock(ctx, f"{place}.{k}", kit_material(k), expired_as, watchers=watchers(), changes=self.changes)
+            for k in kits}
         self._by_material = {stock.material: stock for stock in self.stocks.values()}
         self._destroyed = ctx.counter("destroyed.kits")
 

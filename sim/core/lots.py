@@ -61,6 +61,16 @@ class Lot:
 _fefo = attrgetter("_key")
 
 
+class Changes:
+    """How many times some stores changed (the kit stocks of one shelf share one): a reader that keeps
+    a figure worked out from them knows it still holds while the count is the one it saw."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
 class LotStore(Node):
     """FEFO store of lots of one material.
 
@@ -72,7 +82,7 @@ class LotStore(Node):
     """
 
     def __init__(self, env: simpy.Environment, name: str, material: str,
-                 watchers: list[Callable[[float, float], None]] | None = None) -> None:
+                 watchers: list[Callable[[float, float], None]] | None = None, changes: Changes | None = None) -> None:
         self.env = env
         self.name = name
         self.material = material
@@ -80,11 +90,13 @@ class LotStore(Node):
         self.qty = 0.0
         self._waiting: deque[tuple[float, simpy.Event]] = deque()
         self.watchers = list(watchers or [])
+        self.changes = Changes() if changes is None else changes  # counted at every change, as watchers are called
         self._id_seq = 0
         self.issued: list[tuple[str, float]] | None = None  # (lot id, qty) consumed, when a genealogy asks
 
     # -- bookkeeping -------------------------------------------------------
     def _changed(self) -> None:
+        self.changes.n += 1
         t, q = self.env._now, self.qty  # hot: skip SimPy's property
         for watch in self.watchers:
             watch(t, q)
@@ -114,6 +126,16 @@ class LotStore(Node):
             qty -= lot.qty
         return qty
 
+    def counted(self, min_expiry: float) -> tuple[float, float]:
+        """:meth:`available` and the expiry of the first lot it counts (inf if none): the same lots
+        count until *min_expiry* passes that expiry."""
+        qty = self.qty
+        for lot in self.lots:
+            if lot.expiry >= min_expiry:
+                return qty, lot.expiry
+            qty -= lot.qty
+        return qty, math.inf
+
     def take(self, qty: float, min_expiry: float = -math.inf) -> list[Lot]:
         """Issue up to *qty* FEFO from lots expiring at or after *min_expiry*, splitting the last lot."""
         out: list[Lot] = []
@@ -134,7 +156,8 @@ class LotStore(Node):
                 self.qty -= qty
                 if self.issued is not None:
                     self.issued.append((lot.id, qty))
-                t, q = self.env._now, self.qty  # _changed(), inlined on the hot path (every dose)
+                self.changes.n += 1  # _changed(), inlined on the hot path (every dose)
+                t, q = self.env._now, self.qty
                 for watch in self.watchers:
                     watch(t, q)
                 return qty
