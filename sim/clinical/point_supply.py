@@ -1,0 +1,139 @@
+"""The resupply side of a dispensing point: its inventory position, the forecast a predictive policy
+reads, the review that applies the policy and ships, and the storage room orders are cut to.
+
+A mixin of :class:`~sim.clinical.dispensing.DispensingPoint` (which sets the attributes read here),
+kept apart from dosing: what the point orders, not how it doses.
+"""
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+
+
+class PointSupply:
+    """Resupply of a dispensing point (mixed into :class:`~sim.clinical.dispensing.DispensingPoint`)."""
+
+    def position(self, kit: str) -> float:
+        """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed
+        (:meth:`review` computes the same, for every kit type at once)."""
+        after = self._usable_after() + self.policy.expiry_lookahead
+        return self.shelf.stocks[kit].available(after) + self.expected[kit] - self.owed[kit]
+
+    def forecast(self, kit: str, until: float) -> float:
+        """Kits of *kit* the enrolled patients' visits due up to *until* need (not yet attempted)."""
+        total = 0.0
+        for p in self.patients:
+            n = p.arm.kits.get(kit, 0)
+            if n:
+                total += n * max(0, bisect_right(p.early, until) - p.next)
+        return total
+
+    def next_forecast_change(self, window: float) -> float:
+        """Earliest time a planned visit enters the window of *window* days ahead."""
+        edge = self.ctx.now + window
+        t = math.inf
+        for p in self.patients:
+            j = max(bisect_right(p.early, edge), p.next)
+            if j < len(p.early):
+                t = min(t, p.early[j] - window)
+        return t
+
+    def ship_initial(self) -> None:
+        wants = {}
+        for kit in self.kits:
+            n = self.policy.initial(kit)
+            if n:
+                wants[kit] = n
+        self._order(wants)
+
+    def review(self) -> None:
+        """Apply the resupply policy to every kit type and ship what it asks for.
+
+        The position is taken straight from the kit stocks (as :meth:`position` does), and a kit type
+        whose position is above the policy's :attr:`~ResupplyPolicy.ceiling` is passed over without
+        asking the policy.  A review also keeps a lower bound on how far above its ceiling every kit
+        type is (``_spare``), which holds while the shelf changes only by doses (each lowers it by
+        its kits) and every lot it counts still counts: a dose that leaves it above 0 cannot make a
+        review order anything, and :meth:`dose_now` then skips it (most visits)."""
+        self._spare = -math.inf
+        if not self.active or self.closed or self.lane is None:
+            return
+        seen = self.shelf.changes.n  # before any order: a change while ordering voids the bound
+        now = self.ctx.env._now
+        policy = self.policy
+        after = now + self.resupply.do_not_dispense + policy.expiry_lookahead  # as position() counts
+        stocks, expected, owed, ceiling = self.shelf.stocks, self.expected, self.owed, self._ceiling
+        wants = {}
+        spare = until = math.inf
+        for kit in self.kits:
+            stock = stocks[kit]
+            lots = stock.lots  # stock.counted(after), without a call when the first lot counts
+            if not lots:
+                have, first = stock.qty, math.inf
+            elif lots[0].expiry >= after:
+                have, first = stock.qty, lots[0].expiry
+            else:
+                have, first = stock.counted(after)
+            pos = have + expected[kit] - owed[kit]
+            if first < until:
+                until = first
+            if pos - ceiling[kit] < spare:
+                spare = pos - ceiling[kit]
+            if pos > ceiling[kit]:
+                continue
+            q = policy.quantity(self, kit, pos, now)
+            if q > 1e-9 and self.closed_to_enrollment:  # the cap only ever lowers an order
+                q = min(q, self.remaining[kit] - pos)
+            if q > 1e-9:
+                wants[kit] = math.ceil(q - 1e-9)
+        if wants:
+            self._order(wants)
+        if self._bounded:  # orders only raise positions: the bound holds after them
+            self._spare, self._spare_until, self._spare_seen = spare, until, seen
+        if policy.timed:
+            t = policy.next_review(self, now)
+            if t < self._wake:
+                self._wake = t
+                self.ctx.at(t, self._wakeup, t)
+
+    def _wakeup(self, t: float) -> None:
+        if self._wake == t:
+            self._wake = math.inf
+            self.review()
+
+    def _order(self, wants: dict[str, float], urgent: bool = False) -> None:
+        if wants and self.room is not None:
+            wants = self._fit(wants)
+        if wants:
+            # Never ship a kit that would not count in the position on arrival.
+            r = self.resupply
+            dns = max(r.do_not_ship, r.do_not_dispense + self.policy.expiry_lookahead, self.min_shelf_life)
+            for kit, n in self.depot.ship(self, wants, dns, self.lane, urgent).items():
+                self.expected[kit] += n
+
+    def set_room(self, capacity: dict[str, int], storage_class: dict[str, str]) -> None:
+        """Store at most *capacity* kits per storage class (``all``, or a temperature class); the class of
+        each kit type is *storage_class*.  Orders are cut to what fits with the kits on hand and on the way."""
+        self.room = (capacity, storage_class)
+        self._no_room = self.ctx.counter("no_room.kits")
+        self._cut: set[str] = set()  # kit types whose last order was cut (a shortage counted once)
+
+    def _fit(self, wants: dict[str, float]) -> dict[str, float]:
+        capacity, storage_class = self.room
+        used: dict[str, float] = {}
+        for kit in self.kits:
+            c = storage_class[kit]
+            used[c] = used.get(c, 0.0) + self.shelf.stocks[kit].qty + self.expected[kit]
+        out = {}
+        for kit, n in wants.items():
+            c = storage_class[kit]
+            fits = n if c not in capacity else max(0, min(n, int(capacity[c] - used[c] + 1e-9)))
+            if fits < n and kit not in self._cut:
+                self._no_room.count(self.ctx.now, n - fits)
+                self._cut.add(kit)
+            elif fits == n:
+                self._cut.discard(kit)
+            if fits > 0:
+                out[kit] = fits
+                used[c] += fits
+        return out
