@@ -63,7 +63,7 @@ class PointSupply:
         policy = self.policy
         after = now + self.resupply.do_not_dispense + policy.expiry_lookahead  # as position() counts
         stocks, expected, owed, ceiling = self.shelf.stocks, self.expected, self.owed, self._ceiling
-        wants = {}
+        wants, low = {}, []
         spare = until = math.inf
         for kit in self.kits:
             stock = stocks[kit]
@@ -77,10 +77,11 @@ class PointSupply:
             pos = have + expected[kit] - owed[kit]
             if first < until:
                 until = first
-            if pos - ceiling[kit] < spare:
-                spare = pos - ceiling[kit]
             if pos > ceiling[kit]:
+                if pos - ceiling[kit] < spare:
+                    spare = pos - ceiling[kit]
                 continue
+            low.append((kit, pos - ceiling[kit] - expected[kit]))  # its margin once what it ordered is added
             q = policy.quantity(self, kit, pos, now)
             if q > 1e-9 and self.closed_to_enrollment:  # the cap only ever lowers an order
                 q = min(q, self.remaining[kit] - pos)
@@ -88,7 +89,10 @@ class PointSupply:
                 wants[kit] = math.ceil(q - 1e-9)
         if wants:
             self._order(wants)
-        if self._bounded:  # orders only raise positions: the bound holds after them
+        if self._bounded:
+            for kit, margin in low:
+                if margin + expected[kit] < spare:
+                    spare = margin + expected[kit]
             self._spare, self._spare_until, self._spare_seen = spare, until, seen
         if policy.timed:
             t = policy.next_review(self, now)
