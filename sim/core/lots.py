@@ -146,13 +146,20 @@ class LotStore(Node):
         """Issue up to *qty* as :meth:`take` does, for material that leaves the system (dispensed kits):
         no lot objects for the pieces.  Returns the quantity issued.
 
-        A dose usually takes part of the first lot: that case is booked here, as :meth:`_issue` would."""
+        A dose usually takes part of the first lot, or all that is left of it: those cases are booked
+        here, as :meth:`_issue` would book them."""
         lots = self.lots
         if lots and qty > 1e-9:
             lot = lots[0]
-            if lot.expiry >= min_expiry and lot.qty > qty + 1e-9:
-                self._id_seq += 1  # as _issue numbers a split
-                lot.qty -= qty
+            if lot.expiry >= min_expiry:
+                if lot.qty > qty + 1e-9:
+                    self._id_seq += 1  # as _issue numbers a split
+                    lot.qty -= qty
+                elif lot.qty == qty:  # the whole lot (_issue's need ends at exactly 0)
+                    lots.pop(0)
+                    lot.store = None
+                else:
+                    return self._issue(qty, min_expiry, None)
                 self.qty -= qty
                 if self.issued is not None:
                     self.issued.append((lot.id, qty))

@@ -148,14 +148,18 @@ class Level:
         if k >= last or t <= (k + 1) * p:  # fast path: the step lies in one period
             bins[k if k < last else last] += v * (t - t0)
             return
+        if (k + 1) * p <= t0:  # a boundary k x p that t0 // p rounds down (period 30.1, t0 = 150.5)
+            k += 1
         a = t0
-        while a < t:
-            k = min(int(a // p), last)
-            if k < last and (k + 1) * p <= a:  # a boundary k x p that a // p rounds down (period 30.1, a = 150.5)
-                k += 1
-            b = min(t, (k + 1) * p) if k < last else t
+        while k < last:  # each piece ends at its period's end (k + 1) x p, from which the next one starts
+            b = (k + 1) * p
+            if t <= b:
+                bins[k] += v * (t - a)
+                return
             bins[k] += v * (b - a)
             a = b
+            k += 1
+        bins[last] += v * (t - a)
 
     def set(self, t: float, value: float) -> None:
         """The level becomes *value* at time *t*.  The step since the last change is integrated here
