@@ -5,7 +5,9 @@ At a dosing visit the point dispenses the arm's kits FEFO (only kits with at lea
 the patient waits up to the visit window for a shipment; after that the visit is *not
 dosed*, classified as **missed dispensing** when a usable kit existed upstream (at a
 depot or on its way to the point) and as **out of stock** otherwise.  The point's
-resupply policy runs on its inventory position after every event that changes it.
+resupply policy runs on its inventory position after every event that changes it (after a
+dose only when the dose may have brought a position to the policy's ceiling: see
+:meth:`~sim.clinical.point_supply.PointSupply.review`).
 Once closed to enrollment a point is only sent what its remaining patients still need,
 and when it closes its leftover kits are returned and destroyed.
 """

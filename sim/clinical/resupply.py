@@ -55,7 +55,9 @@ class ResupplyPolicy:
         """A position above which :meth:`quantity` is always 0 for *kit* (default: none is known).
 
         A point reviews after every visit and most reviews order nothing: above the ceiling it does
-        not ask.  A subclass that changes :meth:`quantity` must keep this true (or return ``inf``)."""
+        not ask, and a dose that leaves every position above its ceiling skips the review (the point
+        keeps a bound on them).  A subclass that changes :meth:`quantity` must keep this true (or
+        return ``inf``)."""
         return math.inf
 
 
