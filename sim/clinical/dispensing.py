@@ -82,6 +82,7 @@ class DispensingPoint(PointSupply, Node):
         # counts and the shelf's change count when it was taken (review); a dose lowers it by its kits.
         self._spare, self._spare_until, self._spare_seen = -math.inf, -math.inf, -1
         self._bounded = not self.policy.timed and self._lost_kit is None  # a dose takes just its kits
+        self._plain = self._lost_kit is None and ctx.genealogy is None  # a dose needs nothing but its kits
         if ctx.genealogy is not None:  # which lot each dose came from
             for stock in shelf.stocks.values():
                 stock.issued = []
@@ -110,7 +111,8 @@ class DispensingPoint(PointSupply, Node):
         for lot in shipment.lots:
             self._shelve(lot)
         self._delivery.observe(now - shipment.ordered, now)
-        self._serve_waiting()
+        if self.waiting:
+            self._serve_waiting()
         self.review()
 
     def _shelve(self, lot: Lot) -> None:
@@ -202,21 +204,29 @@ class DispensingPoint(PointSupply, Node):
         remaining, owed, stocks = self.remaining, self.owed, self.shelf.stocks
         now = ctx.env._now
         after = now + self.resupply.do_not_dispense  # as _usable_after()
-        on_hand = True  # as _has(kits, after, owed), without its calls
-        for k, n in kits.items():
-            remaining[k] -= n
-            if n and on_hand:
+        on_hand, n = True, 0  # as _has(kits, after, owed), without its calls; n: the kits
+        for k, m in kits.items():
+            remaining[k] -= m
+            if m and on_hand:
                 stock = stocks[k]
                 lots = stock.lots  # stock.available(after): its whole quantity unless the first lot is too old
                 have = stock.qty if not lots or lots[0].expiry >= after else stock.available(after)
-                if have - owed[k] < n - 1e-9:
+                if have - owed[k] < m - 1e-9:
                     on_hand = False
+                n += m
         if not on_hand:
             return False
         changes = self.shelf.changes
         bound_holds = changes.n == self._spare_seen and after + self.policy.expiry_lookahead <= self._spare_until
-        n = self._dispense(kits, after, now, p)
-        ledger.outflows[_DOSED] += 1  # as _dosed_at(now, now), booked in one call
+        outflows = ledger.outflows
+        if self._plain:  # _dispense's work without its call (nothing to trace, no kit lost)
+            for k, m in kits.items():
+                if m:
+                    stock = stocks[k]
+                    outflows[stock.material, "dispensed"] += stock.consume(m, after)
+        else:
+            self._dispense(kits, after, now, p)
+        outflows[_DOSED] += 1  # as _dosed_at(now, now), booked in one call
         self._on_arrival.book(now, (n, 1, 1), 0.0)
         spare = self._spare - n  # each kit taken lowers a position by at most 1
         if bound_holds and spare > 0.5:  # every position still above its ceiling: a review would order nothing
