@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.core.stats import Level, PeriodCounter, Tally, summarize
+from sim.core.stats import Level, PeriodCounter, Tally, Together, summarize
 
 
 def test_tally_matches_numpy_and_drops_warmup():
@@ -100,6 +100,42 @@ def test_period_counter_bins_and_warmup():
         c.count(t, q)
     assert list(c.series()) == [3, 5, 8]  # t=30 falls in the last bin
     assert c.total == 14  # only t=1 is before the warm-up
+
+
+def test_level_step_over_several_periods_by_hand():
+    # 3 on [5, 37) with periods of 10 (the last, [40, 50), also takes what lies past the horizon):
+    # 3 x 5, 3 x 10, 3 x 10, 3 x 7; then 2 on [37, 62): 2 x 3 in [30, 40), 2 x 22 in the last
+    lv = Level("inv", horizon=50, period=10)
+    lv.set(5, 3)
+    lv._accumulate(37)  # the walk over periods itself (set takes it for any step over a boundary)
+    lv.set(37, 2)
+    lv.finish(62)
+    assert lv._bins == pytest.approx([15, 30, 30, 21 + 6, 44])
+    assert lv._area == pytest.approx(96 + 50)
+    # a step from a boundary that // rounds down: 150.5 // 30.1 = 4, but 150.5 = 5 x 30.1 starts period 5
+    lv = Level("inv", horizon=301, period=30.1)
+    lv.set(150.5, 1)
+    lv.set(200.0, 0)
+    assert lv._bins[4] == 0 and lv._bins[5] == pytest.approx(30.1) and lv._bins[6] == pytest.approx(200 - 180.6)
+
+
+def test_counters_and_a_tally_booked_together_as_by_separate_calls():
+    rng = np.random.default_rng(3)
+    mk = lambda: [PeriodCounter(n, horizon=30, period=10, warmup=5) for n in "abc"]  # noqa: E731
+    apart, joint = mk(), mk()
+    ta, tj = Tally("w", warmup=5, rng=np.random.default_rng(1)), Tally("w", warmup=5, rng=np.random.default_rng(1))
+    both = Together(tuple(joint), tj)
+    for t in sorted(rng.uniform(0, 35, 3000)):  # before and after the warm-up, past the horizon
+        n, w = int(rng.integers(1, 4)), float(rng.exponential())
+        for c, a in zip(apart, (n, 1, 1)):
+            c.count(t, a)
+        ta.observe(w, t)
+        both.book(t, (n, 1, 1), w)
+    assert [list(c.series()) for c in joint] == [list(c.series()) for c in apart]
+    assert [c.total for c in joint] == [c.total for c in apart]
+    assert (tj.n, tj.mean, tj.variance, tj.sample) == (ta.n, ta.mean, ta.variance, ta.sample)
+    with pytest.raises(ValueError, match="one period"):
+        Together((apart[0], PeriodCounter("d", horizon=30, period=5)), ta)
 
 
 def test_summarize_student_t():

@@ -227,7 +227,7 @@ class DispensingPoint(PointSupply, Node):
         else:
             self._dispense(kits, after, now, p)
         outflows[_DOSED] += 1  # as _dosed_at(now, now), booked in one call
-        self._on_arrival.book(now, (n, 1, 1), 0.0)
+        self._on_arrival.book(now, (n, 1, 1), 0.0)  # the kits of all types as one sum: whole numbers, the same bins
         spare = self._spare - n  # each kit taken lowers a position by at most 1
         if bound_holds and spare > 0.5:  # every position still above its ceiling: a review would order nothing
             self._spare, self._spare_seen = spare, changes.n

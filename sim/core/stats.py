@@ -246,7 +246,7 @@ class Together:
     """Period counters of one context (one period, horizon and warm-up) and a tally that are always
     booked at the same instant, in one call (a visit dosed on arrival books its kits, the visit, on
     time and its zero wait ~7,400 times a replication): the period is found once, and the bins,
-    totals and tally are those separate calls give (the same additions, in the same order)."""
+    totals and tally are those separate calls give (the same additions to each)."""
 
     __slots__ = ("counters", "tally", "period", "warmup", "_last")
 
