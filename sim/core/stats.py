@@ -28,8 +28,7 @@ RESERVOIR = 1000
 class Tally:
     """Running count, mean, variance (Welford), min, max and a bounded sample."""
 
-    __slots__ = ("name", "warmup", "n", "mean", "_m2", "min", "max", "_sample", "_seen", "_rng", "_w", "_next",
-                 "_block")
+    __slots__ = ("name", "warmup", "n", "mean", "_m2", "min", "max", "_sample", "_rng", "_w", "_next", "_block")
 
     def __init__(self, name: str, warmup: float = 0.0, rng: RngSource | None = None) -> None:
         self.name = name
@@ -39,8 +38,7 @@ class Tally:
         self._m2 = 0.0
         self.min = math.inf
         self.max = -math.inf
-        self._sample: list[float] = []
-        self._seen = 0
+        self._sample: list[float] = []  # the reservoir: n counts the observations it has seen
         self._rng = rng
         self._w = 0.0  # Algorithm L's running weight, once the reservoir is full
         self._next = 0  # the observation (count) that next enters the full reservoir
@@ -48,24 +46,24 @@ class Tally:
     def observe(self, value: float, now: float) -> None:
         if now < self.warmup:
             return
-        self.n += 1
-        d = value - self.mean
-        self.mean += d / self.n
-        self._m2 += d * (value - self.mean)
+        self.n = n = self.n + 1
+        mean = self.mean
+        d = value - mean
+        self.mean = mean = mean + d / n
+        self._m2 += d * (value - mean)
         if value < self.min:
             self.min = value
         if value > self.max:
             self.max = value
         # Reservoir sample for distribution plots, bounded memory: Algorithm L (Li 1994) skips ahead to
         # the next observation that enters, so random draws are O(k log(n/k)), not one per observation.
-        self._seen += 1
-        if self._seen <= RESERVOIR:
+        if n <= RESERVOIR:
             self._sample.append(value)
-            if self._seen == RESERVOIR and self._rng is not None:
+            if n == RESERVOIR and self._rng is not None:
                 self._block: list[float] = []
                 self._w = math.exp(math.log(self._uniform()) / RESERVOIR)
                 self._skip()
-        elif self._seen == self._next:
+        elif n == self._next:
             self._sample[int(self._uniform() * RESERVOIR)] = value
             self._w *= math.exp(math.log(self._uniform()) / RESERVOIR)
             self._skip()
@@ -84,7 +82,7 @@ class Tally:
         """Set the count of the next observation to enter the full reservoir (geometric skip)."""
         u, w = self._uniform(), self._w
         gap = math.log(u) / math.log1p(-w) if 0.0 < w < 1.0 else 0.0
-        self._next = self._seen + int(min(gap, 1e18)) + 1
+        self._next = self.n + int(min(gap, 1e18)) + 1
 
     @property
     def variance(self) -> float:
@@ -101,7 +99,7 @@ class Tally:
         if n == 0:
             return out
         d = other.mean - self.mean
-        out.n = out._seen = n
+        out.n = n
         out.mean = self.mean + d * other.n / n
         out._m2 = self._m2 + other._m2 + d * d * self.n * other.n / n
         out.min = min(self.min, other.min)
