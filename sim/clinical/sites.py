@@ -97,7 +97,8 @@ class SiteNode(DispensingPoint):
                 self._shelve(lot)
 
     def _recruit(self):
-        """SimPy process: activate, then let patients arrive until the trial or the site is full."""
+        """SimPy process: activate, then let patients arrive (:meth:`_arrival`) until the trial or the
+        site is full."""
         ctx, env = self.ctx, self.ctx.env
         yield env.timeout(max(self.activation_delay(), self.approved_at))
         cro = self.cro
@@ -110,15 +111,23 @@ class SiteNode(DispensingPoint):
         if rate * MAX_VALUE <= 1:  # no patient in a trillion days (a Poisson-Gamma rate can be that small)
             return
         gap_spec = _constant(1.0 / rate) if self.group.arrivals == "regular" else _exponential(1.0 / rate)
-        gap = ctx.sampler(f"site.{self.name}.enrollment", gap_spec)
+        self._gap = ctx.sampler(f"site.{self.name}.enrollment", gap_spec)
+        self._next_arrival()
+
+    # Arrivals are a chain of timed calls placed where the process's loop put its timeouts (~950 a
+    # replication): the same order of events, without resuming the process at each.
+    def _next_arrival(self) -> None:
+        if not (self.trial.closed or self.capped):
+            self.ctx.after(self._gap(), self._arrival)
+
+    def _arrival(self) -> None:
+        """A patient comes to be screened, unless the trial or the site is full by now."""
         trial = self.trial
-        while not (trial.closed or self.capped):
-            yield env.timeout(gap())
-            if trial.closed or self.capped:
-                break
-            if trial.turns_away() or self.would_exceed_cap():
-                continue  # enough patients in screening already: turned away
+        if trial.closed or self.capped:
+            return
+        if not (trial.turns_away() or self.would_exceed_cap()):  # else enough in screening: turned away
             self.screen()
+        self._next_arrival()
 
     @property
     def site(self) -> "SiteNode":
