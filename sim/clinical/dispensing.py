@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 from sim.clinical.depot import DepotNode
 from sim.clinical.inventory import KitShelf, kit_of
+from sim.clinical.kit_wait import KitWait
 from sim.clinical.lanes import Lane, Shipment
 from sim.clinical.point_supply import PointSupply
 from sim.clinical.relabel import Relabelling
@@ -58,7 +59,7 @@ class DispensingPoint(PointSupply, Node):
         self.owed = {k: 0.0 for k in self.kits}  # kits owed to patients waiting for a dose
         self.remaining = {k: 0.0 for k in self.kits}  # kits the current patients' future visits need
         self.patients: list[Patient] = []
-        self.waiting: list[list] = []  # [event, kits, patient]
+        self.waiting: list[KitWait] = []  # patients waiting for the kits of a visit
         self.active = False
         self.closed = False
         self.relabelling: Relabelling | None = None
@@ -184,19 +185,18 @@ class DispensingPoint(PointSupply, Node):
         if not self.waiting:  # the usual case, after every arrival
             return
         after, now = self._usable_after(), self.ctx.env._now
-        for entry in list(self.waiting):
-            ev, kits, p = entry
+        for w in list(self.waiting):
+            kits = w.kits
             if self._has(kits, after):
-                self._dispensed.count(now, self._dispense(kits, after, now, p))
+                self._dispensed.count(now, self._dispense(kits, after, now, w.p))
                 for k, n in kits.items():
                     self.owed[k] -= n
-                self.waiting.remove(entry)
-                ev.succeed()
+                self.waiting.remove(w)
+                w.serve()
 
     def dose_now(self, p: Patient) -> bool:
         """Patient *p* comes now: book the visit and, if the kits are on hand, dose and review; returns
-        whether the visit is over (otherwise :meth:`wait_for_kit` follows).  A plain call: most visits
-        find their kits, and need no sub-process."""
+        whether the visit is over (otherwise :meth:`wait_for_kit` follows)."""
         kits = p.arm.kits
         ctx = self.ctx
         ledger = ctx.ledger
@@ -235,33 +235,34 @@ class DispensingPoint(PointSupply, Node):
             self.review()
         return True
 
-    def wait_for_kit(self, p: Patient, due: float, window: float):
-        """SimPy sub-process: the kits of *p*'s visit (booked by :meth:`dose_now`) are not on hand: wait
-        for them until the window closes, or record the visit as not dosed."""
-        env = self.ctx.env
-        arrived = env.now
-        wait = due + window - arrived
+    def wait_for_kit(self, p: Patient, due: float, window: float, then: Callable[..., None], *args) -> None:
+        """The kits of *p*'s visit (booked by :meth:`dose_now`) are not on hand: wait for them until the
+        window closes (a :class:`KitWait`), or record the visit as not dosed; then ``then(*args)``."""
+        wait = due + window - self.ctx.env._now
         kits = p.arm.kits
         self.site.stockouts += 1
         if wait > 0:
-            ev = env.event()
-            entry = [ev, kits, p]
-            self.waiting.append(entry)
+            self.waiting.append(w := KitWait(self.ctx, p, kits, self._kit_wait_over, then, args))
             for k, n in kits.items():
                 self.owed[k] += n
             self._emergency(kits)
             self.review()
-            yield ev | env.timeout(wait)
-            if ev.triggered:
-                self._dosed_at(arrived, env._now)
-            else:
-                self.waiting.remove(entry)
-                for k, n in kits.items():
-                    self.owed[k] -= n
-                self._missed(p, kits)
+            w.until(wait)
         else:
             self._missed(p, kits)
+            self.review()
+            then(*args)
+
+    def _kit_wait_over(self, w: KitWait) -> None:
+        if w.served:
+            self._dosed_at(w.arrived, self.ctx.env._now)
+        else:
+            self.waiting.remove(w)
+            for k, n in w.kits.items():
+                self.owed[k] -= n
+            self._missed(w.p, w.kits)
         self.review()
+        w.then(*w.args)
 
     def _emergency(self, kits: dict[str, int]) -> None:
         """A patient is here and a kit is not: send the missing kits by the lane's emergency courier."""

@@ -101,24 +101,26 @@ class Lane(Node):
         if qty <= 0:
             return 0.0
         if urgent:
-            self.ctx.env.process(self._rush(shipment, qty, to))
-        elif self._direct:  # as _carry does, leaving at once, without its process
+            self.ctx.start(self._rush, shipment, qty, to)
+        elif self._direct:  # as _carry does, leaving at once, without its first step's event
             self._move(shipment, None, "awaiting_dispatch")  # as _carry: the states it reports, if only as 0
-            self._move(shipment, "awaiting_dispatch", "in_transit")
-            self._depart(qty, self.ctx.env._now)
-            self.ctx.after(self._transit(), self._land, shipment, "in_transit", to)
+            self._leave(shipment, qty, to)
         else:
-            self.ctx.env.process(self._carry(shipment, qty, to))
+            self.ctx.start(self._carry, shipment, qty, to)
         return qty
 
-    def _rush(self, shipment: Shipment, qty: float, to: Receiver):
+    # A shipment's way is a chain of timed calls placed where a SimPy process (its first step, then a
+    # timeout per stage) put its events: the same order of events, without a process to resume.
+    def _rush(self, shipment: Shipment, qty: float, to: Receiver) -> None:
         """An emergency shipment: leaves at once, customs pre-cleared, its own transit time and cost."""
-        env = self.ctx.env
+        now = self.ctx.env._now
         self._move(shipment, None, "in_transit")
-        self._urgent.count(env.now)
-        self._urgent_cost.count(env.now, self.spec.emergency.cost_per_shipment)
-        self._shipped.count(env.now, qty)
-        yield env.timeout(self._urgent_transit())
+        self._urgent.count(now)
+        self._urgent_cost.count(now, self.spec.emergency.cost_per_shipment)
+        self._shipped.count(now, qty)
+        self.ctx.after(self._urgent_transit(), self._land_rushed, shipment, to)
+
+    def _land_rushed(self, shipment: Shipment, to: Receiver) -> None:
         self._move(shipment, "in_transit", None)
         to.arrive(shipment)
 
@@ -129,22 +131,28 @@ class Lane(Node):
             if new:
                 self.held[m, new] += q
 
-    def _carry(self, shipment: Shipment, qty: float, to: Receiver):
-        env, spec = self.ctx.env, self.spec
-        state = "awaiting_dispatch"
-        self._move(shipment, None, state)
-        leave = next_dispatch(env._now, spec.dispatch_days)
-        if leave > env._now:
-            yield env.timeout(leave - env._now)
-        self._move(shipment, state, "in_transit")
-        state = "in_transit"
-        self._depart(qty, env._now)
-        yield env.timeout(self._transit())
-        if self._customs is not None:
-            self._move(shipment, state, "in_customs")
-            state = "in_customs"
-            yield env.timeout(self._customs())
-        self._land(shipment, state, to)
+    def _carry(self, shipment: Shipment, qty: float, to: Receiver) -> None:
+        """The shipment waits for the lane's next dispatch day."""
+        self._move(shipment, None, "awaiting_dispatch")
+        now = self.ctx.env._now
+        leave = next_dispatch(now, self.spec.dispatch_days)
+        if leave > now:
+            self.ctx.after(leave - now, self._leave, shipment, qty, to)
+        else:
+            self._leave(shipment, qty, to)
+
+    def _leave(self, shipment: Shipment, qty: float, to: Receiver) -> None:
+        self._move(shipment, "awaiting_dispatch", "in_transit")
+        self._depart(qty, self.ctx.env._now)
+        if self._customs is None:
+            self.ctx.after(self._transit(), self._land, shipment, "in_transit", to)
+        else:
+            self.ctx.after(self._transit(), self._import, shipment, to)
+
+    def _import(self, shipment: Shipment, to: Receiver) -> None:
+        """The shipment reaches the border: through customs, then it lands."""
+        self._move(shipment, "in_transit", "in_customs")
+        self.ctx.after(self._customs(), self._land, shipment, "in_customs", to)
 
     def _depart(self, qty: float, now: float) -> None:
         """A shipment of *qty* kits leaves: counted, and its cost booked."""
@@ -169,16 +177,17 @@ class Lane(Node):
                 held = Shipment(cold, shipment.ordered)
                 for m, q in held.sent.items():  # expected with the quarantined part, not now
                     shipment.sent[m] -= q
-                env.process(self._assess(held, to))
+                self.ctx.start(self._assess, held, to)
             else:
                 self._destroy(shipment, cold)
         to.arrive(shipment)
 
-    def _assess(self, held: Shipment, to: Receiver):
+    def _assess(self, held: Shipment, to: Receiver) -> None:
         """QA assessment of excursion kits: released to the receiver, or destroyed."""
-        env = self.ctx.env
         self._move(held, None, "quarantine")
-        yield env.timeout(self._assessment())
+        self.ctx.after(self._assessment(), self._assessed, held, to)
+
+    def _assessed(self, held: Shipment, to: Receiver) -> None:
         self._move(held, "quarantine", None)
         if not self._released():
             lots, held.lots = held.lots, []

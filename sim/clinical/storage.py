@@ -37,24 +37,29 @@ class ColdStorage(Node):
 
     def start(self) -> None:
         if self.cold:
-            self.ctx.env.process(self._fail())
+            self.ctx.start(self._next_failure)
 
-    def _fail(self):
-        env = self.ctx.env
-        while True:
-            yield env.timeout(self._interval())
-            lots = [lot for k in self.cold for lot in list(self.shelf.stocks[k].lots)]
-            self._events.count(env.now)
-            if lots:
-                for lot in lots:
-                    lot.store.remove(lot)
-                env.process(self._assess(lots))
+    # Failures and assessments are timed calls placed where a process's timeouts were (the same order
+    # of events, no process to resume).
+    def _next_failure(self) -> None:
+        self.ctx.after(self._interval(), self._fail)
 
-    def _assess(self, lots: list[Lot]):
-        ctx = self.ctx
+    def _fail(self) -> None:
+        lots = [lot for k in self.cold for lot in list(self.shelf.stocks[k].lots)]
+        self._events.count(self.ctx.now)
+        if lots:
+            for lot in lots:
+                lot.store.remove(lot)
+            self.ctx.start(self._assess, lots)
+        self._next_failure()
+
+    def _assess(self, lots: list[Lot]) -> None:
         for lot in lots:
             self.held[lot.material] += lot.qty
-        yield ctx.env.timeout(self._assessment())
+        self.ctx.after(self._assessment(), self._assessed, lots)
+
+    def _assessed(self, lots: list[Lot]) -> None:
+        ctx = self.ctx
         for lot in lots:
             self.held[lot.material] -= lot.qty
         if self._release():

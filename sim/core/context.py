@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, Timeout
+from simpy.events import NORMAL, URGENT, Timeout
 
 from sim.core.genealogy import Genealogy
 from sim.core.conservation import Ledger
@@ -36,6 +36,7 @@ class Context:
     def __init__(self, horizon: float, warmup: float, period: float, seed: int, rep: int) -> None:
         self.env = env = simpy.Environment()
         env.timeout = MethodType(_timeout, env)  # the same events, made in one call (hot: ~14,000 a replication)
+        self._queue, self._eid = env._queue, env._eid  # SimPy's event queue and its tie-breaking counter
         self.horizon = horizon
         self.warmup = warmup
         self.period = period
@@ -156,6 +157,9 @@ class Context:
                 t0 = env._now
                 for _ in range(STALL_EVENTS):  # env.step() inlined: one call fewer per event
                     env._now, _, _, event = heappop(queue)
+                    if event.__class__ is _Call:  # a timed call (most events): no callbacks to walk
+                        event.fn(*event.args)
+                        continue
                     callbacks, event.callbacks = event.callbacks, None
                     for callback in callbacks:
                         callback(event)
@@ -170,10 +174,16 @@ class Context:
             return
 
     def _waiting(self) -> str:
-        """The processes with an event at the current instant, named by their component."""
+        """The processes and timed calls with an event at the current instant, named by their component."""
         env, seen = self.env, {}
         for t, _prio, _eid, event in env._queue:
             if t != env.now:
+                continue
+            if event.__class__ is _Call:
+                owner = getattr(event.fn, "__self__", None)
+                name = getattr(event.fn, "__name__", type(event.fn).__name__)
+                who = f"{type(owner).__name__} {getattr(owner, 'name', '')}".strip() if owner is not None else ""
+                seen[f"{who}.{name}" if who else name] = True
                 continue
             for cb in event.callbacks or ():
                 proc = getattr(cb, "__self__", None)
@@ -194,10 +204,12 @@ class Context:
             self.genealogy.made(lot, place)
 
     def at(self, t: float, callback: Callable[..., None], *args) -> None:
-        """Call ``callback(*args)`` at time *t* (now if *t* has passed) without a process.  The call
-        rides on the timeout's value: no closure is made per call (thousands a replication)."""
-        ev = self.env.timeout(max(0.0, t - self.env._now), (callback, args))
-        ev.callbacks.append(_call_at)
+        """Call ``callback(*args)`` at time *t* (now if *t* has passed) without a process: a
+        :class:`_Call` in SimPy's queue where a process would put its timeout, so the order is the same."""
+        now = self.env._now
+        call = _new(_Call)
+        call.callbacks, call.fn, call.args = _RUN_CALL, callback, args
+        heappush(self._queue, (now + max(0.0, t - now), NORMAL, next(self._eid), call))
 
     def once(self, t: float, callback: Callable[[], None]) -> None:
         """:meth:`at` unless ``callback()`` is already booked for time *t*: for a call that would find
@@ -215,7 +227,19 @@ class Context:
     def after(self, delay: float, callback: Callable[..., None], *args) -> None:
         """Call ``callback(*args)`` *delay* days from now without a process: the same time, to the bit,
         as a process's ``yield env.timeout(delay)`` (:meth:`at` computes the delay from a time)."""
-        self.env.timeout(delay, (callback, args)).callbacks.append(_call_at)
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        call = _new(_Call)
+        call.callbacks, call.fn, call.args = _RUN_CALL, callback, args
+        heappush(self._queue, (self.env._now + delay, NORMAL, next(self._eid), call))
+
+    def start(self, callback: Callable[..., None], *args) -> None:
+        """Call ``callback(*args)`` now, before the instant's other timed calls: where ``env.process``
+        puts a new process's first step (SimPy's ``Initialize`` is urgent), for a process written as
+        timed calls that must keep its place in the order of events."""
+        call = _new(_Call)
+        call.callbacks, call.fn, call.args = _RUN_CALL, callback, args
+        heappush(self._queue, (self.env._now, URGENT, next(self._eid), call))
 
     @property
     def now(self) -> float:
@@ -240,7 +264,20 @@ def _timeout(env: simpy.Environment, delay: float = 0, value=None) -> Timeout:
     return ev
 
 
-def _call_at(event: simpy.Event) -> None:
-    """The callback of every :meth:`Context.at` timeout: the call it carries as its value."""
-    callback, args = event._value
-    callback(*args)
+class _Call:
+    """A timed call in SimPy's event queue (:meth:`Context.at`, :meth:`~Context.after`,
+    :meth:`~Context.start`): all SimPy's ``step`` needs of an event (``callbacks``, ``_ok``) and the
+    call, without a :class:`simpy.Timeout`'s fields or a list of callbacks per call (~10,000 a
+    replication). :meth:`Context.run` makes the call directly."""
+
+    __slots__ = ("callbacks", "fn", "args")
+    _ok = True
+
+
+def _run_call(call: _Call) -> None:
+    """The callback SimPy's own ``step`` finds on a :class:`_Call` (tests that run ``env.run``)."""
+    call.fn(*call.args)
+
+
+_RUN_CALL = (_run_call,)
+_new = object.__new__

@@ -66,7 +66,7 @@ class MarketNode(Node):
         self.store.watchers.append(self._cycle_watch)
         self._launch_watch(self.ctx.now, self.store.qty)
         self.ctx.at(self.spec.launch_day(), self._launch)
-        self.ctx.env.process(self._orders())
+        self.ctx.start(self._open)  # where env.process put a process's first step
 
     def _launch(self) -> None:
         self.at_launch = self.store.qty
@@ -85,15 +85,22 @@ class MarketNode(Node):
             base *= spec.season[min(n - 1, int((t % spec.season_length) / spec.season_length * n))]
         return base
 
-    def _orders(self):
-        env = self.ctx.env
+    # Orders are a chain of timed calls placed where a process's loop put its timeouts: the same order
+    # of events, without a process resumed at each order.
+    def _open(self) -> None:
         if self.spec.start > 0:
-            yield env.timeout(self.spec.start)
-        while True:
-            yield env.timeout(self._gap())
-            if self._varying and self._accept() * self._peak > self.rate(env.now):
-                continue  # thinned: the rate is below the peak now
+            self.ctx.after(self.spec.start, self._next_order)
+        else:
+            self._next_order()
+
+    def _next_order(self) -> None:
+        self.ctx.after(self._gap(), self._arrival)
+
+    def _arrival(self) -> None:
+        """An order comes, unless thinned (the rate is below the peak now)."""
+        if not (self._varying and self._accept() * self._peak > self.rate(self.ctx.env._now)):
             self._order(self._size())
+        self._next_order()
 
     def _order(self, qty: float) -> None:
         ctx, store = self.ctx, self.store

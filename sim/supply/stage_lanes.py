@@ -23,10 +23,12 @@ class StageLane(Node):
             self.route(lot)
             return
         self.in_transit[lot.material] += lot.qty
-        self.ctx.env.process(self._carry(lot))
+        self.ctx.start(self._carry, lot)  # timed calls where a process put its events: the same order
 
-    def _carry(self, lot: Lot):
-        yield self.ctx.env.timeout(self._time())
+    def _carry(self, lot: Lot) -> None:
+        self.ctx.after(self._time(), self._arrive, lot)
+
+    def _arrive(self, lot: Lot) -> None:
         self.in_transit[lot.material] -= lot.qty
         self.route(lot)
 
