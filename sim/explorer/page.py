@@ -16,6 +16,7 @@ from typing import Any, Callable
 from nicegui import ui
 
 from sim.core.errors import ScenarioError
+from sim.explorer.cache import RunCache
 from sim.explorer.controls import Controls
 from sim.explorer.fields import by_component
 from sim.explorer.jobs import Baselines, Job, Pool
@@ -48,6 +49,7 @@ class App:
     workdir: Path
     reps: int = 20
     log: Callable[[str], None] = print
+    cache: RunCache | None = None
 
 
 _tab_numbers = itertools.count(1)
@@ -91,6 +93,7 @@ class Tab:
                 OptimisePanel(self).build()
         self.rebuild_controls()
         self.start_baseline()
+        self.refresh()  # a baseline already done (or under way) is in the page as first sent
         ui.timer(0.5, self.refresh)
         ui.context.client.on_delete(self.close)
 
@@ -273,7 +276,7 @@ class Tab:
         self.ran = (snapshot, check.scenario)
         if s.edits:
             folder = self.folder / f"whatif-{next(self.runs)}"
-            self.job = Job(check.scenario, s.reps, s.seed, folder, self.app.pool).start()
+            self.job = Job.start_or_restore(check.scenario, s.reps, s.seed, folder, self.app.pool, self.app.cache)
         self.seen = (-1, -1)
 
     def cancel(self) -> None:

@@ -11,6 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from sim.explorer.cache import RunCache
 from sim.explorer.jobs import Baselines, Pool
 from sim.explorer.paths import Roots
 from sim.scenario import Scenario
@@ -33,8 +34,8 @@ def _import_elements() -> None:
 
 def serve(scenario: Scenario, source: str, roots: Roots, host: str = "127.0.0.1", port: int = 8080,
           open_browser: bool = False, reps: int = 20, workers: int | None = None,
-          announce=print) -> None:
-    """Serve the explorer until interrupted."""
+          announce=print, cache: RunCache | None = None) -> None:
+    """Serve the explorer until interrupted; finished runs are kept in (and taken from) *cache*."""
     from nicegui import app as ng_app
     from nicegui import ui
 
@@ -43,11 +44,12 @@ def serve(scenario: Scenario, source: str, roots: Roots, host: str = "127.0.0.1"
     check_address(host, port)
     workdir = Path(tempfile.mkdtemp(prefix="pharmasim-explore-"))
     pool = Pool(workers)
-    state = App(scenario, source, roots, pool, Baselines(pool, workdir / "baselines"), workdir, reps, announce)
+    state = App(scenario, source, roots, pool, Baselines(pool, workdir / "baselines", cache=cache), workdir, reps,
+                announce, cache)
 
-    def start_up() -> None:  # workers and the default baseline, before anyone asks
-        pool.warm_up()
+    def start_up() -> None:  # the default baseline (from the cache, or started) and the workers, before anyone asks
         state.baselines.get(scenario, reps, scenario.seed, state)
+        pool.warm_up()
 
     _import_elements()
 
