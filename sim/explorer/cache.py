@@ -52,10 +52,10 @@ def default_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """The package version and a hash of every source and data file of the simulator (``sim/``): any
-    change to the code that could change a number changes the key."""
-    root = Path(__file__).resolve().parents[1]
+def code_fingerprint(root: Path | None = None) -> str:
+    """The package version and a hash of every source and data file of the simulator (``sim/``, or
+    *root*): any change to the code that could change a number changes the key."""
+    root = root or Path(__file__).resolve().parents[1]
     h = hashlib.sha256(__version__.encode())
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".yaml", ".json")
                        and "__pycache__" not in p.parts):
