@@ -224,9 +224,9 @@ class Tab:
 
     def take_tour(self, tour) -> None:
         self.session.apply_tour(tour)
+        self.run()  # the replications start first; the controls are remade while the workers run them
         self.rebuild_controls()
         self.look_for.text = f"{tour.title}: {tour.look_for}"
-        self.run()
 
     def reset(self) -> None:
         self.cancel()
