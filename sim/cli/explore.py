@@ -28,9 +28,8 @@ from sim.cli.common import fail, load, user_errors
 def explore(scenario, port, host, open_browser, reps, workers, roots, cache_dir, no_cache) -> None:
     """Explore what-ifs of SCENARIO (default: the embedded one) in a local web app: change fields, run
     against the baseline with common random numbers, download the scenario and results."""
-    try:
-        import nicegui  # noqa: F401
-    except ImportError:  # pragma: no cover - a declared dependency
+    import importlib.util
+    if importlib.util.find_spec("nicegui") is None:  # pragma: no cover - a declared dependency
         fail("the explorer needs NiceGUI: pip install -e .  (it is one of the project's dependencies)")
     from sim.explorer.cache import RunCache, default_dir
     from sim.explorer.paths import Roots

@@ -1,7 +1,8 @@
 """Starting the explorer: the shared state, the page, and NiceGUI's server on one address.
 
-The server listens on 127.0.0.1 unless told otherwise.  At start-up the worker processes are started
-and the start-up scenario's baseline begins at once, so the first tab sees results as soon as it opens.
+The server listens on 127.0.0.1 unless told otherwise.  At start-up the start-up scenario's baseline is
+read from the run cache or begins at once on the worker processes, so the first tab sees results as soon
+as it opens.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from sim.experiments.backends import prestart
 from sim.explorer.cache import RunCache
 from sim.explorer.jobs import Baselines, Pool
 from sim.explorer.paths import Roots
@@ -49,20 +51,25 @@ def _warm_first_page(roots: Roots) -> None:
 def serve(scenario: Scenario, source: str, roots: Roots, host: str = "127.0.0.1", port: int = 8080,
           open_browser: bool = False, reps: int = 20, workers: int | None = None,
           announce=print, cache: RunCache | None = None) -> None:
-    """Serve the explorer until interrupted; finished runs are kept in (and taken from) *cache*."""
+    """Serve the explorer until interrupted; finished runs are kept in (and taken from) *cache*.
+
+    The start-up scenario's baseline is taken from the cache or started first, before NiceGUI is
+    imported (~1.5 s), so its replications run while the server gets ready."""
+    check_address(host, port)
+    prestart(workers)  # the fork server imports the model (for the workers) while this process loads NiceGUI
+    workdir = Path(tempfile.mkdtemp(prefix="pharmasim-explore-"))
+    pool = Pool(workers)
+    baselines = Baselines(pool, workdir / "baselines", cache=cache)
+    baselines.get(scenario, reps, scenario.seed, user=baselines)  # the server's own: never cancelled
+
     from nicegui import app as ng_app
     from nicegui import ui
 
     from sim.explorer.page import App, Tab
 
-    check_address(host, port)
-    workdir = Path(tempfile.mkdtemp(prefix="pharmasim-explore-"))
-    pool = Pool(workers)
-    state = App(scenario, source, roots, pool, Baselines(pool, workdir / "baselines", cache=cache), workdir, reps,
-                announce, cache)
+    state = App(scenario, source, roots, pool, baselines, workdir, reps, announce, cache)
 
-    def start_up() -> None:  # the default baseline (from the cache, or started) and the workers, before anyone asks
-        state.baselines.get(scenario, reps, scenario.seed, state)
+    def start_up() -> None:  # what the first page would wait for, and the workers, before anyone asks
         _warm_first_page(roots)
         pool.warm_up()
 
