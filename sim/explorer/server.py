@@ -12,7 +12,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-from sim.experiments.backends import prestart
 from sim.explorer.cache import RunCache
 from sim.explorer.jobs import Baselines, Pool
 from sim.explorer.paths import Roots
@@ -56,11 +55,12 @@ def serve(scenario: Scenario, source: str, roots: Roots, host: str = "127.0.0.1"
     The start-up scenario's baseline is taken from the cache or started first, before NiceGUI is
     imported (~1.5 s), so its replications run while the server gets ready."""
     check_address(host, port)
-    prestart(workers)  # the fork server imports the model (for the workers) while this process loads NiceGUI
     workdir = Path(tempfile.mkdtemp(prefix="pharmasim-explore-"))
     pool = Pool(workers)
     baselines = Baselines(pool, workdir / "baselines", cache=cache)
-    baselines.get(scenario, reps, scenario.seed, user=baselines)  # the server's own: never cancelled
+    # the server's own (never cancelled); when it runs, its workers' fork server imports the model while
+    # this process imports NiceGUI
+    baselines.get(scenario, reps, scenario.seed, user=baselines)
 
     from nicegui import app as ng_app
     from nicegui import ui
