@@ -32,7 +32,7 @@ from sim.scenario import Scenario, dump_scenario
 
 ENV = "PHARMASIM_CACHE_DIR"
 KEEP = 24
-"""Entries kept (a 20-replication default run is ~1 MB)."""
+"""Entries kept, the least recently used dropped first (a 20-replication default run is ~1.8 MB)."""
 FORMAT = 1
 ENTRY = "entry.json"
 RESULTS = "results"

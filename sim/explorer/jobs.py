@@ -200,10 +200,15 @@ class Job(Background):
         (its results folder copied to *out_dir*), else started in the background and kept there when
         it finishes."""
         found = cache.load(scenario, reps, seed) if cache is not None else None
+        job = cls(scenario, reps, seed, out_dir, pool, cache)
+        try:
+            if found is not None:
+                shutil.copytree(found.folder, job.out_dir)  # ours: the cache may evict its copy
+        except OSError:  # evicted by another explorer meanwhile, or a full disk: compute it
+            shutil.rmtree(job.out_dir, ignore_errors=True)
+            found = None
         if found is None:
-            return cls(scenario, reps, seed, out_dir, pool, cache).start()
-        job = cls(scenario, reps, seed, out_dir, pool)
-        shutil.copytree(found.folder, job.out_dir)  # ours: the cache may evict its copy
+            return job.start()
         job.metrics, job.series_sum, job.series_n = found.metrics, found.series_sum, found.series_n
         job.state, job.version, job.restored = "done", 1, True
         return job
