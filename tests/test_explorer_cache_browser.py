@@ -4,9 +4,7 @@ numbers as the first session computed — and a what-if asked before is back at 
 ``--no-cache`` the baseline is computed again."""
 from __future__ import annotations
 
-import pytest
-
-from tests.explorer_support import ARGS, CHROMIUM, explorer, needs_chromium, playwright_api
+from tests.explorer_support import browser, explorer, needs_chromium  # noqa: F401 - browser: a fixture
 
 pytestmark = needs_chromium
 REPS = 2
@@ -16,14 +14,6 @@ DONE = f"{REPS} of {REPS} replications ✓"
 def _kpi(page, metric: str) -> str:
     row = page.locator("table").first.locator("tr", has=page.locator(f'td:text-is("{metric}")'))
     return row.locator("td").nth(2).inner_text().strip()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_a_second_session_shows_the_cached_baseline_at_page_load(tmp_path, browser):
