@@ -38,6 +38,7 @@ def explorer(folder: Path, *args: str) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_"))}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PHARMASIM_CACHE_DIR"] = str(folder / ".run-cache")  # the user's own cache is not touched
     log = open(folder / "server.log", "w+", encoding="utf-8")
     proc = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "explore", *args, "--port", str(port)],
                             cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -61,3 +62,12 @@ def explorer(folder: Path, *args: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a test module (import this fixture into it)."""
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -15,7 +15,7 @@ import pytest
 
 from sim.explorer.results import fmt
 from sim.scenario import load_scenario
-from tests.explorer_support import ARGS, CHROMIUM, ROOT, explorer, needs_chromium, playwright_api
+from tests.explorer_support import ROOT, browser, explorer, needs_chromium  # noqa: F401 - browser: a fixture
 
 REPS = 3
 
@@ -30,14 +30,6 @@ def server(tmp_path_factory):
     (folder.parent / "outside.yaml").write_text("name: x\n")
     with explorer(folder, "--reps", str(REPS)) as url:
         yield url, folder, folder / "server.log"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _field(page, path: str):

@@ -20,14 +20,18 @@ from sim.cli.common import fail, load, user_errors
 @click.option("--root", "roots", multiple=True, type=click.Path(file_okay=False, exists=True),
               help="another folder the page may open scenarios from (repeatable; always: the current "
                    "folder and SCENARIO's)")
+@click.option("--cache-dir", type=click.Path(file_okay=False),
+              help="where finished runs are kept between sessions [default: $PHARMASIM_CACHE_DIR, else the "
+                   "user's cache folder]/pharmasim/explorer")
+@click.option("--no-cache", is_flag=True, help="neither reuse nor keep finished runs")
 @user_errors
-def explore(scenario, port, host, open_browser, reps, workers, roots) -> None:
+def explore(scenario, port, host, open_browser, reps, workers, roots, cache_dir, no_cache) -> None:
     """Explore what-ifs of SCENARIO (default: the embedded one) in a local web app: change fields, run
     against the baseline with common random numbers, download the scenario and results."""
-    try:
-        import nicegui  # noqa: F401
-    except ImportError:  # pragma: no cover - a declared dependency
+    import importlib.util
+    if importlib.util.find_spec("nicegui") is None:  # pragma: no cover - a declared dependency
         fail("the explorer needs NiceGUI: pip install -e .  (it is one of the project's dependencies)")
+    from sim.explorer.cache import RunCache, default_dir
     from sim.explorer.paths import Roots
     from sim.explorer.server import serve
 
@@ -37,7 +41,8 @@ def explore(scenario, port, host, open_browser, reps, workers, roots) -> None:
         folders.insert(1, Path(scenario).resolve().parent)
     source = scenario if scenario is not None else "default"
     try:
-        serve(sc, source, Roots(folders), host, port, open_browser, reps, workers,
-              announce=lambda text: click.echo(text, err=True))
+        say = lambda text: click.echo(text, err=True)  # noqa: E731
+        cache = None if no_cache else RunCache(Path(cache_dir) if cache_dir else default_dir(), log=say)
+        serve(sc, source, Roots(folders), host, port, open_browser, reps, workers, announce=say, cache=cache)
     except OSError as err:  # the port is taken, an address that is not this machine's
         fail(f"cannot listen on {host}:{port}: {err.strerror or err}; choose another with --port", 4)

@@ -9,6 +9,8 @@ A thin layer over the experiment API, in one direction: nothing below imports it
   messages per field), the modified scenario as YAML and as the equivalent ``--set`` command
 - :mod:`.jobs` — replications in a shared worker pool, in the background, with progress and cancel;
   baselines cached (the same seed: common random numbers)
+- :mod:`.cache` — finished runs kept on disk between sessions (exact key: scenario, seed, replications,
+  code), so a second ``explore`` shows its baseline at page load
 - :mod:`.results` — KPIs with CIs and paired differences, series for the overlaid charts, results zip
 - :mod:`.paths` — the folders a scenario may be loaded from
 - :mod:`.page`, :mod:`.panels`, :mod:`.server` — the web page (NiceGUI) and the server

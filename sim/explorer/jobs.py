@@ -11,6 +11,7 @@ baseline no tab wants any more is cancelled.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Callable
@@ -18,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from sim.core.errors import ScenarioError
+from sim.explorer.cache import Finished, RunCache
 from sim.experiments.backends import LocalBackend, SerialBackend
 from sim.experiments.plan import scenario_hash
 from sim.experiments.run import run_plan, single_plan
@@ -131,6 +133,8 @@ class Background:
         self._cancel.set()
 
     def wait(self, timeout: float | None = None) -> bool:
+        if self._thread.ident is None:  # never started (a run restored from the cache)
+            return True
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
@@ -138,12 +142,15 @@ class Background:
 class Job(Background):
     """One scenario's replications, run in a background thread into *out_dir*."""
 
-    def __init__(self, scenario: Scenario, reps: int, seed: int, out_dir: Path, pool: Pool) -> None:
+    def __init__(self, scenario: Scenario, reps: int, seed: int, out_dir: Path, pool: Pool,
+                 cache: RunCache | None = None) -> None:
         self.scenario, self.reps, self.seed, self.out_dir, self.pool = scenario, reps, seed, Path(out_dir), pool
+        self.cache = cache
         self.metrics: dict[int, dict[str, float]] = {}      # rep -> metrics, as they arrive
         self.failures: list = []
         self.series_sum: dict[str, np.ndarray] = {}         # name -> sum over replications per period
         self.series_n: dict[str, int] = {}
+        self.restored = False                               # True: taken from the cache, not run
         self._lock = threading.Lock()
         super().__init__(f"explore-{scenario.name}")
 
@@ -182,13 +189,36 @@ class Job(Background):
     def _work(self) -> None:
         plan = single_plan(self.scenario, self.reps, self.seed)
         run_plan(plan, self.out_dir, backend=_Tracked(self.pool.backend(), self), progress=False)
+        if self.cache is not None and not self.failures:
+            self.cache.store(self.scenario, self.reps, self.seed,
+                             Finished(self.metrics, self.series_sum, self.series_n, self.out_dir))
+
+    @classmethod
+    def start_or_restore(cls, scenario: Scenario, reps: int, seed: int, out_dir: Path, pool: Pool,
+                         cache: RunCache | None = None) -> "Job":
+        """The run finished at once from *cache* when it holds this scenario, seed and replications
+        (its results folder copied to *out_dir*), else started in the background and kept there when
+        it finishes."""
+        found = cache.load(scenario, reps, seed) if cache is not None else None
+        job = cls(scenario, reps, seed, out_dir, pool, cache)
+        try:
+            if found is not None:
+                shutil.copytree(found.folder, job.out_dir)  # ours: the cache may evict its copy
+        except OSError:  # evicted by another explorer meanwhile, or a full disk: compute it
+            shutil.rmtree(job.out_dir, ignore_errors=True)
+            found = None
+        if found is None:
+            return job.start()
+        job.metrics, job.series_sum, job.series_n = found.metrics, found.series_sum, found.series_n
+        job.state, job.version, job.restored = "done", 1, True
+        return job
 
 
 class Baselines:
     """Baseline runs shared by the tabs that want them, keyed by scenario, seed and replications."""
 
-    def __init__(self, pool: Pool, root: Path, keep: int = 6) -> None:
-        self.pool, self.root, self.keep = pool, Path(root), keep
+    def __init__(self, pool: Pool, root: Path, keep: int = 6, cache: RunCache | None = None) -> None:
+        self.pool, self.root, self.keep, self.cache = pool, Path(root), keep, cache
         self._jobs: dict[tuple, Job] = {}
         self._users: dict[tuple, set] = {}
         self._lock = threading.Lock()
@@ -211,7 +241,7 @@ class Baselines:
             if job is None or job.state in ("cancelled", "failed"):
                 self._made += 1
                 folder = self.root / f"baseline-{self._made}-{key[0]}"
-                job = self._jobs[key] = Job(scenario, reps, seed, folder, self.pool).start()
+                job = self._jobs[key] = Job.start_or_restore(scenario, reps, seed, folder, self.pool, self.cache)
                 self._evict()
             self._users.setdefault(key, set()).add(id(user))
             return job

@@ -192,11 +192,20 @@ class OptimisePanel:
         self.run: OptimiseRun | None = None
         self.runs = 0
         self.seen = -1
+        self.formed = False                                  # the form is made on first opening
 
     def build(self) -> None:
+        """The folded panel; its form is made when it is first opened (the page is sent sooner)."""
         from nicegui import ui
-        with ui.expansion("Optimise: the best setting of chosen fields (search + Kim-Nelson selection)",
-                          icon="tune").classes("w-full").props("dense").mark("optimise"):
+        self.panel = ui.expansion("Optimise: the best setting of chosen fields (search + Kim-Nelson selection)",
+                                  icon="tune").classes("w-full").props("dense").mark("optimise")
+        self.panel.on_value_change(lambda e: self.build_form() if e.value and not self.formed else None)
+        ui.context.client.on_delete(self.cancel)  # the tab is gone: stop before the next candidate
+
+    def build_form(self) -> None:
+        from nicegui import ui
+        self.formed = True
+        with self.panel:
             with ui.row().classes("items-end w-full no-wrap gap-2"):
                 self.field = ui.select([], label="decision variable (a field, as --set names it)", with_input=True,
                                        new_value_mode="add-unique", on_change=self._pick).props(
@@ -240,7 +249,6 @@ class OptimisePanel:
         self.field.options = sorted(self.fields)
         self.field.update()
         ui.timer(0.5, self.refresh)
-        ui.context.client.on_delete(self.cancel)  # the tab is gone: stop before the next candidate
 
     def _pick(self, e) -> None:
         spec = self.fields.get(e.value or "")

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from nicegui import ui
 
 from sim.core.errors import ScenarioError
+from sim.explorer.cache import RunCache
 from sim.explorer.controls import Controls
 from sim.explorer.fields import by_component
 from sim.explorer.jobs import Baselines, Job, Pool
@@ -48,6 +49,7 @@ class App:
     workdir: Path
     reps: int = 20
     log: Callable[[str], None] = print
+    cache: RunCache | None = None
 
 
 _tab_numbers = itertools.count(1)
@@ -91,7 +93,8 @@ class Tab:
                 OptimisePanel(self).build()
         self.rebuild_controls()
         self.start_baseline()
-        ui.timer(0.5, self.refresh)
+        self.refresh()  # a baseline already done (or under way) is in the page as first sent
+        ui.timer(0.25, self.refresh)  # cheap when nothing changed (a version compare); a result shows within 0.25 s
         ui.context.client.on_delete(self.close)
 
     def rebuild_controls(self) -> None:
@@ -178,15 +181,22 @@ class Tab:
         with self.all_open.classes("w-full").props("dense"):
             self.all_table = ui.table(columns=KPI_COLUMNS, rows=[], row_key="metric",
                                       pagination=15).classes("w-full").props("dense flat")
-        with ui.grid(columns=2).classes("w-full gap-2"):
-            self.charts = {key: ui.echart(chart_options(title, 1.0, {}, None), renderer="svg").classes("h-64 w-full").mark(
-                f"chart:{key}") for key, title, _, _ in FIGURES}
+        self.chart_grid = ui.grid(columns=2).classes("w-full gap-2")
+        self.charts: dict[str, Any] = {}
+        ui.timer(0.05, self.add_charts, once=True)  # after the page is up: ECharts is a 1 MB script
         with ui.card().classes("w-full q-pa-sm"):
             with ui.row():
                 ui.button("Download scenario YAML", icon="download", on_click=self.download_yaml).mark("get-yaml")
                 ui.button("Download results (zip)", icon="folder_zip", on_click=self.download_zip).mark("get-zip")
             ui.label("Equivalent command (reproduces the what-if's numbers):").classes("text-xs")
             self.command = ui.code("", language="bash").classes("w-full text-xs").mark("command")
+
+    def add_charts(self) -> None:
+        """The four figures, made once the page is shown (its KPIs need no chart library)."""
+        with self.chart_grid:
+            self.charts = {key: ui.echart(chart_options(title, 1.0, {}, None), renderer="svg").classes(
+                "h-64 w-full").mark(f"chart:{key}") for key, title, _, _ in FIGURES}
+        self.refresh(force=True)
 
     # -- editing ---------------------------------------------------------------------------------------
     def edited(self, path: str, value: Any) -> None:
@@ -214,9 +224,9 @@ class Tab:
 
     def take_tour(self, tour) -> None:
         self.session.apply_tour(tour)
+        self.run()  # the replications start first; the controls are remade while the workers run them
         self.rebuild_controls()
         self.look_for.text = f"{tour.title}: {tour.look_for}"
-        self.run()
 
     def reset(self) -> None:
         self.cancel()
@@ -273,8 +283,9 @@ class Tab:
         self.ran = (snapshot, check.scenario)
         if s.edits:
             folder = self.folder / f"whatif-{next(self.runs)}"
-            self.job = Job(check.scenario, s.reps, s.seed, folder, self.app.pool).start()
+            self.job = Job.start_or_restore(check.scenario, s.reps, s.seed, folder, self.app.pool, self.app.cache)
         self.seen = (-1, -1)
+        self.refresh()  # a what-if from the cache (or the baseline alone) shows now, not at the next tick
 
     def cancel(self) -> None:
         if self.job is not None and not self.job.finished:
@@ -327,6 +338,8 @@ class Tab:
         if self.all_open.value and (not running or force):  # hundreds of metrics: when shown and settled
             names = sorted({k for r in bm.values() for k in r})
             self.all_table.rows = [r.__dict__ for r in kpi_rows(bm, wm, names)]
+        if not self.charts:
+            return
         bs, ws = base.series(), (job.series() if job is not None else None)
         period = self.session.base.period
         for key, title, patterns, cumulative in FIGURES:
