@@ -125,3 +125,19 @@ def test_skipped_reviews_order_nothing_and_results_match_reviewing_every_dose(mo
     assert with_bound.metrics == every_dose.metrics
     assert all(np.array_equal(v, every_dose.series[k]) for k, v in with_bound.series.items())
     assert with_bound.samples == every_dose.samples
+
+
+def test_a_lot_that_stops_counting_is_reviewed_just_after_its_cut_off():
+    """A lot counts while ``now + 20 <= expiry`` (do-not-dispense 10, look-ahead 10): the review booked
+    for it runs at the first instant it no longer counts, and orders; one *at* day 30 would still count
+    it (position 5, above the trigger 2) and order nothing."""
+    point, reviews = _point([])
+    point._shelve(Lot("L0", "kit:K", 5, None, 50.0, 0.0))  # counts up to day 30 inclusive
+    point.ctx.env.run(until=31)
+    assert len(reviews) == 1 and 30.0 < reviews[0] < 30.0 + 1e-12  # a few ulps: 30 + ulp + 20 rounds to 50
+    assert point.depot.orders == [(reviews[0], {"K": 6})]  # position 0: up to the level 6
+    # to the bit where the expiry's binade is coarser than the cut-off's (1030 - 30 = 1000 exactly)
+    from sim.clinical.dispensing import _uncounted_from
+    for expiry, margin in ((1030.0, 30.0), (50.0, 20.0), (1e6 + 0.1, 7.3), (100.0, 0.0)):
+        t = _uncounted_from(expiry, margin)
+        assert t + margin > expiry and math.nextafter(t, -math.inf) + margin <= expiry

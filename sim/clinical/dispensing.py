@@ -121,7 +121,7 @@ class DispensingPoint(PointSupply, Node):
             self.shelf.destroy([lot])
             return
         self.shelf.put(lot)
-        unusable = lot.expiry - self.resupply.do_not_dispense - self.policy.expiry_lookahead
+        unusable = _uncounted_from(lot.expiry, self.resupply.do_not_dispense + self.policy.expiry_lookahead)
         ctx = self.ctx
         if ctx.env._now < unusable < ctx.horizon:  # the position drops then without any event here
             ctx.once(unusable, self.review)  # once: the lots of a batch come in many shipments
@@ -331,3 +331,13 @@ class DispensingPoint(PointSupply, Node):
         if self.relabelling is not None:
             yield from self.relabelling.holdings()
         yield VISIT, "waiting_for_kit", len(self.waiting)
+
+
+def _uncounted_from(expiry: float, margin: float) -> float:
+    """The first instant at which a lot expiring at *expiry* no longer counts in a position that counts
+    lots expiring at or after ``now + margin``: just past ``expiry - margin``, to the bit (a review *at*
+    that instant still counts the lot, and would not see the drop it was booked for)."""
+    t = expiry - margin
+    while t + margin <= expiry:
+        t = math.nextafter(t, math.inf)
+    return t
