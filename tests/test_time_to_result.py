@@ -13,7 +13,8 @@ import matplotlib.figure as mfigure
 import matplotlib.pyplot as plt
 import pytest
 
-from sim.experiments.backends import LocalBackend, prestart
+from sim.experiments.backends import LocalBackend
+from sim.experiments.startup import prestart
 from sim.explorer.session import Session
 from sim.explorer.whatifs import QUICK, quick_fields, wildcard
 from sim.figures import make_figures

@@ -295,10 +295,16 @@ def export_folder(root: Path) -> list[Path]:
 
 def write_replication_tables(out: str | Path, reps: list[int], records: Iterable[dict]) -> list[Summary]:
     """Write the summary, accounting and timeline tables of one scenario from its stored replications
-    *reps* (their Parquet datasets and the JSON *records* of the same
-    replications, in order).  The summaries come from the (replications x metrics) array; the timeline
-    is the first replication's only (one is what a Gantt chart shows), if it has one.  Returns the
-    summaries written to ``summary.csv``."""
+    *reps* (their Parquet datasets and the JSON *records* of the same replications, in order): see
+    :func:`write_record_tables` and :func:`write_summary`.  Returns the summaries."""
+    write_record_tables(out, records)
+    return write_summary(out, reps)
+
+
+def write_record_tables(out: str | Path, records: Iterable[dict]) -> None:
+    """The accounting and timeline tables of one scenario, from the JSON *records* of its stored
+    replications in order; the timeline is the first replication's only (one is what a Gantt chart
+    shows), if it has one."""
     out = Path(out)
     timeline_kept = False
     with CsvTable(out / "accounting.csv", ["rep", "material", "entry", "quantity"]) as accounting, \
@@ -313,6 +319,12 @@ def write_replication_tables(out: str | Path, reps: list[int], records: Iterable
                     accounting.row([rec["rep"], m, k, v])
     if not timeline_kept:
         (out / "timeline.csv").unlink(missing_ok=True)
+
+
+def write_summary(out: str | Path, reps: list[int]) -> list[Summary]:
+    """``summary.csv`` of one scenario, from the (replications x metrics) array of its stored
+    replications *reps*; returns the summaries."""
+    out = Path(out)
     names, values = metric_columns(out, reps)
     summaries = summarize_columns(names, values)
     write_csv(out / "summary.csv", SUMMARY_HEADER, summary_rows(summaries))

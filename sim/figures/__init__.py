@@ -20,9 +20,10 @@ from typing import Any
 
 __all__ = ["FigureStyle", "draw_figure", "make_figures", "plot_results", "PRELOAD"]
 
-PRELOAD = ["matplotlib.pyplot", "sim.figures.folder", "pyarrow.parquet"]
+PRELOAD = ["matplotlib.pyplot", "sim.figures.folder", "sim.figures.results", "sim.figures.clinical",
+           "sim.figures.gantt", "pyarrow.parquet"]
 """What a worker process that will draw figures imports before it is asked to (see
-:func:`sim.experiments.backends.prestart`)."""
+:func:`sim.experiments.startup.prestart`)."""
 
 
 def __getattr__(name: str) -> Any:
