@@ -17,9 +17,9 @@ def numeric(values: np.ndarray, dtype=np.float64):
     """A pyarrow array of *values* as *dtype* (float64 or int32), made from its buffer."""
     import pyarrow as pa
     data = np.ascontiguousarray(values, dtype=dtype)
-    kind = pa.float64() if data.dtype == np.float64 else pa.int32()
     if data.dtype not in (np.float64, np.int32):
         raise TypeError(f"numeric: {data.dtype} is not float64 or int32")
+    kind = pa.float64() if data.dtype == np.float64 else pa.int32()
     return pa.Array.from_buffers(kind, len(data), [None, pa.py_buffer(data)])
 
 
