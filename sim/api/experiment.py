@@ -88,11 +88,13 @@ def execute(plan, out: str | Path | None = None, *, workers: int | None = None, 
     """Run *plan* (:mod:`sim.experiments.plan`) into *out*: budget check, backend, replications, tables,
     then *after* (e.g. a comparison table), CSV copies and figures (in *style*, a
     :class:`~sim.figures.style.FigureStyle`, default the screen style; *formats* alone replaces its
-    formats).  Returns the :class:`~sim.experiments.run.BatchResult` and the folder."""
+    formats).  A single run on local workers starts its figures there as soon as what they read is
+    stored, while the summaries are written.  Returns the :class:`~sim.experiments.run.BatchResult`
+    and the folder."""
     from sim.experiments.backends import make_backend
-    from sim.experiments.startup import import_while_waiting
     from sim.experiments.budget import check as check_budget
     from sim.experiments.run import run_plan
+    from sim.experiments.startup import import_while_waiting
     if resume and out is None:
         raise ScenarioError("resume", ["needs out: the folder of the experiment to continue"])
     out = Path(out) if out is not None else default_out(plan.name)
