@@ -11,22 +11,12 @@ import sys
 
 import numpy as np
 import pyarrow as pa
-import pytest
 
 from sim.experiments.arrow import codes, numeric, strings, to_numpy
 from sim.experiments.columnar import _parquet_bytes
 from sim.experiments.run import run_plan, single_plan
 
-from test_exp_support import ROOT, cli_run, small
-
-
-@pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    """A small run's tables, without figures (300 days, 2 replications)."""
-    out = tmp_path_factory.mktemp("lean") / "run"
-    res = cli_run("run", "--set", "horizon=300", "--reps", "2", "--workers", "1", "--no-figures", "--out", out)
-    assert res.exit_code == 0, res.output
-    return out
+from test_exp_support import ROOT, small
 
 
 def test_arrays_from_buffers_are_the_arrays_pa_array_builds():
@@ -64,8 +54,8 @@ def test_name_codes_share_one_dictionary_across_chunks():
     assert [names[i] for i in index] == ["q", "p", "q"]
 
 
-def test_tables_read_into_arrays_without_pandas_and_as_pandas_reads_them(run_folder):
-    code = (f"import sys; from pathlib import Path; from sim.experiments import columnar as c; d = Path({str(run_folder)!r}); "
+def test_tables_read_into_arrays_without_pandas_and_as_pandas_reads_them(small_run_folder):
+    code = (f"import sys; from pathlib import Path; from sim.experiments import columnar as c; d = Path({str(small_run_folder)!r}); "
             "s, t = c.load_series(d); dl = c.load_delays(d); n, v = c.metric_columns(d, [0, 1]); "
             "r = c.read_replication(d, 1); name = sorted(s)[0]; "
             "print(repr(('pandas' in sys.modules, name, s[name][1].tolist(), t.tolist()[:3], n[0], v[:, 0].tolist(), "
@@ -74,13 +64,13 @@ def test_tables_read_into_arrays_without_pandas_and_as_pandas_reads_them(run_fol
     pandas_loaded, name, rep1, times, metric, column, again, delays = eval(out.stdout)
     assert pandas_loaded is False
     import pandas as pd
-    frame = pd.read_parquet(run_folder / "series")
+    frame = pd.read_parquet(small_run_folder / "series")
     want = frame[(frame["series"] == name) & (frame["rep"] == 1)]
     assert rep1 == want["value"].tolist() == again
     assert times == [0.0, 14.0, 28.0]
-    metrics = pd.read_parquet(run_folder / "metrics")
+    metrics = pd.read_parquet(small_run_folder / "metrics")
     assert column == metrics[metrics["metric"] == metric].sort_values("rep")["value"].tolist()
-    assert delays == pd.read_parquet(run_folder / "delays")["delay"].nunique()
+    assert delays == pd.read_parquet(small_run_folder / "delays")["delay"].nunique()
 
 
 def test_summaries_are_written_after_the_figures_can_start(tmp_path):
