@@ -32,3 +32,13 @@ def scenario_dict(base: dict = DETERMINISTIC, **changes) -> dict:
 @pytest.fixture
 def deterministic():
     return parse_scenario(scenario_dict())
+
+
+@pytest.fixture(scope="module")
+def small_run_folder(tmp_path_factory):
+    """A small run's tables, without figures (300 days, 2 replications, in this process)."""
+    from test_exp_support import cli_run
+    out = tmp_path_factory.mktemp("small-run") / "run"
+    res = cli_run("run", "--set", "horizon=300", "--reps", "2", "--workers", "1", "--no-figures", "--out", out)
+    assert res.exit_code == 0, res.output
+    return out

@@ -11,25 +11,16 @@ import sys
 
 import matplotlib.figure as mfigure
 import matplotlib.pyplot as plt
-import pytest
 
-from sim.experiments.backends import LocalBackend, prestart
+from sim.experiments.backends import LocalBackend
+from sim.experiments.startup import prestart
 from sim.explorer.session import Session
 from sim.explorer.whatifs import QUICK, quick_fields, wildcard
 from sim.figures import make_figures
 from sim.figures.output import save_figure
 from sim.scenario import load_default
 
-from test_exp_support import ROOT, cli_run
-
-
-@pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    """A small run's tables, without figures (300 days, 2 replications)."""
-    out = tmp_path_factory.mktemp("ttr") / "run"
-    res = cli_run("run", "--set", "horizon=300", "--reps", "2", "--workers", "1", "--no-figures", "--out", out)
-    assert res.exit_code == 0, res.output
-    return out
+from test_exp_support import ROOT
 
 
 def test_png_from_the_drawn_canvas_is_the_bytes_savefig_writes(tmp_path):
@@ -46,19 +37,19 @@ def test_png_from_the_drawn_canvas_is_the_bytes_savefig_writes(tmp_path):
     assert path.read_bytes() == buf.getvalue()
 
 
-def test_a_run_figure_is_drawn_once_and_the_same_on_workers(run_folder, monkeypatch):
+def test_a_run_figure_is_drawn_once_and_the_same_on_workers(small_run_folder, monkeypatch):
     """Screen style, nothing overlapping: five figures, five drawings (was three each: tight_layout,
     the overlap check, savefig with a tight crop); drawn on two workers, the same files byte for byte
     (same pixels, same provenance)."""
     draws = []
     original = mfigure.Figure.draw
     monkeypatch.setattr(mfigure.Figure, "draw", lambda self, r: (draws.append(self), original(self, r))[1])
-    here = {p.name: p.read_bytes() for p in make_figures(run_folder)}
+    here = {p.name: p.read_bytes() for p in make_figures(small_run_folder)}
     assert sorted(here) == ["clinical.png", "delays.png", "gantt.png", "inventory.png", "throughput.png"]
     assert len(draws) == 5
     backend = LocalBackend(2)
     try:
-        there = {p.name: p.read_bytes() for p in make_figures(run_folder, map=backend.map)}
+        there = {p.name: p.read_bytes() for p in make_figures(small_run_folder, map=backend.map)}
     finally:
         backend.close()
     assert there == here

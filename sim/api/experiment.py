@@ -88,27 +88,43 @@ def execute(plan, out: str | Path | None = None, *, workers: int | None = None, 
     """Run *plan* (:mod:`sim.experiments.plan`) into *out*: budget check, backend, replications, tables,
     then *after* (e.g. a comparison table), CSV copies and figures (in *style*, a
     :class:`~sim.figures.style.FigureStyle`, default the screen style; *formats* alone replaces its
-    formats).  Returns the :class:`~sim.experiments.run.BatchResult` and the folder."""
+    formats).  A single run on local workers starts its figures there as soon as what they read is
+    stored, while the summaries are written.  Returns the :class:`~sim.experiments.run.BatchResult`
+    and the folder."""
     from sim.experiments.backends import make_backend
     from sim.experiments.budget import check as check_budget
     from sim.experiments.run import run_plan
+    from sim.experiments.startup import import_while_waiting
     if resume and out is None:
         raise ScenarioError("resume", ["needs out: the folder of the experiment to continue"])
     out = Path(out) if out is not None else default_out(plan.name)
     if budget:
         check_budget(plan, out)
     backend = make_backend(workers, scheduler, connect_timeout)
+    if backend.name == "local":
+        import_while_waiting()
     if on_start is not None:
         on_start(plan, backend)
+    drawing: list[Callable[[], list[Path]]] = []
+
+    def ready(folder: Path) -> None:  # a run's figures start on the workers while its summaries are written
+        from sim.experiments.backends import map_later
+        from sim.experiments.columnar import has_table
+        from sim.figures.folder import start_run_figures, with_formats
+        if has_table(folder, "metrics"):
+            drawing.append(start_run_figures(folder, with_formats(style, formats),
+                                             lambda fn, calls: map_later(backend, fn, calls)))
     try:
         res = run_plan(plan, out, backend=backend, resume=resume, overwrite=overwrite, progress=progress,
-                       budget=False)
+                       budget=False, ready=ready if figures and plan.single and backend.name == "local" else None)
         if after is not None:
             after(res, out)
         if csv:
             from sim.experiments.columnar import export_folder
             export_folder(out)
-        if figures:  # on the workers while they are there: a run's figures are drawn side by side
+        if drawing:
+            drawing[0]()
+        elif figures:  # on the workers while they are there: a run's figures are drawn side by side
             from sim.figures import plot_results
             plot_results(out, style=style, formats=tuple(formats) if formats else None, map=backend.map)
     finally:

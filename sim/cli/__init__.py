@@ -84,7 +84,7 @@ def _execute(plan, opts: dict, figures: bool, announce: bool = False, after=None
 def _prestart(opts: dict) -> None:
     """Start the workers' fork server first: it imports the model (and what draws figures) while this
     process loads the scenario, so the workers start at once."""
-    from sim.experiments.backends import prestart
+    from sim.experiments.startup import prestart
     from sim.figures import PRELOAD
     prestart(opts["workers"], opts["scheduler"], () if opts["no_figures"] else PRELOAD)
 
@@ -147,11 +147,11 @@ def run(scenario, target_half_width, target_metric, max_reps, trace, **opts) -> 
 
 
 def _sequential_rule(target, metrics, max_reps):
-    from sim.api.experiment import until
     if target is None:
         if metrics:
             _fail("--target-metric needs --target-half-width")
         return None
+    from sim.api.experiment import until
     return until(target, metrics or ("dosed_fraction",), max_reps, source="--target-half-width")
 
 
@@ -313,7 +313,8 @@ def default() -> None:
 def plot(results_dir, per_scenario, workers, **opts) -> None:
     """Rebuild the figures of RESULTS_DIR from its stored tables, without re-simulating, with the
     options of its figures.yaml (those the figures were last drawn with) unless flags override them."""
-    from sim.experiments.backends import make_backend, prestart
+    from sim.experiments.backends import make_backend
+    from sim.experiments.startup import prestart
     from sim.figures import PRELOAD
     prestart(workers, None, PRELOAD)
     from sim.figures import plot_results

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -23,6 +22,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence
+
+from sim.experiments.startup import mp_context
 
 if TYPE_CHECKING:  # not at run time: this module is imported first, to start the workers early
     from sim.model import ReplicationResult
@@ -147,34 +148,6 @@ class SerialBackend:
         pass
 
 
-PRELOAD = ["sim.model", "sim.experiments.backends"]
-"""What the fork server imports before it forks a worker (a worker then starts with it imported)."""
-
-
-def _mp_context(preload: Sequence[str] = ()):
-    # forkserver: workers fork from a clean server (no threads inherited, unlike
-    # plain fork) with the model already imported (cheaper than spawn).
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([*PRELOAD, *preload])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def prestart(workers: int | None = None, scheduler: str | None = None, preload: Sequence[str] = ()) -> None:
-    """Start the fork server now, when local worker processes will be used, so that it imports the
-    model (and the modules in *preload*, e.g. those that draw figures) while this process is still
-    loading the scenario, instead of after: the workers then start at once.  Harmless if no pool is
-    made after all (the server ends with this process)."""
-    if scheduler is not None or (workers or os.cpu_count() or 1) == 1:
-        return
-    ctx = _mp_context(preload)
-    if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-        forkserver.ensure_running()
-
-
 def _exit_with(main_pid: int, nice: int = 0) -> None:
     """Worker initializer: a daemon thread ends this worker once the main process is gone (even if it
     was killed with SIGKILL and could not shut its pool down), so no worker is left running.  *nice*:
@@ -204,7 +177,7 @@ class LocalBackend:
 
     def __init__(self, workers: int, nice: int = 0) -> None:
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp_context(),
                                          initializer=_exit_with, initargs=(os.getpid(), nice))
 
     def run(self, tasks, work=None, detail=True):
@@ -231,6 +204,12 @@ class LocalBackend:
         if len(calls) < 2:
             return _in_process(fn, calls)
         return [f.result() for f in [self._pool.submit(fn, *args) for args in calls]]
+
+    def map_later(self, fn, calls):
+        """Start ``fn(*args)`` for each of *calls* on the workers now; returns a function that waits
+        for their results (in order)."""
+        futures = [self._pool.submit(fn, *args) for args in calls]
+        return lambda: [f.result() for f in futures]
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -346,6 +325,17 @@ class DaskBackend:
             client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def map_later(backend: Backend, fn: Callable[..., Any], calls: Iterable[tuple]) -> Callable[[], list]:
+    """``fn(*args)`` for each of *calls*, started now on *backend*'s workers if it has a pool (else made
+    when the results are asked for, as ``backend.map`` makes them); returns a function that returns
+    the results in order."""
+    later = getattr(backend, "map_later", None)
+    if later is not None:
+        return later(fn, calls)
+    calls = list(calls)
+    return lambda: backend.map(fn, calls)
 
 
 def make_backend(workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0) -> Backend:

@@ -27,6 +27,7 @@ import numpy as np
 
 from sim.core.timeline import TimelineRow
 from sim.core.stats import Summary
+from sim.experiments.arrow import codes, numeric, strings, to_numpy
 from sim.experiments.tables import (SUMMARY_HEADER, TIMELINE_HEADER, CsvTable, atomic_write_bytes, atomic_write_text,
                                     summarize_columns, summary_rows, write_csv)
 from sim.model import ReplicationResult
@@ -58,18 +59,18 @@ def write_replication(folder: Path, res: ReplicationResult, point: str, period: 
     """Store one replication: its table parts, then its record (the mark that it is complete)."""
     rep = res.rep
     names = sorted(res.metrics)
-    _write_part(folder, "metrics", rep, names, np.array([float(res.metrics[k]) for k in names], dtype=float))
+    _write_part(folder, "metrics", rep, strings(names), np.array([float(res.metrics[k]) for k in names], dtype=float))
     if res.series:
         names = sorted(res.series)
         arrays = [np.asarray(res.series[k], dtype=float) for k in names]
         lengths = [len(a) for a in arrays]
         starts = np.concatenate([np.arange(n) * period for n in lengths]) if arrays else np.empty(0)
-        _write_part(folder, "series", rep, np.repeat(names, lengths), np.concatenate(arrays), starts)
+        _write_part(folder, "series", rep, strings(names, lengths), np.concatenate(arrays), starts)
     if res.samples:
         names = sorted(res.samples)
         lengths = [len(res.samples[k]) for k in names]
         values = np.array([v for k in names for v in res.samples[k]], dtype=float)
-        _write_part(folder, "delays", rep, np.repeat(names, lengths), values)
+        _write_part(folder, "delays", rep, strings(names, lengths), values)
     rec = {"scenario": point, "rep": rep, "seed": res.seed, "accounting": res.accounting, "events": res.events,
            "wall_seconds": res.wall_seconds, "timeline": [list(row) for row in res.timeline],
            "empty": {"series": sorted(k for k, v in res.series.items() if len(v) == 0),
@@ -78,13 +79,12 @@ def write_replication(folder: Path, res: ReplicationResult, point: str, period: 
 
 
 def _write_part(folder: Path, table: str, rep: int, names, values: np.ndarray, starts=None) -> None:
-    import pyarrow as pa
+    """*names*: the name column, a pyarrow string array (:func:`~sim.experiments.arrow.strings`)."""
     key = TABLES[table]
-    columns = {"rep": pa.array(np.full(len(values), rep, dtype=np.int32)),
-               key: pa.array(np.asarray(names, dtype=object), type=pa.string())}
+    columns = {"rep": numeric(np.full(len(values), rep, dtype=np.int32), np.int32), key: names}
     if starts is not None:
-        columns["period_start"] = pa.array(starts, type=pa.float64())
-    columns["value"] = pa.array(values, type=pa.float64())
+        columns["period_start"] = numeric(starts)
+    columns["value"] = numeric(values)
     atomic_write_bytes(part(folder, table, rep), _parquet_bytes(columns, key))
 
 
@@ -117,12 +117,12 @@ def read_replication(folder: Path, rep: int) -> ReplicationResult:
     series: dict[str, np.ndarray] = {}
     samples: dict[str, list[float]] = {}
     if part(folder, "series", rep).exists():
-        t = _read(part(folder, "series", rep))
-        values = t.column("value").to_numpy()
+        t = _read(part(folder, "series", rep), dictionary="series")
+        values = to_numpy(t.column("value")).copy()
         for name, lo, hi in _runs(t.column("series")):
             series[name] = values[lo:hi]
     if part(folder, "delays", rep).exists():
-        t = _read(part(folder, "delays", rep))
+        t = _read(part(folder, "delays", rep), dictionary="delay")
         values = t.column("value").to_pylist()
         for name, lo, hi in _runs(t.column("delay")):
             samples[name] = values[lo:hi]
@@ -161,16 +161,17 @@ def has_table(folder: Path, table: str) -> bool:
     return d.is_dir() and any(d.glob("rep-?????.parquet"))
 
 
-def _read(path: Path, columns: list[str] | None = None):
-    """One small Parquet file, read without a thread pool (~1 ms instead of ~1.5 for pq.read_table)."""
+def _read(path: Path, columns: list[str] | None = None, dictionary: str | None = None):
+    """One small Parquet file, read without a thread pool (~1 ms instead of ~1.5 for pq.read_table);
+    *dictionary*: a string column to read dictionary-encoded (as stored), for :func:`~sim.experiments.arrow.codes`."""
     import pyarrow.parquet as pq
-    with pq.ParquetFile(path) as f:
+    with pq.ParquetFile(path, read_dictionary=[dictionary] if dictionary else None) as f:
         return f.read(columns=columns, use_threads=False)
 
 
-def read_dataset(folder: Path, table: str, reps: Iterable[int] | None = None):
-    """The table of every (or the given) stored replication as one pyarrow Table, in replication order,
-    its name column with one dictionary."""
+def read_dataset(folder: Path, table: str, reps: Iterable[int] | None = None, dictionary: bool = False):
+    """The table of every (or the given) stored replication as one pyarrow Table, in replication order;
+    *dictionary*: its name column dictionary-encoded (for arrays; a string column otherwise)."""
     import pyarrow as pa
     folder = Path(folder)
     if reps is None:
@@ -178,32 +179,35 @@ def read_dataset(folder: Path, table: str, reps: Iterable[int] | None = None):
     else:
         files = [part(folder, table, r) for r in reps if part(folder, table, r).exists()]
     key = TABLES[table]
-    tables = [_read(f) for f in files]
+    tables = [_read(f, dictionary=key if dictionary else None) for f in files]
     if not tables:
-        cols = {"rep": pa.array([], pa.int32()), key: pa.array([], pa.string())}
+        names = strings([])
+        cols = {"rep": numeric(np.empty(0, np.int32), np.int32),
+                key: pa.DictionaryArray.from_arrays(numeric(np.empty(0, np.int32), np.int32), names)
+                if dictionary else names}
         if table == "series":
-            cols["period_start"] = pa.array([], pa.float64())
-        cols["value"] = pa.array([], pa.float64())
+            cols["period_start"] = numeric(np.empty(0))
+        cols["value"] = numeric(np.empty(0))
         return pa.table(cols)
     return pa.concat_tables(tables)
 
 
 def _runs(names_column):
-    """``(name, start, end)`` of each run of one name in a replication's part (written name by name)."""
-    names = names_column.to_numpy(zero_copy_only=False)
-    cuts = np.concatenate(([0], np.flatnonzero(names[1:] != names[:-1]) + 1, [len(names)])) if len(names) else []
-    return [(names[lo], lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
+    """``(name, start, end)`` of each run of one name in a replication's part (written name by name;
+    the column read as a dictionary)."""
+    names, index = codes(names_column)
+    cuts = np.concatenate(([0], np.flatnonzero(index[1:] != index[:-1]) + 1, [len(index)])) if len(index) else []
+    return [(names[index[lo]], lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
 
 
 def _grouped(names_column, *arrays):
-    """(name, [array restricted to that name] ...) for each distinct name, in sorted name order."""
-    import pyarrow.compute as pc
-    encoded = pc.dictionary_encode(names_column).combine_chunks()
-    dictionary = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-    codes = encoded.indices.to_numpy()
-    order = np.argsort(codes, kind="stable")
-    codes = codes[order]
-    bounds = np.searchsorted(codes, np.arange(len(dictionary) + 1))
+    """(name, [array restricted to that name] ...) for each distinct name, in sorted name order (the
+    column read as a dictionary)."""
+    names, index = codes(names_column)
+    dictionary = np.asarray(names, dtype=object)
+    order = np.argsort(index, kind="stable")
+    index = index[order]
+    bounds = np.searchsorted(index, np.arange(len(dictionary) + 1))
     picked = [a[order] for a in arrays]
     for code in np.argsort(dictionary):
         lo, hi = bounds[code], bounds[code + 1]
@@ -212,11 +216,11 @@ def _grouped(names_column, *arrays):
 
 def metric_columns(folder: Path, reps: list[int]) -> tuple[list[str], np.ndarray]:
     """Metric names and a (replications x metrics) array, NaN where a replication lacks a metric."""
-    t = read_dataset(folder, "metrics", reps)
+    t = read_dataset(folder, "metrics", reps, dictionary=True)
     index = {r: i for i, r in enumerate(reps)}
-    rows = np.array([index[r] for r in t.column("rep").to_numpy()], dtype=int) if len(t) else np.empty(0, int)
+    rows = np.array([index[r] for r in to_numpy(t.column("rep")).tolist()], dtype=int) if len(t) else np.empty(0, int)
     names, columns = [], []
-    for name, r, v in _grouped(t.column("metric"), rows, t.column("value").to_numpy()):
+    for name, r, v in _grouped(t.column("metric"), rows, to_numpy(t.column("value"))):
         col = np.full(len(reps), math.nan)
         col[r] = v
         names.append(name)
@@ -232,11 +236,11 @@ def load_series(folder: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
     out: dict[str, np.ndarray] = {}
     times = np.array([])
     for i, f in enumerate(files):
-        t = _read(f, ["series", "period_start", "value"])
-        values = t.column("value").to_numpy()
+        t = _read(f, ["series", "period_start", "value"], dictionary="series")
+        values = to_numpy(t.column("value"))
         runs = _runs(t.column("series"))
         if i == 0 and runs:  # every series of a scenario has one value per period
-            times = t.column("period_start").to_numpy()[runs[0][1]:runs[0][2]]
+            times = to_numpy(t.column("period_start"))[runs[0][1]:runs[0][2]].copy()
         for name, lo, hi in runs:
             arr = out.get(name)
             if arr is None:
@@ -247,8 +251,8 @@ def load_series(folder: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
 
 def load_delays(folder: Path) -> dict[str, np.ndarray]:
     """Delay name -> every stored sample value (all replications)."""
-    t = read_dataset(folder, "delays")
-    return {name: v for name, v in _grouped(t.column("delay"), t.column("value").to_numpy())}
+    t = read_dataset(folder, "delays", dictionary=True)
+    return {name: v for name, v in _grouped(t.column("delay"), to_numpy(t.column("value")))}
 
 
 def export_csv(folder: Path) -> list[Path]:
@@ -291,10 +295,16 @@ def export_folder(root: Path) -> list[Path]:
 
 def write_replication_tables(out: str | Path, reps: list[int], records: Iterable[dict]) -> list[Summary]:
     """Write the summary, accounting and timeline tables of one scenario from its stored replications
-    *reps* (their Parquet datasets and the JSON *records* of the same
-    replications, in order).  The summaries come from the (replications x metrics) array; the timeline
-    is the first replication's only (one is what a Gantt chart shows), if it has one.  Returns the
-    summaries written to ``summary.csv``."""
+    *reps* (their Parquet datasets and the JSON *records* of the same replications, in order): see
+    :func:`write_record_tables` and :func:`write_summary`.  Returns the summaries."""
+    write_record_tables(out, records)
+    return write_summary(out, reps)
+
+
+def write_record_tables(out: str | Path, records: Iterable[dict]) -> None:
+    """The accounting and timeline tables of one scenario, from the JSON *records* of its stored
+    replications in order; the timeline is the first replication's only (one is what a Gantt chart
+    shows), if it has one."""
     out = Path(out)
     timeline_kept = False
     with CsvTable(out / "accounting.csv", ["rep", "material", "entry", "quantity"]) as accounting, \
@@ -309,6 +319,12 @@ def write_replication_tables(out: str | Path, reps: list[int], records: Iterable
                     accounting.row([rec["rep"], m, k, v])
     if not timeline_kept:
         (out / "timeline.csv").unlink(missing_ok=True)
+
+
+def write_summary(out: str | Path, reps: list[int]) -> list[Summary]:
+    """``summary.csv`` of one scenario, from the (replications x metrics) array of its stored
+    replications *reps*; returns the summaries."""
+    out = Path(out)
     names, values = metric_columns(out, reps)
     summaries = summarize_columns(names, values)
     write_csv(out / "summary.csv", SUMMARY_HEADER, summary_rows(summaries))
@@ -322,7 +338,7 @@ def write_batch_metrics(path: Path, folders: list[tuple[str, Path, list[int]]]) 
     parts = []
     for pid, folder, reps in folders:
         t = read_dataset(folder, "metrics", reps)
-        parts.append(t.add_column(0, "scenario", pa.array([pid] * len(t), pa.string())))
+        parts.append(t.add_column(0, "scenario", strings([pid], [len(t)])))
     table = pa.concat_tables(parts) if parts else pa.table({})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", use_byte_stream_split=["value"] if parts else None)

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata as _md
 from pathlib import Path
+from typing import Callable
 
 from sim import __version__
 from sim.core.errors import ConservationError
@@ -75,7 +76,8 @@ def package_versions() -> dict[str, str]:
 def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend | None = None,
              workers: int | None = 1, scheduler: str | None = None, resume: bool = False,
              overwrite: bool = False, progress: bool | None = None, work=None,
-             keep: bool = False, budget: bool = True) -> BatchResult:
+             keep: bool = False, budget: bool = True,
+             ready: Callable[[Path], None] | None = None) -> BatchResult:
     """Run *plan* and, with *out_dir*, write its results folder (tables; figures are drawn from them
     downstream: :func:`sim.figures.plot_results`).
 
@@ -84,7 +86,8 @@ def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend 
     this tool and *resume* (continue it) or *overwrite* (replace it) be given:
     see :mod:`sim.experiments.folder`.  Replications that raise are recorded, not raised: see
     ``outcome.failures``.  With *budget*, an experiment that would not fit in memory or on disk is
-    refused first (:mod:`sim.experiments.budget`).
+    refused first (:mod:`sim.experiments.budget`).  *ready(folder)*: called once the replications and
+    what figures read are stored, before the summary tables (see :meth:`Store.finalize`).
     """
     if budget:
         check_budget(plan, out_dir)
@@ -101,7 +104,7 @@ def run_plan(plan: Plan, out_dir: str | Path | None = None, *, backend: Backend 
                          for pid, m in outcome.metrics.items()}
             return BatchResult(plan, outcome, summaries, None, seconds)
         meta = _metadata(plan, outcome, started, seconds, backend)
-        summaries = store.finalize(outcome.reps, meta, outcome.history)
+        summaries = store.finalize(outcome.reps, meta, outcome.history, ready)
     finally:
         if own:
             backend.close()

@@ -37,11 +37,28 @@ class RunOutcome:
 
 
 def progress_bar(total: int, desc: str, enabled: bool | None):
-    """A tqdm bar with ETA over the whole experiment; None means 'only on a terminal'."""
+    """A tqdm bar with ETA over the whole experiment; None means 'only on a terminal'.  No bar shown:
+    a stand-in that counts, without importing tqdm (~0.15 s)."""
+    if not ((sys.stderr.isatty()) if enabled is None else enabled):
+        return _NoBar(total)
     from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit="rep", leave=False, dynamic_ncols=True)
 
-    disable = (not sys.stderr.isatty()) if enabled is None else not enabled
-    return tqdm(total=total, desc=desc, unit="rep", disable=disable, leave=False, dynamic_ncols=True)
+
+class _NoBar:
+    """What the runner uses of a tqdm bar, doing nothing."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def execute(plan: Plan, backend: Backend, store: Store | None = None, progress: bool | None = None,

@@ -28,14 +28,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from sim.experiments.backends import Outcome
 from sim.experiments.folder import ResultsFolder, StoreError  # noqa: F401 - StoreError is part of this API
 from sim.experiments.plan import Plan
 from sim.model import ReplicationResult
 from sim.experiments import columnar
-from sim.experiments.columnar import write_batch_metrics, write_replication_tables
+from sim.experiments.columnar import write_batch_metrics, write_record_tables, write_summary
 from sim.experiments.tables import SUMMARY_HEADER, atomic_write_text, read_csv, write_csv, write_json
 from sim.scenario import dump_scenario
 from sim.core.stats import Summary
@@ -159,14 +159,24 @@ class Store:
 
     # -- tables ------------------------------------------------------------------
     def finalize(self, reps: dict[str, list[int]], metadata: dict[str, Any],
-                 history: list[dict[str, Any]] | None = None) -> dict[str, list[Summary]]:
-        """Write every table from the stored records of replications *reps* (per scenario)."""
+                 history: list[dict[str, Any]] | None = None,
+                 ready: Callable[[Path], None] | None = None) -> dict[str, list[Summary]]:
+        """Write every table from the stored records of replications *reps* (per scenario).  *ready* is
+        called with the folder once ``metadata.json`` and each scenario's accounting and timeline are
+        written, before the summaries: what figures read is then stored (e.g. to start drawing them
+        while the summaries are computed)."""
         plan, root = self.plan, self.root
+        write_json(root / "metadata.json", metadata)
+        for p in plan.points:
+            folder = self.folder(p.id)
+            write_record_tables(folder.path, folder.records(reps[p.id]))
+        if ready is not None:
+            ready(root)
         summaries: dict[str, list[Summary]] = {}
         failures = []
         for p in plan.points:
             folder = self.folder(p.id)
-            summaries[p.id] = write_replication_tables(folder.path, reps[p.id], folder.records(reps[p.id]))
+            summaries[p.id] = write_summary(folder.path, reps[p.id])
             failures += folder.failures()
         if not plan.single:
             write_batch_metrics(root / "metrics.parquet", [(p.id, self.folder(p.id).path, reps[p.id])
@@ -179,7 +189,6 @@ class Store:
                                        "target", "met")] for h in history))
         if not plan.single:
             self._write_batch_tables(reps, summaries, failures)
-        write_json(root / "metadata.json", metadata)
         self.guard.complete()
         return summaries
 

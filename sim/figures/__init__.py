@@ -11,7 +11,7 @@ of one :class:`~sim.figures.style.FigureStyle` (default: PNG at 150 dpi, each fi
 and those options are recorded in ``<results>/figures.yaml`` so the same set can be drawn again.
 
 Modules: :mod:`.folder` (what a folder supports, drawn here or on workers), :mod:`.style` (the style), :mod:`.options` (the options as given, figures.yaml),
-:mod:`.layout` (fitting a width), :mod:`.output` (saving with provenance), :mod:`.results`,
+:mod:`.layout` (fitting a width), :mod:`.output` (saving with :mod:`.provenance`), :mod:`.results`,
 :mod:`.clinical`, :mod:`.gantt`, :mod:`.batch` (batches and comparisons), :mod:`.studies`.
 """
 from __future__ import annotations
@@ -20,9 +20,10 @@ from typing import Any
 
 __all__ = ["FigureStyle", "draw_figure", "make_figures", "plot_results", "PRELOAD"]
 
-PRELOAD = ["matplotlib.pyplot", "sim.figures.folder", "pyarrow.parquet"]
+PRELOAD = ["matplotlib.pyplot", "sim.figures.folder", "sim.figures.results", "sim.figures.clinical",
+           "sim.figures.gantt", "pyarrow.parquet"]
 """What a worker process that will draw figures imports before it is asked to (see
-:func:`sim.experiments.backends.prestart`)."""
+:func:`sim.experiments.startup.prestart`)."""
 
 
 def __getattr__(name: str) -> Any:

@@ -1,24 +1,22 @@
 """Drawing every figure a results folder supports, from its tables: a run's own figures (one by one, or
-each on a worker), a batch's and a comparison's (:mod:`sim.figures`)."""
+each on a worker), a batch's and a comparison's (:mod:`sim.figures`).
+
+matplotlib and the figure modules are imported by the process that draws, when it draws: a run that
+hands its figures to workers never loads them in its main process (the workers' fork server has
+them, :data:`sim.figures.PRELOAD`)."""
 from __future__ import annotations
 
 import csv
 import dataclasses
 from pathlib import Path
-from typing import Sequence
-
-import matplotlib.pyplot as plt
+from typing import Callable, Sequence
 
 from sim.experiments.columnar import has_table, load_series
 from sim.experiments.folder import read_marker
 from sim.experiments.store import read_plan
 from sim.experiments.tables import ResultsFolderError
-from sim.figures.batch import batch_figures
-from sim.figures.clinical import clinical_figure, has_clinical_series
-from sim.figures.gantt import gantt_from_table
-from sim.figures.results import delay_figure, inventory_figure, throughput_figure
 from sim.figures.options import write_options
-from sim.figures.output import folder_provenance
+from sim.figures.provenance import folder_provenance
 from sim.figures.style import FigureStyle
 
 RUN_FIGURES = ("throughput", "delays", "clinical", "inventory", "gantt")
@@ -36,6 +34,22 @@ def make_figures(results_dir: str | Path, style: FigureStyle | None = None, map=
         return [p for paths in map(draw_figure, [(results_dir, k, style) for k in kinds]) for p in paths]
     loaded = load_series(results_dir) if has_table(results_dir, "series") else None
     return [p for k in kinds for p in draw_figure(results_dir, k, style, loaded)]
+
+
+def start_run_figures(results_dir: str | Path, style: FigureStyle, map_later) -> Callable[[], list[Path]]:
+    """Start drawing a run's figures with *map_later* (:func:`sim.experiments.backends.map_later`: on the
+    workers, one figure each) once its replication tables, timeline and metadata are stored, while the
+    main process writes the summaries; returns a function that waits for them, records the options in
+    ``figures.yaml`` (as :func:`plot_results` does) and returns the files written."""
+    results_dir = Path(results_dir)
+    drawn = style.with_provenance(folder_provenance(results_dir))
+    pending = map_later(draw_figure, [(results_dir, k, drawn) for k in RUN_FIGURES if _supports(results_dir, k)])
+
+    def collect() -> list[Path]:
+        paths = [p for ps in pending() for p in ps]
+        write_options(results_dir, style)
+        return paths
+    return collect
 
 
 _last_series: list = []
@@ -61,6 +75,10 @@ def _supports(results_dir: Path, kind: str) -> bool:
 def draw_figure(results_dir: Path, kind: str, style: FigureStyle, loaded=None) -> list[Path]:
     """One of :data:`RUN_FIGURES` of a run's folder (*style* with the folder's provenance), from its
     tables (*loaded*: the folder's series, if read already); returns the files written."""
+    import matplotlib.pyplot as plt
+    from sim.figures.clinical import clinical_figure, has_clinical_series
+    from sim.figures.gantt import gantt_from_table
+    from sim.figures.results import delay_figure, inventory_figure, throughput_figure
     if kind == "gantt":
         return gantt_from_table(results_dir, style)
     out = results_dir / "figures"
@@ -103,12 +121,16 @@ def plot_results(results_dir: str | Path, per_scenario: bool | None = None,
     :class:`ResultsFolderError` for a folder without tables.
     """
     results_dir = Path(results_dir)
-    style = style or FigureStyle()
-    if formats:
-        style = dataclasses.replace(style, formats=tuple(formats))
+    style = with_formats(style, formats)
     paths = _plot(results_dir, per_scenario, style, map)
     write_options(results_dir, style)
     return paths
+
+
+def with_formats(style: FigureStyle | None, formats: Sequence[str] | None) -> FigureStyle:
+    """*style* (default: the screen style) with its formats replaced by *formats*, if given."""
+    style = style or FigureStyle()
+    return dataclasses.replace(style, formats=tuple(formats)) if formats else style
 
 
 def _plot(results_dir: Path, per_scenario: bool | None, style: FigureStyle, map=None) -> list[Path]:
@@ -117,6 +139,8 @@ def _plot(results_dir: Path, per_scenario: bool | None, style: FigureStyle, map=
         _check_tables(results_dir, "metrics" if plan is None or plan["kind"] == "run" else "summary.csv")
         if plan is None or plan["kind"] == "run":
             return make_figures(results_dir, style, map)
+        import matplotlib.pyplot as plt
+        from sim.figures.batch import batch_figures
         batch_style = style.with_provenance(folder_provenance(results_dir))
         with plt.rc_context(batch_style.rc()):
             paths = batch_figures(results_dir, plan, batch_style)

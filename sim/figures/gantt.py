@@ -13,7 +13,8 @@ import matplotlib.pyplot as plt
 from sim.core.timeline import TimelineRow
 from sim.experiments.tables import read_csv
 from sim.figures.layout import legend, wrap
-from sim.figures.output import folder_provenance, save
+from sim.figures.output import save
+from sim.figures.provenance import folder_provenance
 from sim.figures.style import FigureStyle, scenario_name
 
 STATE_COLOURS = {"changeover": "#E69F00", "startup": "#F0E442", "shutdown": "#b5b5b5", "breakdown": "#D55E00",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from matplotlib.legend import Legend
-from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator, NullFormatter, NullLocator
 from matplotlib.transforms import ScaledTranslation
 
 from sim.figures.style import FigureStyle
@@ -159,7 +159,9 @@ def declutter(fig, rounds: int = 4, render: bool = False) -> bool:
         changed = False
         for ax in fig.axes:
             for axis in (ax.xaxis, ax.yaxis):
-                minor = visible_ticklabels(axis, renderer, "minor")
+                # no minor labels without a minor locator (the usual case): skip recomputing the ticks
+                minor = ([] if isinstance(axis.get_minor_locator(), NullLocator)
+                         else visible_ticklabels(axis, renderer, "minor"))
                 major = visible_ticklabels(axis, renderer, "major")
                 if minor and overlapping([b for _, b in minor + major]):
                     axis.set_minor_formatter(NullFormatter())

@@ -3,8 +3,10 @@ font size, screen / paper / grayscale, dpi) and passed down to every figure, the
 palette, bands across replications, and the scenario a folder holds.
 
 A style never changes matplotlib's global state: figures are drawn inside
-``matplotlib.rc_context(style.rc())``.  Figures are drawn from stored tables only, never from live
-objects, so every figure can be rebuilt from a results folder without re-simulating."""
+``matplotlib.rc_context(style.rc())``; nor does it import matplotlib (a process that only parses the
+figure options, such as ``run``'s main one, never loads it).  Figures are drawn from stored tables
+only, never from live objects, so every figure can be rebuilt from a results folder without
+re-simulating."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,11 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-from cycler import cycler  # noqa: E402
+import numpy as np
 
 KINDS = ("screen", "paper", "grayscale")
 """screen: today's look (PNG at 150 dpi, each figure its own size); paper: journal fonts and line
@@ -138,6 +136,7 @@ class FigureStyle:
         # laid out as the figure is drawn, once (not tight_layout, then a tight crop that lays it out
         # twice more): every figure is exactly its size, margins included
         base.update({"savefig.bbox": "standard", "figure.autolayout": True})
+        from cycler import cycler  # matplotlib's own dependency; here so that a style imports no matplotlib
         colours = GRAYS if self.gray else OKABE_ITO
         cyc = cycler(color=colours)
         if self.gray:
