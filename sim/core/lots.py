@@ -170,13 +170,17 @@ class LotStore(Node):
                 return qty
         return self._issue(qty, min_expiry, None)
 
-    def _issue(self, qty: float, min_expiry: float, out: list[Lot] | None) -> float:
+    def _issue(self, qty: float, min_expiry: float, out: list[Lot] | None,
+               accept: Callable[[Lot], bool] | None = None) -> float:
+        """Issue up to *qty* FEFO from the lots expiring at or after *min_expiry* (and admitted by
+        *accept*, if given), splitting the last: the lots and pieces go to *out*, or, for material
+        that leaves the system (*out* None), only to the genealogy when one is kept."""
         need = qty
         i = 0
         lots = self.lots
         while need > 1e-9 and i < len(lots):
             lot = lots[i]
-            if lot.expiry < min_expiry:
+            if lot.expiry < min_expiry or (accept is not None and not accept(lot)):
                 i += 1
                 continue
             if lot.qty <= need + 1e-9:
@@ -205,24 +209,7 @@ class LotStore(Node):
         """Issue up to *qty* FEFO as :meth:`take` does, from the lots *accept* admits only (the kits of
         some label groups, say): the others are passed over as if they had expired."""
         out: list[Lot] = []
-        need, i, lots = qty, 0, self.lots
-        while need > 1e-9 and i < len(lots):
-            lot = lots[i]
-            if lot.expiry < min_expiry or not accept(lot):
-                i += 1
-            elif lot.qty <= need + 1e-9:
-                lots.pop(i)
-                lot.store = None
-                need -= lot.qty
-                out.append(lot)
-            else:
-                self._id_seq += 1
-                out.append(lot.piece(f"{lot.id}.{self._id_seq}", need, self.env.now))
-                lot.qty -= need
-                need = 0.0
-        if qty - need:
-            self.qty -= qty - need
-            self._changed()
+        self._issue(qty, min_expiry, out, accept)
         return out
 
     def available_where(self, min_expiry: float, accept: Callable[[Lot], bool]) -> float:
