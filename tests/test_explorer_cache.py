@@ -143,6 +143,23 @@ def test_written_atomically_and_the_oldest_evicted(base, ran, tmp_path):
     assert "could not keep a finished run" in said[0]
 
 
+def test_a_users_folders_beside_the_entries_are_never_evicted(base, ran, tmp_path):
+    """``--cache-dir`` may name a folder of the user's: only folders the cache wrote are removed."""
+    job, _ = ran
+    cache = RunCache(tmp_path / "mine", keep=1)
+    done = Finished(job.metrics, job.series_sum, job.series_n, job.out_dir)
+    theirs = [cache.root / "thesis", cache.root / ("a" * 32), cache.root / ".tmp-notes",
+              cache.root / f".old-{'b' * 32}-plain"]
+    for folder in theirs:
+        folder.mkdir(parents=True)
+        (folder / "data.txt").write_text("keep me")
+        os.utime(folder, (1e9, 1e9))                                     # older than any entry and than an hour
+    for seed in (21, 22, 23):
+        cache.store(base, REPS, seed, done)
+    assert all((folder / "data.txt").read_text() == "keep me" for folder in theirs)
+    assert len(cache.entries()) == 1 and cache.load(base, REPS, 23) is not None   # keep=1 still holds
+
+
 def test_baselines_of_a_new_session_come_from_the_cache(base, ran, tmp_path):
     _, cache = ran
     shared = Baselines(NoPool(), tmp_path, cache=cache)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -36,6 +37,8 @@ KEEP = 24
 FORMAT = 1
 ENTRY = "entry.json"
 RESULTS = "results"
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}")  # RunCache.name_of
+_LEFTOVER = re.compile(r"\.(tmp|old)-[0-9a-f]{32}-[0-9a-f]{8}")  # what store() writes aside, then renames
 
 
 def default_dir() -> Path:
@@ -140,17 +143,19 @@ class RunCache:
         return final
 
     def entries(self) -> list[Path]:
-        """The entries, oldest used first."""
+        """The entries, oldest used first: folders named as :meth:`store` names them and holding an
+        entry file (a folder of the user's in a ``--cache-dir`` is never one, so never evicted)."""
         if not self.root.is_dir():
             return []
-        return sorted((p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        return sorted((p for p in self.root.iterdir()
+                       if _ENTRY_NAME.fullmatch(p.name) and (p / ENTRY).is_file()),
                       key=lambda p: p.stat().st_mtime)
 
     def _evict(self) -> None:
         for old in self.entries()[:-self.keep or None]:
             shutil.rmtree(old, ignore_errors=True)
-        for left in [*self.root.glob(".tmp-*"), *self.root.glob(".old-*")]:  # a crash left them behind
-            if time.time() - left.stat().st_mtime > 3600:
+        for left in self.root.iterdir():  # a crash left them behind: only this cache's own names
+            if _LEFTOVER.fullmatch(left.name) and time.time() - left.stat().st_mtime > 3600:
                 shutil.rmtree(left, ignore_errors=True)
 
     def _say(self, text: str) -> None:
