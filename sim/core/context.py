@@ -210,7 +210,7 @@ class Context:
         :class:`_Call` in SimPy's queue where a process would put its timeout, so the order is the same."""
         now = self.env._now
         spent = self._spent
-        call = spent.pop() if spent else _new_call()
+        call = spent.pop() if spent else new_call()
         call.fn, call.args = callback, args
         heappush(self._queue, (now + max(0.0, t - now), NORMAL, next(self._eid), call))
 
@@ -233,7 +233,7 @@ class Context:
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
         spent = self._spent
-        call = spent.pop() if spent else _new_call()
+        call = spent.pop() if spent else new_call()
         call.fn, call.args = callback, args
         heappush(self._queue, (self.env._now + delay, NORMAL, next(self._eid), call))
 
@@ -242,7 +242,7 @@ class Context:
         puts a new process's first step (SimPy's ``Initialize`` is urgent), for a process written as
         timed calls that must keep its place in the order of events."""
         spent = self._spent
-        call = spent.pop() if spent else _new_call()
+        call = spent.pop() if spent else new_call()
         call.fn, call.args = callback, args
         heappush(self._queue, (self.env._now, URGENT, next(self._eid), call))
 
@@ -288,8 +288,9 @@ def _run_call(call: _Call) -> None:
 _RUN_CALL = (_run_call,)
 
 
-def _new_call() -> _Call:
-    """A new :class:`_Call`, when no spent one is left to reuse."""
+def new_call() -> _Call:
+    """A new :class:`_Call`, when no spent one is left to reuse (for a hot caller that books its call
+    itself, as :meth:`Context.after` does)."""
     call = object.__new__(_Call)
     call.callbacks = _RUN_CALL
     return call
