@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.core.stats import Level, PeriodCounter, Tally, Together, summarize
+from sim.core.stats import RESERVOIR, Level, PeriodCounter, Tally, Together, summarize
 
 
 def test_tally_matches_numpy_and_drops_warmup():
@@ -43,6 +43,34 @@ def test_reservoir_sample_is_uniform_over_the_stream():
     assert counts / 200 == pytest.approx(np.full(10, 100.0), abs=2.0)
     se = math.sqrt(10_000 ** 2 / 12 / 1000 * (1 - 1000 / 10_000)) / math.sqrt(200)
     assert abs(np.mean(means) - 4999.5) < 3 * se
+
+
+def test_reservoir_is_algorithm_l_drawn_one_uniform_at_a_time():
+    """The reservoir (its three draws per entry taken from the block, or through ``_uniform`` where the
+    block runs out) keeps exactly the sample of Algorithm L written plainly, one numpy draw per
+    uniform: 20,000 observations, ~3,000 entries, blocks of 256 ending at every offset."""
+    def plain(values, rng, k=RESERVOIR):
+        def u():
+            x = rng.random()
+            return x if x > 0.0 else 5e-324
+        sample, w, nxt = [], 0.0, 0
+        for n, v in enumerate(values, 1):
+            if n <= k:
+                sample.append(v)
+                if n == k:
+                    w = math.exp(math.log(u()) / k)
+                    nxt = n + int(min(math.log(u()) / math.log1p(-w), 1e18)) + 1
+            elif n == nxt:
+                sample[int(u() * k)] = v
+                w *= math.exp(math.log(u()) / k)
+                nxt = n + int(min(math.log(u()) / math.log1p(-w), 1e18)) + 1
+        return sample
+    values = [float(i) for i in range(20_000)]
+    t = Tally("d", rng=np.random.default_rng(11))
+    for v in values:
+        t.observe(v, 0.0)
+    assert t.sample == plain(values, np.random.default_rng(11))
+    assert t._next > 20_000 and sum(v >= 18_000 for v in t.sample) > 50  # entries up to the end
 
 
 def test_tally_merge_is_pooled():

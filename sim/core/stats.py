@@ -55,18 +55,38 @@ class Tally:
             self.min = value
         if value > self.max:
             self.max = value
-        # Reservoir sample for distribution plots, bounded memory: Algorithm L (Li 1994) skips ahead to
-        # the next observation that enters, so random draws are O(k log(n/k)), not one per observation.
+        if n <= RESERVOIR or n == self._next:
+            self._keep(value, n)
+
+    def _keep(self, value: float, n: int) -> None:
+        """The reservoir sample for distribution plots, bounded memory: the *n*-th observation fills it
+        or, once it is full, enters it when Algorithm L (Li 1994) says (called only then: it skips
+        ahead to the next observation that enters, so draws are O(k log(n/k)), not one per observation)."""
         if n <= RESERVOIR:
             self._sample.append(value)
             if n == RESERVOIR and self._rng is not None:
                 self._block: list[float] = []
                 self._w = math.exp(math.log(self._uniform()) / RESERVOIR)
                 self._skip()
-        elif n == self._next:
+        else:
+            self._enter(value)
+
+    def _enter(self, value: float) -> None:
+        """The observation enters the full reservoir: a random slot, a new weight and the next skip,
+        as three :meth:`_uniform` draws (taken from the block here while it holds three: ~2,000
+        entries a replication)."""
+        block = self._block
+        if len(block) < 3:
             self._sample[int(self._uniform() * RESERVOIR)] = value
             self._w *= math.exp(math.log(self._uniform()) / RESERVOIR)
             self._skip()
+            return
+        self._sample[int(block.pop() * RESERVOIR)] = value  # a zero draw (5e-324 in _uniform) gives slot 0 too
+        u = block.pop()
+        self._w = w = self._w * math.exp(math.log(u if u > 0.0 else 5e-324) / RESERVOIR)
+        u = block.pop()  # _skip's draw
+        gap = math.log(u if u > 0.0 else 5e-324) / math.log1p(-w) if 0.0 < w < 1.0 else 0.0
+        self._next = self.n + int(min(gap, 1e18)) + 1
 
     def _uniform(self) -> float:
         """A uniform draw in (0, 1), taken from a block drawn at once (a numpy call per draw costs ~1 µs)."""
@@ -268,7 +288,20 @@ class Together:
         else:
             for c, a in zip(self.counters, amounts):
                 c._bins[k] += a
-        self.tally.observe(value, t)
+        tally = self.tally  # tally.observe(value, t), inlined (a call fewer at every dose on arrival)
+        if t < tally.warmup:
+            return
+        tally.n = n = tally.n + 1
+        mean = tally.mean
+        d = value - mean
+        tally.mean = mean = mean + d / n
+        tally._m2 += d * (value - mean)
+        if value < tally.min:
+            tally.min = value
+        if value > tally.max:
+            tally.max = value
+        if n <= RESERVOIR or n == tally._next:
+            tally._keep(value, n)
 
 
 class Count:
