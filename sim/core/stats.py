@@ -59,9 +59,8 @@ class Tally:
             self._keep(value, n)
 
     def _keep(self, value: float, n: int) -> None:
-        """The reservoir sample for distribution plots, bounded memory: the *n*-th observation fills it
-        or, once it is full, enters it when Algorithm L (Li 1994) says (called only then: it skips
-        ahead to the next observation that enters, so draws are O(k log(n/k)), not one per observation)."""
+        """The reservoir sample for distribution plots, bounded memory: the *n*-th observation fills it or
+        enters it when full, called only when Algorithm L (Li 1994) says: draws O(k log(n/k)), not one each."""
         if n <= RESERVOIR:
             self._sample.append(value)
             if n == RESERVOIR and self._rng is not None:
@@ -72,16 +71,15 @@ class Tally:
             self._enter(value)
 
     def _enter(self, value: float) -> None:
-        """The observation enters the full reservoir: a random slot, a new weight and the next skip,
-        as three :meth:`_uniform` draws (taken from the block here while it holds three: ~2,000
-        entries a replication)."""
+        """Into the full reservoir: a random slot, a new weight, the next skip (three :meth:`_uniform`
+        draws, taken from the block here while it holds three: ~2,000 entries a replication)."""
         block = self._block
         if len(block) < 3:
             self._sample[int(self._uniform() * RESERVOIR)] = value
             self._w *= math.exp(math.log(self._uniform()) / RESERVOIR)
             self._skip()
             return
-        self._sample[int(block.pop() * RESERVOIR)] = value  # a zero draw (5e-324 in _uniform) gives slot 0 too
+        self._sample[int(block.pop() * RESERVOIR)] = value  # a zero draw (5e-324 in _uniform): slot 0 too
         u = block.pop()
         self._w = w = self._w * math.exp(math.log(u if u > 0.0 else 5e-324) / RESERVOIR)
         u = block.pop()  # _skip's draw
@@ -261,10 +259,9 @@ class PeriodCounter:
 
 
 class Together:
-    """Period counters of one context (one period, horizon and warm-up) and a tally that are always
-    booked at the same instant, in one call (a visit dosed on arrival books its kits, the visit, on
-    time and its zero wait ~7,400 times a replication): the period is found once, and the bins,
-    totals and tally are those separate calls give (the same additions to each)."""
+    """Period counters of one context (one period, horizon and warm-up) and a tally always booked at one
+    instant, in one call (a visit dosed on arrival books its kits, the visit, on time and its zero wait
+    ~7,400 times a replication): the bins, totals and tally are those separate calls give."""
 
     __slots__ = ("counters", "tally", "period", "warmup", "_last")
 
@@ -292,9 +289,8 @@ class Together:
         if t < tally.warmup:
             return
         tally.n = n = tally.n + 1
-        mean = tally.mean
-        d = value - mean
-        tally.mean = mean = mean + d / n
+        d = value - tally.mean
+        tally.mean = mean = tally.mean + d / n
         tally._m2 += d * (value - mean)
         if value < tally.min:
             tally.min = value
