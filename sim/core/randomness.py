@@ -52,7 +52,7 @@ class Streams:
             if self._mixed is None:
                 self._mixed = _mix_prefix(self.seed, self.rep)
             pool, hc = self._mixed
-            gen = np.random.Generator(np.random.PCG64(_Seeded(_pcg64_words(pool, hc, key), self.seed,
+            gen = np.random.Generator(np.random.PCG64(_Seeded(_pcg64_words(pool, hc, name), self.seed,
                                                               (self.rep, *key))))
             self._cache[name] = gen
         return gen
@@ -120,15 +120,41 @@ def _mix_prefix(seed: int, rep: int) -> tuple[list[int], int]:
     return pool, hc
 
 
-def _pcg64_words(prefix: list[int], hc: int, key: tuple[int, int]) -> list[int]:
-    """``generate_state(4, uint64)`` of the seed sequence *prefix* continued by the name's *key*."""
-    pool = list(prefix)
-    _mix_in(pool, hc, [w for k in key for w in _words32(k)])
+@lru_cache(maxsize=65536)
+def _name_hashes(name: str, hc: int) -> tuple[int, ...]:
+    """The hashed words of *name*'s key as :func:`_mix_in` mixes them into the pool from hash constant
+    *hc*, one per (word, pool word), times ``_MIX_R``: they do not depend on the pool, and *hc* is the
+    same in every replication whose seed and replication numbers have as many words, so they are made
+    once per name in a process (a replication seeds ~370 streams, ~80,000 instructions each at first)."""
+    out = []
+    for w in (w for k in _name_key(name) for w in _words32(k)):
+        for _ in range(4):
+            v = ((w ^ hc) * (hc := (hc * _MULT_A) & _M32)) & _M32
+            out.append(_MIX_R * (v ^ (v >> 16)))  # times the mixing constant: what the pool takes away
+    return tuple(out)
+
+
+def _output_constants() -> tuple[tuple[int, int], ...]:
+    """The (xor, multiplier) pair with which ``generate_state`` hashes each of its eight 32-bit words."""
     out, hc = [], _INIT_B
-    for i in range(8):
-        v = pool[i & 3] ^ hc
-        hc = (hc * _MULT_B) & _M32
-        v = (v * hc) & _M32
+    for _ in range(8):
+        out.append((hc, hc := (hc * _MULT_B) & _M32))
+    return tuple(out)
+
+
+_OUTPUT = _output_constants()
+
+
+def _pcg64_words(prefix: list[int], hc: int, name: str) -> list[int]:
+    """``generate_state(4, uint64)`` of the seed sequence *prefix* continued by the key of *name*."""
+    pool = list(prefix)
+    hashes = _name_hashes(name, hc)
+    for j, v in enumerate(hashes):  # _mix_in(pool, hc, words of the key), its hashes made already
+        r = (_MIX_L * pool[j & 3] - v) & _M32
+        pool[j & 3] = r ^ (r >> 16)
+    out = []
+    for i, (x, m) in enumerate(_OUTPUT):
+        v = ((pool[i & 3] ^ x) * m) & _M32
         out.append(v ^ (v >> 16))
     return [out[0] | out[1] << 32, out[2] | out[3] << 32, out[4] | out[5] << 32, out[6] | out[7] << 32]
 
