@@ -24,9 +24,10 @@ from sim.scenario.clinical import LaneSpec
 
 
 class Shipment:
-    """Kit lots travelling together; ``sent`` is what left, ``lots`` what is still on board."""
+    """Kit lots travelling together; ``sent`` is what left, ``lots`` what is still on board; ``state``
+    where it is on its lane's way (what :meth:`Lane.holdings` reports it as)."""
 
-    __slots__ = ("lots", "sent", "ordered", "lost")
+    __slots__ = ("lots", "sent", "ordered", "lost", "state")
 
     def __init__(self, lots: list[Lot], ordered: float) -> None:
         self.lots = lots
@@ -35,6 +36,7 @@ class Shipment:
         self.sent: dict[str, float] = defaultdict(float)
         for lot in lots:
             self.sent[lot.material] += lot.qty
+        self.state: str | None = None
 
     @property
     def qty(self) -> float:
@@ -76,7 +78,11 @@ class Lane(Node):
         # No dispatch calendar and no customs: a shipment is two timed calls, not a process (three events)
         self._direct = not spec.dispatch_days and self._customs is None
         self.to_depot = to_depot
-        self.held: dict[tuple[str, str], float] = defaultdict(float)  # (material, state) -> kits
+        # Shipments on the way, each with its state; holdings() sums them.  ``_states`` is every
+        # (material, state) a kit has been in on this lane, in order: those are reported, if only as 0.
+        self._aboard: dict[Shipment, None] = {}
+        self._states: dict[tuple[str, str], None] = {}
+        self._seen: dict[str, set[str]] = defaultdict(set)  # state -> materials, as in _states
         kind = "kits_to_depots" if to_depot else "kits"
         self._shipped = ctx.counter(f"shipped.{kind}")
         self._shipments = ctx.counter("shipments")
@@ -91,7 +97,7 @@ class Lane(Node):
 
     @property
     def in_transit(self) -> float:
-        return sum(self.held.values())
+        return sum(q for _, _, q in self.holdings())
 
     def send(self, lots: list[Lot], to: Receiver, ordered: float, urgent: bool = False) -> float:
         """Hand *lots* to the lane now; ``to.arrive(shipment)`` is called on arrival. Returns the quantity.
@@ -125,11 +131,17 @@ class Lane(Node):
         to.arrive(shipment)
 
     def _move(self, shipment: Shipment, old: str | None, new: str | None) -> None:
-        for m, q in shipment.sent.items():
-            if old:
-                self.held[m, old] -= q
-            if new:
-                self.held[m, new] += q
+        """*shipment* goes from state *old* to *new* (None: not on the way)."""
+        if new is None:
+            del self._aboard[shipment]
+            return
+        if old is None:
+            self._aboard[shipment] = None
+        shipment.state = new
+        if not shipment.sent.keys() <= self._seen[new]:  # a kit type's first time in this state here
+            self._seen[new].update(shipment.sent)
+            for m in shipment.sent:
+                self._states[m, new] = None
 
     def _carry(self, shipment: Shipment, qty: float, to: Receiver) -> None:
         """The shipment waits for the lane's next dispatch day."""
@@ -202,5 +214,9 @@ class Lane(Node):
             shipment.lost.append(lot)
 
     def holdings(self) -> Iterable[Holding]:
-        for (m, state), q in self.held.items():
+        held = dict.fromkeys(self._states, 0.0)
+        for shipment in self._aboard:
+            for m, q in shipment.sent.items():
+                held[m, shipment.state] += q
+        for (m, state), q in held.items():
             yield m, state, q
