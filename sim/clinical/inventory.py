@@ -42,7 +42,7 @@ class KitStock(LotStore):
             self.ctx.ledger.outflow(self.material, "recalled", lot.qty)  # arrived after its recall
             self.ctx.counter("recalled.kits").count(self.ctx.now, lot.qty)
             return
-        super().put(lot)
+        LotStore.put(self, lot)  # super().put, without building a super object (every kit lot shelved)
         if lot.expiry < self._due:  # expires before the pending check (and within the horizon)
             self._due = lot.expiry
             self.ctx.at(lot.expiry, self._expire_due, lot.expiry)

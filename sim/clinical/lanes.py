@@ -33,9 +33,10 @@ class Shipment:
         self.lots = lots
         self.ordered = ordered
         self.lost: list[Lot] = []
-        self.sent: dict[str, float] = defaultdict(float)
+        self.sent: dict[str, float] = {}
+        sent = self.sent
         for lot in lots:
-            self.sent[lot.material] += lot.qty
+            sent[lot.material] = sent.get(lot.material, 0.0) + lot.qty
         self.state: str | None = None
 
     @property
@@ -109,7 +110,7 @@ class Lane(Node):
         if urgent:
             self.ctx.start(self._rush, shipment, qty, to)
         elif self._direct:  # as _carry does, leaving at once, without its first step's event
-            self._move(shipment, None, "awaiting_dispatch")  # as _carry: the states it reports, if only as 0
+            self._enter(shipment, "awaiting_dispatch")  # as _carry: the states it reports, if only as 0
             self._leave(shipment, qty, to)
         else:
             self.ctx.start(self._carry, shipment, qty, to)
@@ -120,32 +121,28 @@ class Lane(Node):
     def _rush(self, shipment: Shipment, qty: float, to: Receiver) -> None:
         """An emergency shipment: leaves at once, customs pre-cleared, its own transit time and cost."""
         now = self.ctx.env._now
-        self._move(shipment, None, "in_transit")
+        self._enter(shipment, "in_transit")
         self._urgent.count(now)
         self._urgent_cost.count(now, self.spec.emergency.cost_per_shipment)
         self._shipped.count(now, qty)
         self.ctx.after(self._urgent_transit(), self._land_rushed, shipment, to)
 
     def _land_rushed(self, shipment: Shipment, to: Receiver) -> None:
-        self._move(shipment, "in_transit", None)
+        del self._aboard[shipment]
         to.arrive(shipment)
 
-    def _move(self, shipment: Shipment, old: str | None, new: str | None) -> None:
-        """*shipment* goes from state *old* to *new* (None: not on the way)."""
-        if new is None:
-            del self._aboard[shipment]
-            return
-        if old is None:
-            self._aboard[shipment] = None
-        shipment.state = new
-        if not shipment.sent.keys() <= self._seen[new]:  # a kit type's first time in this state here
-            self._seen[new].update(shipment.sent)
+    def _enter(self, shipment: Shipment, state: str) -> None:
+        """*shipment* (on board from now on, if it was not) is in *state*."""
+        self._aboard[shipment] = None
+        shipment.state = state
+        if not shipment.sent.keys() <= self._seen[state]:  # a kit type's first time in this state here
+            self._seen[state].update(shipment.sent)
             for m in shipment.sent:
-                self._states[m, new] = None
+                self._states[m, state] = None
 
     def _carry(self, shipment: Shipment, qty: float, to: Receiver) -> None:
         """The shipment waits for the lane's next dispatch day."""
-        self._move(shipment, None, "awaiting_dispatch")
+        self._enter(shipment, "awaiting_dispatch")
         now = self.ctx.env._now
         leave = next_dispatch(now, self.spec.dispatch_days)
         if leave > now:
@@ -154,17 +151,17 @@ class Lane(Node):
             self._leave(shipment, qty, to)
 
     def _leave(self, shipment: Shipment, qty: float, to: Receiver) -> None:
-        self._move(shipment, "awaiting_dispatch", "in_transit")
+        self._enter(shipment, "in_transit")
         self._depart(qty, self.ctx.env._now)
         if self._customs is None:
-            self.ctx.after(self._transit(), self._land, shipment, "in_transit", to)
+            self.ctx.after(self._transit(), self._land, shipment, to)
         else:
             self.ctx.after(self._transit(), self._import, shipment, to)
 
     def _import(self, shipment: Shipment, to: Receiver) -> None:
         """The shipment reaches the border: through customs, then it lands."""
-        self._move(shipment, "in_transit", "in_customs")
-        self.ctx.after(self._customs(), self._land, shipment, "in_customs", to)
+        self._enter(shipment, "in_customs")
+        self.ctx.after(self._customs(), self._land, shipment, to)
 
     def _depart(self, qty: float, now: float) -> None:
         """A shipment of *qty* kits leaves: counted, and its cost booked."""
@@ -177,10 +174,10 @@ class Lane(Node):
             self._shippers.count(now, boxes)
             self._cost.count(now, boxes * spec.shipper.cost)
 
-    def _land(self, shipment: Shipment, state: str, to: Receiver) -> None:
-        """The shipment reaches *to* (from *state*): its cold-chain kits may have had an excursion."""
+    def _land(self, shipment: Shipment, to: Receiver) -> None:
+        """The shipment reaches *to*: its cold-chain kits may have had an excursion."""
         env = self.ctx.env
-        self._move(shipment, state, None)
+        del self._aboard[shipment]
         if self._excursion():
             self._excursions.count(env.now)
             cold = [lot for lot in shipment.lots if self._cold(lot.material)]
@@ -196,11 +193,11 @@ class Lane(Node):
 
     def _assess(self, held: Shipment, to: Receiver) -> None:
         """QA assessment of excursion kits: released to the receiver, or destroyed."""
-        self._move(held, None, "quarantine")
+        self._enter(held, "quarantine")
         self.ctx.after(self._assessment(), self._assessed, held, to)
 
     def _assessed(self, held: Shipment, to: Receiver) -> None:
-        self._move(held, "quarantine", None)
+        del self._aboard[held]
         if not self._released():
             lots, held.lots = held.lots, []
             self._destroy(held, lots)

@@ -105,7 +105,8 @@ class LotStore(Node):
         lot.store = self
         insort(self.lots, lot, key=_fefo)  # by (expiry, id), as Lot.__lt__, without a Python call per comparison
         self.qty += lot.qty
-        self._serve_waiting()
+        if self._waiting:
+            self._serve_waiting()
         self._changed()
 
     def remove(self, lot: Lot) -> float:
