@@ -104,7 +104,7 @@ class Lane(Node):
         """Hand *lots* to the lane now; ``to.arrive(shipment)`` is called on arrival. Returns the quantity.
         *urgent*: by the lane's emergency courier (it must have one)."""
         shipment = Shipment(lots, ordered)
-        qty = shipment.qty
+        qty = sum(shipment.sent.values())  # shipment.qty, without the property's call
         if qty <= 0:
             return 0.0
         if urgent:
@@ -151,8 +151,16 @@ class Lane(Node):
             self._leave(shipment, qty, to)
 
     def _leave(self, shipment: Shipment, qty: float, to: Receiver) -> None:
+        """The shipment leaves: counted, and its cost booked."""
         self._enter(shipment, "in_transit")
-        self._depart(qty, self.ctx.env._now)
+        now, spec = self.ctx.env._now, self.spec
+        self._shipped.count(now, qty)
+        self._shipments.count(now)
+        self._cost.count(now, spec.cost_per_shipment + spec.cost_per_kit * qty)
+        if self._shippers is not None:  # as many boxes as the kits fill
+            boxes = math.ceil(qty / spec.shipper.kits - 1e-9)
+            self._shippers.count(now, boxes)
+            self._cost.count(now, boxes * spec.shipper.cost)
         if self._customs is None:
             self.ctx.after(self._transit(), self._land, shipment, to)
         else:
@@ -163,22 +171,12 @@ class Lane(Node):
         self._enter(shipment, "in_customs")
         self.ctx.after(self._customs(), self._land, shipment, to)
 
-    def _depart(self, qty: float, now: float) -> None:
-        """A shipment of *qty* kits leaves: counted, and its cost booked."""
-        spec = self.spec
-        self._shipped.count(now, qty)
-        self._shipments.count(now)
-        self._cost.count(now, spec.cost_per_shipment + spec.cost_per_kit * qty)
-        if self._shippers is not None:  # as many boxes as the kits fill
-            boxes = math.ceil(qty / spec.shipper.kits - 1e-9)
-            self._shippers.count(now, boxes)
-            self._cost.count(now, boxes * spec.shipper.cost)
-
     def _land(self, shipment: Shipment, to: Receiver) -> None:
         """The shipment reaches *to*: its cold-chain kits may have had an excursion."""
         env = self.ctx.env
         del self._aboard[shipment]
-        if self._excursion():
+        excursion = self._excursion
+        if excursion.p > 0.0 and excursion():  # most lanes have none: no call then
             self._excursions.count(env.now)
             cold = [lot for lot in shipment.lots if self._cold(lot.material)]
             shipment.lots = [lot for lot in shipment.lots if not self._cold(lot.material)]

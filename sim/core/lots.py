@@ -107,7 +107,10 @@ class LotStore(Node):
         self.qty += lot.qty
         if self._waiting:
             self._serve_waiting()
-        self._changed()
+        self.changes.n += 1  # _changed(), inlined: every lot shelved
+        t, q = self.env._now, self.qty
+        for watch in self.watchers:
+            watch(t, q)
 
     def remove(self, lot: Lot) -> float:
         """Take a whole lot out (expiry, recall); returns the quantity removed."""
@@ -195,7 +198,7 @@ class LotStore(Node):
             else:
                 self._id_seq += 1  # numbered even when consumed, so later pieces keep their ids
                 if out is not None:
-                    out.append(lot.piece(f"{lot.id}.{self._id_seq}", need, self.env.now))
+                    out.append(lot.piece(f"{lot.id}.{self._id_seq}", need, self.env._now))
                 elif self.issued is not None:
                     self.issued.append((lot.id, need))
                 lot.qty -= need
