@@ -110,7 +110,8 @@ class Lane(Node):
         if urgent:
             self.ctx.start(self._rush, shipment, qty, to)
         elif self._direct:  # as _carry does, leaving at once, without its first step's event
-            self._enter(shipment, "awaiting_dispatch")  # as _carry: the states it reports, if only as 0
+            if not shipment.sent.keys() <= self._seen["awaiting_dispatch"]:  # as _carry: the states it
+                self._enter(shipment, "awaiting_dispatch")  # reports, if only as 0 (it leaves at once)
             self._leave(shipment, qty, to)
         else:
             self.ctx.start(self._carry, shipment, qty, to)
@@ -173,11 +174,10 @@ class Lane(Node):
 
     def _land(self, shipment: Shipment, to: Receiver) -> None:
         """The shipment reaches *to*: its cold-chain kits may have had an excursion."""
-        env = self.ctx.env
         del self._aboard[shipment]
         excursion = self._excursion
         if excursion.p > 0.0 and excursion():  # most lanes have none: no call then
-            self._excursions.count(env.now)
+            self._excursions.count(self.ctx.env._now)
             cold = [lot for lot in shipment.lots if self._cold(lot.material)]
             shipment.lots = [lot for lot in shipment.lots if not self._cold(lot.material)]
             if self._quarantine and cold:
