@@ -169,26 +169,29 @@ class DepotNode(Node):
              urgent: bool = False) -> dict[str, float]:
         """Ship up to *wants* (kits per type) to *to* in one shipment, FEFO; returns what was sent.
         An *urgent* (emergency) shipment that cannot be filled is not retried: routine resupply is."""
-        min_expiry = self.ctx.now + do_not_ship
+        now = self.ctx.env._now
+        min_expiry = now + do_not_ship
         lots: list[Lot] = []
         sent: dict[str, float] = {}
         short = False
+        stocks = self.shelf.stocks
         for kit, qty in wants.items():
-            if kit not in self.shelf.stocks:
+            if kit not in stocks:
                 got = []
             elif self.take_for is not None:
                 got = self.take_for(to, kit, qty, min_expiry)
             else:
-                got = self.shelf.take(kit, qty, min_expiry)
-            n = sum(l.qty for l in got)
+                got = stocks[kit].take(qty, min_expiry)
+            n = got[0].qty if len(got) == 1 else sum([l.qty for l in got])  # sum(), without a generator
             lots += got
             sent[kit] = n
             short |= n < qty - 1e-9
         if short and not urgent:
             self._short[to.name] = to
         if lots:
-            lane.send(lots, to, ordered=self.ctx.now, urgent=urgent)
-            self.review()
+            lane.send(lots, to, now, urgent)
+            if self.parent is not None:  # review() of a depot without one does nothing
+                self.review()
         return sent
 
     def retry_short(self) -> None:

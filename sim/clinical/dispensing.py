@@ -106,7 +106,7 @@ class DispensingPoint(PointSupply, Node):
         return self.ctx.env._now + self.resupply.do_not_dispense
 
     def arrive(self, shipment: Shipment) -> None:
-        now = self.ctx.now
+        now = self.ctx.env._now
         for m, q in shipment.sent.items():
             self.expected[kit_of(m)] -= q
         if self.closed:

@@ -24,8 +24,10 @@ def kit_of(material: str) -> str:
 class KitStock(LotStore):
     """Kits of one type at one place.
 
-    Each lot put here is armed once to expire at its expiry date; if it is still
-    in a kit stock then, it is removed and booked as expired where it lies.
+    A lot still here at its expiry date is removed and booked as expired.  One timed check is
+    pending per stock, at the earliest expiry on hand (``_due``): lots come and go FEFO, so one
+    event a stock stands for the thousand-odd a replication that one per lot put would book,
+    nearly all of which would find their lot gone.
     """
 
     def __init__(self, ctx: Context, name: str, material: str, expired_as: str,
@@ -33,15 +35,35 @@ class KitStock(LotStore):
         super().__init__(ctx.env, name, material, watchers=watchers, changes=changes)
         self.ctx = ctx
         self._expired = ctx.counter(f"expired.{expired_as}")
+        self._due = ctx.horizon  # time of the pending expiry check (the horizon: none pending)
 
     def put(self, lot: Lot) -> None:
         if self.ctx.recalls and any(recalled(lot) for recalled in self.ctx.recalls):
             self.ctx.ledger.outflow(self.material, "recalled", lot.qty)  # arrived after its recall
             self.ctx.counter("recalled.kits").count(self.ctx.now, lot.qty)
             return
-        super().put(lot)
-        if lot.expiry < self.ctx.horizon:
-            self.ctx.at(lot.expiry, _expire_where_it_lies, lot)
+        LotStore.put(self, lot)  # super().put, without building a super object (every kit lot shelved)
+        if lot.expiry < self._due:  # expires before the pending check (and within the horizon)
+            self._due = lot.expiry
+            self.ctx.at(lot.expiry, self._expire_due, lot.expiry)
+
+    def _expire_due(self, due: float) -> None:
+        """The check booked for *due*: lots expired by now go, and the next check is booked at the
+        earliest expiry left.  A check superseded by an earlier one (an earlier-expiring lot came in
+        after it was booked) does nothing: every lot here expires at or after ``_due``."""
+        if due != self._due:
+            return
+        now, lots = self.ctx.env._now, self.lots
+        i = 0
+        while i < len(lots) and lots[i].expiry <= now:
+            if lots[i].qty > 0:
+                self.expire(lots[i])  # removes it from lots
+            else:
+                i += 1
+        self._due = self.ctx.horizon
+        if i < len(lots) and lots[i].expiry < self._due:
+            self._due = lots[i].expiry
+            self.ctx.at(self._due, self._expire_due, self._due)
 
     def expire(self, lot: Lot) -> None:
         qty = self.remove(lot)
@@ -57,14 +79,6 @@ class KitStock(LotStore):
             by[lot.label] = by.get(lot.label, 0.0) + lot.qty
         for label, qty in by.items():
             yield self.material, "on_hand" if label is None else f"on_hand.{label}", qty
-
-
-def _expire_where_it_lies(lot: Lot) -> None:
-    # A lot can be armed more than once (moved whole between stores); only the
-    # store holding it at expiry books it, and only once.
-    store = lot.store
-    if isinstance(store, KitStock) and lot.qty > 0:
-        store.expire(lot)
 
 
 class KitShelf(Node):

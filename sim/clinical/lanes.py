@@ -24,17 +24,20 @@ from sim.scenario.clinical import LaneSpec
 
 
 class Shipment:
-    """Kit lots travelling together; ``sent`` is what left, ``lots`` what is still on board."""
+    """Kit lots travelling together; ``sent`` is what left, ``lots`` what is still on board; ``state``
+    where it is on its lane's way (what :meth:`Lane.holdings` reports it as)."""
 
-    __slots__ = ("lots", "sent", "ordered", "lost")
+    __slots__ = ("lots", "sent", "ordered", "lost", "state")
 
     def __init__(self, lots: list[Lot], ordered: float) -> None:
         self.lots = lots
         self.ordered = ordered
         self.lost: list[Lot] = []
-        self.sent: dict[str, float] = defaultdict(float)
+        self.sent: dict[str, float] = {}
+        sent = self.sent
         for lot in lots:
-            self.sent[lot.material] += lot.qty
+            sent[lot.material] = sent.get(lot.material, 0.0) + lot.qty
+        self.state: str | None = None
 
     @property
     def qty(self) -> float:
@@ -76,7 +79,11 @@ class Lane(Node):
         # No dispatch calendar and no customs: a shipment is two timed calls, not a process (three events)
         self._direct = not spec.dispatch_days and self._customs is None
         self.to_depot = to_depot
-        self.held: dict[tuple[str, str], float] = defaultdict(float)  # (material, state) -> kits
+        # Shipments on the way, each with its state; holdings() sums them.  ``_states`` is every
+        # (material, state) a kit has been in on this lane, in order: those are reported, if only as 0.
+        self._aboard: dict[Shipment, None] = {}
+        self._states: dict[tuple[str, str], None] = {}
+        self._seen: dict[str, set[str]] = defaultdict(set)  # state -> materials, as in _states
         kind = "kits_to_depots" if to_depot else "kits"
         self._shipped = ctx.counter(f"shipped.{kind}")
         self._shipments = ctx.counter("shipments")
@@ -91,19 +98,20 @@ class Lane(Node):
 
     @property
     def in_transit(self) -> float:
-        return sum(self.held.values())
+        return sum(q for _, _, q in self.holdings())
 
     def send(self, lots: list[Lot], to: Receiver, ordered: float, urgent: bool = False) -> float:
         """Hand *lots* to the lane now; ``to.arrive(shipment)`` is called on arrival. Returns the quantity.
         *urgent*: by the lane's emergency courier (it must have one)."""
         shipment = Shipment(lots, ordered)
-        qty = shipment.qty
+        qty = sum(shipment.sent.values())  # shipment.qty, without the property's call
         if qty <= 0:
             return 0.0
         if urgent:
             self.ctx.start(self._rush, shipment, qty, to)
         elif self._direct:  # as _carry does, leaving at once, without its first step's event
-            self._move(shipment, None, "awaiting_dispatch")  # as _carry: the states it reports, if only as 0
+            if not shipment.sent.keys() <= self._seen["awaiting_dispatch"]:  # as _carry: the states it
+                self._enter(shipment, "awaiting_dispatch")  # reports, if only as 0 (it leaves at once)
             self._leave(shipment, qty, to)
         else:
             self.ctx.start(self._carry, shipment, qty, to)
@@ -114,26 +122,28 @@ class Lane(Node):
     def _rush(self, shipment: Shipment, qty: float, to: Receiver) -> None:
         """An emergency shipment: leaves at once, customs pre-cleared, its own transit time and cost."""
         now = self.ctx.env._now
-        self._move(shipment, None, "in_transit")
+        self._enter(shipment, "in_transit")
         self._urgent.count(now)
         self._urgent_cost.count(now, self.spec.emergency.cost_per_shipment)
         self._shipped.count(now, qty)
         self.ctx.after(self._urgent_transit(), self._land_rushed, shipment, to)
 
     def _land_rushed(self, shipment: Shipment, to: Receiver) -> None:
-        self._move(shipment, "in_transit", None)
+        del self._aboard[shipment]
         to.arrive(shipment)
 
-    def _move(self, shipment: Shipment, old: str | None, new: str | None) -> None:
-        for m, q in shipment.sent.items():
-            if old:
-                self.held[m, old] -= q
-            if new:
-                self.held[m, new] += q
+    def _enter(self, shipment: Shipment, state: str) -> None:
+        """*shipment* (on board from now on, if it was not) is in *state*."""
+        self._aboard[shipment] = None
+        shipment.state = state
+        if not shipment.sent.keys() <= self._seen[state]:  # a kit type's first time in this state here
+            self._seen[state].update(shipment.sent)
+            for m in shipment.sent:
+                self._states[m, state] = None
 
     def _carry(self, shipment: Shipment, qty: float, to: Receiver) -> None:
         """The shipment waits for the lane's next dispatch day."""
-        self._move(shipment, None, "awaiting_dispatch")
+        self._enter(shipment, "awaiting_dispatch")
         now = self.ctx.env._now
         leave = next_dispatch(now, self.spec.dispatch_days)
         if leave > now:
@@ -142,21 +152,9 @@ class Lane(Node):
             self._leave(shipment, qty, to)
 
     def _leave(self, shipment: Shipment, qty: float, to: Receiver) -> None:
-        self._move(shipment, "awaiting_dispatch", "in_transit")
-        self._depart(qty, self.ctx.env._now)
-        if self._customs is None:
-            self.ctx.after(self._transit(), self._land, shipment, "in_transit", to)
-        else:
-            self.ctx.after(self._transit(), self._import, shipment, to)
-
-    def _import(self, shipment: Shipment, to: Receiver) -> None:
-        """The shipment reaches the border: through customs, then it lands."""
-        self._move(shipment, "in_transit", "in_customs")
-        self.ctx.after(self._customs(), self._land, shipment, "in_customs", to)
-
-    def _depart(self, qty: float, now: float) -> None:
-        """A shipment of *qty* kits leaves: counted, and its cost booked."""
-        spec = self.spec
+        """The shipment leaves: counted, and its cost booked."""
+        self._enter(shipment, "in_transit")
+        now, spec = self.ctx.env._now, self.spec
         self._shipped.count(now, qty)
         self._shipments.count(now)
         self._cost.count(now, spec.cost_per_shipment + spec.cost_per_kit * qty)
@@ -164,13 +162,22 @@ class Lane(Node):
             boxes = math.ceil(qty / spec.shipper.kits - 1e-9)
             self._shippers.count(now, boxes)
             self._cost.count(now, boxes * spec.shipper.cost)
+        if self._customs is None:
+            self.ctx.after(self._transit(), self._land, shipment, to)
+        else:
+            self.ctx.after(self._transit(), self._import, shipment, to)
 
-    def _land(self, shipment: Shipment, state: str, to: Receiver) -> None:
-        """The shipment reaches *to* (from *state*): its cold-chain kits may have had an excursion."""
-        env = self.ctx.env
-        self._move(shipment, state, None)
-        if self._excursion():
-            self._excursions.count(env.now)
+    def _import(self, shipment: Shipment, to: Receiver) -> None:
+        """The shipment reaches the border: through customs, then it lands."""
+        self._enter(shipment, "in_customs")
+        self.ctx.after(self._customs(), self._land, shipment, to)
+
+    def _land(self, shipment: Shipment, to: Receiver) -> None:
+        """The shipment reaches *to*: its cold-chain kits may have had an excursion."""
+        del self._aboard[shipment]
+        excursion = self._excursion
+        if excursion.p > 0.0 and excursion():  # most lanes have none: no call then
+            self._excursions.count(self.ctx.env._now)
             cold = [lot for lot in shipment.lots if self._cold(lot.material)]
             shipment.lots = [lot for lot in shipment.lots if not self._cold(lot.material)]
             if self._quarantine and cold:
@@ -184,11 +191,11 @@ class Lane(Node):
 
     def _assess(self, held: Shipment, to: Receiver) -> None:
         """QA assessment of excursion kits: released to the receiver, or destroyed."""
-        self._move(held, None, "quarantine")
+        self._enter(held, "quarantine")
         self.ctx.after(self._assessment(), self._assessed, held, to)
 
     def _assessed(self, held: Shipment, to: Receiver) -> None:
-        self._move(held, "quarantine", None)
+        del self._aboard[held]
         if not self._released():
             lots, held.lots = held.lots, []
             self._destroy(held, lots)
@@ -202,5 +209,9 @@ class Lane(Node):
             shipment.lost.append(lot)
 
     def holdings(self) -> Iterable[Holding]:
-        for (m, state), q in self.held.items():
+        held = dict.fromkeys(self._states, 0.0)
+        for shipment in self._aboard:
+            for m, q in shipment.sent.items():
+                held[m, shipment.state] += q
+        for (m, state), q in held.items():
             yield m, state, q

@@ -105,8 +105,12 @@ class LotStore(Node):
         lot.store = self
         insort(self.lots, lot, key=_fefo)  # by (expiry, id), as Lot.__lt__, without a Python call per comparison
         self.qty += lot.qty
-        self._serve_waiting()
-        self._changed()
+        if self._waiting:
+            self._serve_waiting()
+        self.changes.n += 1  # _changed(), inlined: every lot shelved
+        t, q = self.env._now, self.qty
+        for watch in self.watchers:
+            watch(t, q)
 
     def remove(self, lot: Lot) -> float:
         """Take a whole lot out (expiry, recall); returns the quantity removed."""
@@ -194,7 +198,7 @@ class LotStore(Node):
             else:
                 self._id_seq += 1  # numbered even when consumed, so later pieces keep their ids
                 if out is not None:
-                    out.append(lot.piece(f"{lot.id}.{self._id_seq}", need, self.env.now))
+                    out.append(lot.piece(f"{lot.id}.{self._id_seq}", need, self.env._now))
                 elif self.issued is not None:
                     self.issued.append((lot.id, need))
                 lot.qty -= need
