@@ -27,7 +27,7 @@ from sim.clinical.dispensing import DispensingPoint, Upstream
 from sim.clinical.inventory import KitShelf
 from sim.clinical.lanes import Lane
 from sim.clinical.trial import PATIENT, Arm, Patient, TrialNode
-from sim.core.context import Context, new_call
+from sim.core.context import RUN_CALL, Context, new_call
 from sim.core.distributions import MAX_VALUE, Deterministic, Exponential, Triangular, Uniform
 from sim.core.lots import Lot
 from sim.core.node import Holding
@@ -253,8 +253,8 @@ class SiteNode(DispensingPoint):
             arrive = due
         # ctx.after(max(0.0, t - now), fn, *args), inlined (a call fewer at every visit): the same entry
         ctx = self.ctx
-        spent = ctx._spent
-        call = spent.pop() if spent else new_call()
+        call = new_call()
+        call.callbacks = RUN_CALL
         if p.drop_at <= arrive:
             delay, call.fn, call.args = p.drop_at - now, self._end, (p, point, True)
         else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import partial
 from heapq import heappop, heappush
 from types import MethodType
 from typing import Callable
@@ -50,7 +51,6 @@ class Context:
         self.genealogy: Genealogy | None = None  # lot genealogy, recorded on request (--trace)
         self.recalls: list[Callable[[object], bool]] = []  # lots withdrawn wherever they are put
         self._once: set[tuple[Callable[[], None], float]] = set()  # calls booked by once()
-        self._spent: list[_Call] = []  # timed calls made, reused for later ones (see run)
 
     # -- randomness --------------------------------------------------------
     def sampler(self, name: str, spec) -> Sampler:
@@ -152,7 +152,7 @@ class Context:
         stop._ok, stop._value = True, None
         env.schedule(stop, simpy.events.URGENT, until - env.now)
         stop.callbacks.append(simpy.core.StopSimulation.callback)
-        queue, spent = env._queue, self._spent.append
+        queue = env._queue
         try:
             while True:
                 t0 = env._now
@@ -160,7 +160,6 @@ class Context:
                     env._now, _, _, event = heappop(queue)
                     if event.__class__ is _Call:  # a timed call (most events): no callbacks to walk
                         event.fn(*event.args)
-                        spent(event)  # out of the queue for good: the next timed call reuses it
                         continue
                     callbacks, event.callbacks = event.callbacks, None
                     for callback in callbacks:
@@ -209,9 +208,8 @@ class Context:
         """Call ``callback(*args)`` at time *t* (now if *t* has passed) without a process: a
         :class:`_Call` in SimPy's queue where a process would put its timeout, so the order is the same."""
         now = self.env._now
-        spent = self._spent
-        call = spent.pop() if spent else new_call()
-        call.fn, call.args = callback, args
+        call = _new(_Call)
+        call.callbacks, call.fn, call.args = _RUN_CALL, callback, args
         heappush(self._queue, (now + max(0.0, t - now), NORMAL, next(self._eid), call))
 
     def once(self, t: float, callback: Callable[[], None]) -> None:
@@ -232,18 +230,16 @@ class Context:
         as a process's ``yield env.timeout(delay)`` (:meth:`at` computes the delay from a time)."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
-        spent = self._spent
-        call = spent.pop() if spent else new_call()
-        call.fn, call.args = callback, args
+        call = _new(_Call)
+        call.callbacks, call.fn, call.args = _RUN_CALL, callback, args
         heappush(self._queue, (self.env._now + delay, NORMAL, next(self._eid), call))
 
     def start(self, callback: Callable[..., None], *args) -> None:
         """Call ``callback(*args)`` now, before the instant's other timed calls: where ``env.process``
         puts a new process's first step (SimPy's ``Initialize`` is urgent), for a process written as
         timed calls that must keep its place in the order of events."""
-        spent = self._spent
-        call = spent.pop() if spent else new_call()
-        call.fn, call.args = callback, args
+        call = _new(_Call)
+        call.callbacks, call.fn, call.args = _RUN_CALL, callback, args
         heappush(self._queue, (self.env._now, URGENT, next(self._eid), call))
 
     @property
@@ -273,8 +269,7 @@ class _Call:
     """A timed call in SimPy's event queue (:meth:`Context.at`, :meth:`~Context.after`,
     :meth:`~Context.start`): all SimPy's ``step`` needs of an event (``callbacks``, ``_ok``) and the
     call, without a :class:`simpy.Timeout`'s fields or a list of callbacks per call (~10,000 a
-    replication). :meth:`Context.run` makes the call directly, then keeps the object for a later call
-    (a new object and freeing it cost more than the rest of booking a call)."""
+    replication). :meth:`Context.run` makes the call directly."""
 
     __slots__ = ("callbacks", "fn", "args")
     _ok = True
@@ -286,11 +281,8 @@ def _run_call(call: _Call) -> None:
 
 
 _RUN_CALL = (_run_call,)
-
-
-def new_call() -> _Call:
-    """A new :class:`_Call`, when no spent one is left to reuse (for a hot caller that books its call
-    itself, as :meth:`Context.after` does)."""
-    call = object.__new__(_Call)
-    call.callbacks = _RUN_CALL
-    return call
+_new = object.__new__
+RUN_CALL, new_call = _RUN_CALL, partial(_new, _Call)
+"""For a hot caller that books its timed call itself, as :meth:`Context.after` does (a Python call
+fewer): ``call = new_call()``, then ``call.callbacks, call.fn, call.args = RUN_CALL, fn, args`` and
+the heap entry ``(time, NORMAL, next(ctx._eid), call)`` pushed on ``ctx._queue``."""
