@@ -113,6 +113,19 @@ def test_workers_that_only_draw_are_forked_without_the_model(monkeypatch):
     assert out.stdout.strip() == "[]"
 
 
+def test_workers_start_with_the_servers_imports_frozen_out_of_the_collector():
+    """Every worker, not only one that ran a replication, keeps the imports it was forked with out of the
+    garbage collector's scans (``plot``'s workers only draw)."""
+    import gc
+    backend = LocalBackend(2)
+    try:
+        seen = backend.map(gc.get_threshold, [(), ()]) + backend.map(gc.get_freeze_count, [(), ()])
+    finally:
+        backend.close()
+    assert seen[:2] == [(20_000, 10, 10)] * 2
+    assert min(seen[2:]) > 10_000
+
+
 def test_prestart_starts_no_server_for_one_worker_or_a_cluster(monkeypatch):
     started = []
     monkeypatch.setattr("multiprocessing.forkserver.ensure_running", lambda: started.append(True))
