@@ -9,14 +9,17 @@ import io
 import subprocess
 import sys
 
+import matplotlib.axes as maxes
 import matplotlib.figure as mfigure
 import matplotlib.pyplot as plt
+from matplotlib.layout_engine import TightLayoutEngine
 
 from sim.experiments.backends import LocalBackend
-from sim.experiments.startup import prestart
+from sim.experiments.startup import mp_context, prestart
 from sim.explorer.session import Session
 from sim.explorer.whatifs import QUICK, quick_fields, wildcard
 from sim.figures import make_figures
+from sim.figures.layout import MeasureOnceTight
 from sim.figures.output import save_figure
 from sim.scenario import load_default
 
@@ -63,6 +66,64 @@ def test_commands_start_without_the_heavy_packages():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_tight_layout_measured_once_gives_matplotlibs_margins(monkeypatch):
+    """A 2 x 2 figure with titles, labels and a suptitle: matplotlib's tight layout measures each axes
+    twice (margins, then spacing), the one-pass engine once; the subplot parameters are the same to
+    the bit."""
+    calls = []
+    original = maxes.Axes.get_tightbbox
+    monkeypatch.setattr(maxes.Axes, "get_tightbbox", lambda self, *a, **k: (calls.append(self), original(self, *a, **k))[1])
+    params = {}
+    for engine in (TightLayoutEngine(), MeasureOnceTight()):
+        fig, axes = plt.subplots(2, 2, figsize=(5, 4))
+        for i, ax in enumerate(axes.flat):
+            ax.plot([0, 10 ** i], [0, 1000 * i])
+            ax.set_title(f"panel {i} with a longer title")
+            ax.set_ylabel("units per 28 days")
+        fig.suptitle("a suptitle")
+        fig.set_layout_engine(engine)
+        fig.canvas.draw()
+        del calls[:]
+        engine.execute(fig)
+        sp = fig.subplotpars
+        params[type(engine).__name__] = ((sp.left, sp.right, sp.bottom, sp.top, sp.wspace, sp.hspace), len(calls))
+        assert not any("get_tightbbox" in vars(ax) for ax in fig.axes)  # the per-layout memo is gone
+        plt.close(fig)
+    (tight, measured_twice), (once, measured_once) = params["TightLayoutEngine"], params["MeasureOnceTight"]
+    assert once == tight
+    assert (measured_twice, measured_once) == (8, 4)
+
+
+def test_workers_that_only_draw_are_forked_without_the_model(monkeypatch):
+    """``plot`` draws from tables: its fork server imports the figure modules, not the model (nor,
+    through them, the scenario schema)."""
+    preloads = []
+    monkeypatch.setattr("multiprocessing.context.ForkServerContext.set_forkserver_preload",
+                        lambda self, modules: preloads.append(list(modules)))
+    mp_context(["sim.figures.folder"])
+    mp_context(["sim.figures.folder"], replications=False)
+    assert preloads == [["sim.model", "sim.experiments.backends", "sim.figures.folder"],
+                        ["sim.experiments.backends", "sim.figures.folder"]]
+    code = ("import sys, sim.experiments.backends, sim.figures.folder, sim.figures.results, sim.figures.clinical, "
+            "sim.figures.gantt; print(sorted(m for m in ('sim.model', 'sim.scenario', 'pydantic', 'simpy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_workers_start_with_the_servers_imports_frozen_out_of_the_collector():
+    """Every worker, not only one that ran a replication, keeps the imports it was forked with out of the
+    garbage collector's scans (``plot``'s workers only draw)."""
+    import gc
+    backend = LocalBackend(2)
+    try:
+        seen = backend.map(gc.get_threshold, [(), ()]) + backend.map(gc.get_freeze_count, [(), ()])
+    finally:
+        backend.close()
+    assert seen[:2] == [(20_000, 10, 10)] * 2
+    assert min(seen[2:]) > 10_000
 
 
 def test_prestart_starts_no_server_for_one_worker_or_a_cluster(monkeypatch):

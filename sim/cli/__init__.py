@@ -316,7 +316,7 @@ def plot(results_dir, per_scenario, workers, **opts) -> None:
     from sim.experiments.backends import make_backend
     from sim.experiments.startup import prestart
     from sim.figures import PRELOAD
-    prestart(workers, None, PRELOAD)
+    prestart(workers, None, PRELOAD, replications=False)  # workers that draw from tables need no model
     from sim.figures import plot_results
     backend = make_backend(workers)
     try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
@@ -30,7 +30,9 @@ from sim.core.stats import Summary
 from sim.experiments.arrow import codes, numeric, strings, to_numpy
 from sim.experiments.tables import (SUMMARY_HEADER, TIMELINE_HEADER, CsvTable, atomic_write_bytes, atomic_write_text,
                                     summarize_columns, summary_rows, write_csv)
-from sim.model import ReplicationResult
+
+if TYPE_CHECKING:  # at run time only where a replication is read back: figures read tables, not the model
+    from sim.model import ReplicationResult
 
 TABLES = {"metrics": "metric", "series": "series", "delays": "delay"}
 """Dataset folder -> the column naming what a value is."""
@@ -112,6 +114,7 @@ def check_replication(folder: Path, rep: int) -> None:
 
 def read_replication(folder: Path, rep: int) -> ReplicationResult:
     """One stored replication, as the model returned it (metrics as floats)."""
+    from sim.model import ReplicationResult
     rec = json.loads(record_path(folder, rep).read_text(encoding="utf-8"))
     metrics = read_metrics(folder, rep)
     series: dict[str, np.ndarray] = {}

@@ -30,6 +30,16 @@ OWN = ("plan.json", "metadata.json", "scenario.yaml", "metrics", "series", "dela
 """Names the tool writes at the top of a results folder (the most a marker may list)."""
 
 
+PLAN = "plan.json"
+
+
+def read_plan(root: str | Path) -> dict[str, Any] | None:
+    """The stored plan of a results folder (None for folders written before plans existed).  Here, not
+    in :mod:`sim.experiments.store`, so that reading a folder (``plot``) imports no model or schema."""
+    path = Path(root) / PLAN
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 class StoreError(ValueError):
     """The results folder cannot take this experiment (not ours, in use, or a different experiment)."""
 

@@ -11,28 +11,31 @@ from typing import Sequence
 
 
 PRELOAD = ["sim.model", "sim.experiments.backends"]
-"""What the fork server imports before it forks a worker (a worker then starts with it imported)."""
+"""What the fork server imports before it forks a worker (a worker then starts with it imported); the
+model first (workers that only draw figures go without it)."""
 
 
-def mp_context(preload: Sequence[str] = ()):
+def mp_context(preload: Sequence[str] = (), replications: bool = True):
     """How local workers start: forked from a clean server (no threads inherited, unlike plain fork)
-    with the model already imported (cheaper than spawn), or spawned where there is no fork server."""
+    with the model already imported (cheaper than spawn), or spawned where there is no fork server.
+    Without *replications* (workers that only draw figures) the server imports no model."""
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([*PRELOAD, *preload])
+        ctx.set_forkserver_preload([*(PRELOAD if replications else PRELOAD[1:]), *preload])
         return ctx
     return multiprocessing.get_context("spawn")
 
 
-def prestart(workers: int | None = None, scheduler: str | None = None, preload: Sequence[str] = ()) -> None:
+def prestart(workers: int | None = None, scheduler: str | None = None, preload: Sequence[str] = (),
+             replications: bool = True) -> None:
     """Start the fork server now, when local worker processes will be used, so that it imports the
     model (and the modules in *preload*, e.g. those that draw figures) while this process is still
     loading the scenario, instead of after: the workers then start at once.  Harmless if no pool is
-    made after all (the server ends with this process)."""
+    made after all (the server ends with this process).  *replications*: see :func:`mp_context`."""
     if scheduler is not None or (workers or os.cpu_count() or 1) == 1:
         return
-    ctx = mp_context(preload)
+    ctx = mp_context(preload, replications)
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
         forkserver.ensure_running()

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from sim.experiments.backends import Outcome
-from sim.experiments.folder import ResultsFolder, StoreError  # noqa: F401 - StoreError is part of this API
+from sim.experiments.folder import PLAN, ResultsFolder, StoreError, read_plan  # noqa: F401 - part of this API
 from sim.experiments.plan import Plan
 from sim.model import ReplicationResult
 from sim.experiments import columnar
@@ -39,8 +39,6 @@ from sim.experiments.columnar import write_batch_metrics, write_record_tables, w
 from sim.experiments.tables import SUMMARY_HEADER, atomic_write_text, read_csv, write_csv, write_json
 from sim.scenario import dump_scenario
 from sim.core.stats import Summary
-
-PLAN = "plan.json"
 
 
 class ScenarioFolder:
@@ -213,12 +211,6 @@ class Store:
         if plan.design is not None:
             write_csv(root / "design.csv", ["scenario", "factor", "value"],
                       ([p.id, f, v] for p in plan.points for f, v in p.factors.items()))
-
-
-def read_plan(root: str | Path) -> dict[str, Any] | None:
-    """The stored plan of a results folder (None for folders written before plans existed)."""
-    path = Path(root) / PLAN
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def read_summary(root: str | Path) -> dict[str, dict[str, Summary]]:

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from sim.experiments.columnar import has_table, load_series
-from sim.experiments.folder import read_marker
-from sim.experiments.store import read_plan
+from sim.experiments.folder import read_marker, read_plan
 from sim.experiments.tables import ResultsFolderError
 from sim.figures.options import write_options
 from sim.figures.provenance import folder_provenance
