@@ -21,30 +21,12 @@ class Holder(Protocol):
     def holdings(self) -> Iterable[Holding]: ...
 
 
-class Settles(Protocol):
-    def settle(self, ledger: "Ledger") -> None: ...
-
-
 class Ledger:
-    """Cumulative flows per (material, reason); inflows positive, outflows negative.
-
-    A component on a hot path may keep whole-number counts of its own and add them when the ledger is
-    read (:meth:`defer`): the totals are the same, as sums of whole numbers do not depend on their order."""
+    """Cumulative flows per (material, reason); inflows positive, outflows negative."""
 
     def __init__(self) -> None:
         self.inflows: dict[tuple[str, str], float] = defaultdict(float)
         self.outflows: dict[tuple[str, str], float] = defaultdict(float)
-        self._deferred: list[Settles] = []
-
-    def defer(self, source: Settles) -> None:
-        """*source* adds the counts it keeps to :attr:`inflows` and :attr:`outflows` in
-        ``source.settle(ledger)``, called by :meth:`settle` before the ledger is read."""
-        self._deferred.append(source)
-
-    def settle(self) -> None:
-        """Bring the deferred counts in (:func:`account` does, so the check sees every flow)."""
-        for source in self._deferred:
-            source.settle(self)
 
     def inflow(self, material: str, reason: str, qty: float) -> None:
         self.inflows[material, reason] += qty
@@ -55,7 +37,6 @@ class Ledger:
 
 def account(ledger: Ledger, holders: Iterable[Holder]) -> dict[str, dict[str, float]]:
     """Per material: every inflow, outflow and holding state, for reports and the check."""
-    ledger.settle()
     table: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for (m, r), q in ledger.inflows.items():
         table[m][f"in:{r}"] += q
