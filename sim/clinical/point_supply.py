@@ -100,6 +100,37 @@ class PointSupply:
                 self._wake = t
                 self.ctx.at(t, self._wakeup, t)
 
+    def recheck(self) -> None:
+        """:meth:`review`, unless the bound it keeps proves it would order nothing: the shelf has not
+        changed since the bound was taken (doses update it), every lot it counted still counts, and it
+        is above 0.  For events that can only raise a position or leave it (a patient admitted: the
+        cap of a point closed to enrollment only lowers an order; a lot's cut-off, passed by the bound's
+        ``_spare_until`` unless the lot has gone); an event that lowers one reviews in full."""
+        if (self._spare > 0.5 and self.shelf.changes.n == self._spare_seen
+                and self.ctx.env._now + self.resupply.do_not_dispense + self.policy.expiry_lookahead
+                <= self._spare_until):
+            return
+        self.review()
+
+    def review_arrival(self, lots: list, seen: int) -> None:
+        """:meth:`review` after a shipment's *lots* were shelved (the shelf's change count *seen* before),
+        unless the bound proves it would order nothing: each kit type's position is unchanged when every
+        lot came onto the shelf and counts (in transit before, on the shelf now), so the bound still
+        holds if it held before and only the shelving changed the shelf; the earliest expiry it
+        counts may move earlier."""
+        after = self.ctx.env._now + self.resupply.do_not_dispense + self.policy.expiry_lookahead
+        until, n = self._spare_until, self.shelf.changes.n
+        if self._spare > 0.5 and seen == self._spare_seen and n == seen + len(lots) and after <= until:
+            for lot in lots:
+                if lot.expiry < after:
+                    break
+                if lot.expiry < until:
+                    until = lot.expiry
+            else:
+                self._spare_until, self._spare_seen = until, n
+                return
+        self.review()
+
     def _wakeup(self, t: float) -> None:
         if self._wake == t:
             self._wake = math.inf
