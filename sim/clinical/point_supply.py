@@ -63,7 +63,7 @@ class PointSupply:
         policy = self.policy
         after = now + self.resupply.do_not_dispense + policy.expiry_lookahead  # as position() counts
         stocks, expected, owed, ceiling = self.shelf.stocks, self.expected, self.owed, self._ceiling
-        wants, low = {}, []
+        wants = low = None  # built only when the policy asks for kits (a review after a dose mostly does)
         spare = until = math.inf
         for kit in self.kits:
             stock = stocks[kit]
@@ -77,22 +77,27 @@ class PointSupply:
             pos = have + expected[kit] - owed[kit]
             if first < until:
                 until = first
-            if pos > ceiling[kit]:
-                if pos - ceiling[kit] < spare:
-                    spare = pos - ceiling[kit]
+            margin = pos - ceiling[kit]
+            if margin > 0:  # above the ceiling: the policy is not asked
+                if margin < spare:
+                    spare = margin
                 continue
-            low.append((kit, pos - ceiling[kit] - expected[kit]))  # its margin once what it ordered is added
             q = policy.quantity(self, kit, pos, now)
             if q > 1e-9 and self.closed_to_enrollment:  # the cap only ever lowers an order
                 q = min(q, self.remaining[kit] - pos)
             if q > 1e-9:
+                if wants is None:
+                    wants, low = {}, []
                 wants[kit] = math.ceil(q - 1e-9)
-        if wants:
+                low.append((kit, margin - expected[kit]))  # its margin once what is shipped is added
+            elif margin < spare:
+                spare = margin
+        if wants is not None:
             self._order(wants)
-        if self._bounded:
             for kit, margin in low:
                 if margin + expected[kit] < spare:
                     spare = margin + expected[kit]
+        if self._bounded:
             self._spare, self._spare_until, self._spare_seen = spare, until, seen
         if policy.timed:
             t = policy.next_review(self, now)
