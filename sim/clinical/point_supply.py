@@ -54,7 +54,8 @@ class PointSupply:
         asking the policy.  A review also keeps a lower bound on how far above its ceiling every kit
         type is (``_spare``), which holds while the shelf changes only by doses (each lowers it by
         its kits) and every lot it counts still counts: a dose that leaves it above 0 cannot make a
-        review order anything, and :meth:`dose_now` then skips it (most visits)."""
+        review order anything, and :meth:`dose_now` then skips it (most visits), as do most
+        arrivals (:meth:`review_arrival`) and admissions (:meth:`recheck`)."""
         self._spare = -math.inf
         if not self.active or self.closed or self.lane is None:
             return
@@ -108,9 +109,9 @@ class PointSupply:
     def recheck(self) -> None:
         """:meth:`review`, unless the bound it keeps proves it would order nothing: the shelf has not
         changed since the bound was taken (doses update it), every lot it counted still counts, and it
-        is above 0.  For events that can only raise a position or leave it (a patient admitted: the
-        cap of a point closed to enrollment only lowers an order; a lot's cut-off, passed by the bound's
-        ``_spare_until`` unless the lot has gone); an event that lowers one reviews in full."""
+        is above 0.  For events that can only raise a position or leave it as it was (a patient
+        admitted: the cap of a point closed to enrollment only lowers an order); an event that may
+        lower one (more kits owed, a shipment's kits lost) reviews in full."""
         if (self._spare > 0.5 and self.shelf.changes.n == self._spare_seen
                 and self.ctx.env._now + self.resupply.do_not_dispense + self.policy.expiry_lookahead
                 <= self._spare_until):
