@@ -1,6 +1,7 @@
 """The review a dose skips: a dispensing point's review keeps a lower bound on how far above its
 ceiling (the trigger) every kit type's position is; a dose lowers it by its kits and skips the review
 while it stays above 0, the shelf has changed only by doses and every lot it counted still counts.
+An arrival whose lots all count (the position unchanged) and an admission skip it on the same bound.
 Checked by a hand trace, and in whole runs: at every skipped review each position, recomputed from
 the lots, is above its trigger by at least the bound, and results are those of reviewing every dose."""
 from __future__ import annotations
@@ -88,18 +89,23 @@ def test_a_lot_that_stops_counting_or_a_shelf_change_voids_the_bound():
 
 
 def _run(monkeypatch, bounded: bool):
-    """Replication 0 of the default scenario; at every skipped review each position is checked."""
-    skipped, reviews = [], [0]
-    dose_now, init, review = DispensingPoint.dose_now, DispensingPoint.__init__, DispensingPoint.review
+    """Replication 0 of the default scenario; at every skipped review (after a dose, an arrival, an
+    admission or a lot's cut-off) each position is checked against the bound."""
+    monkeypatch.undo()  # the methods as they are, not as a previous run wrapped them
+    skipped, called, reviews = {}, {}, [0]
+    init, review = DispensingPoint.__init__, DispensingPoint.review
 
-    def checked(self, p):
-        before = reviews[0]
-        done = dose_now(self, p)
-        if done and reviews[0] == before:  # not reviewed: every position above its trigger
-            margins = [self.position(k) - self._ceiling[k] for k in self.kits]
-            assert min(margins) >= self._spare - 1e-9 and self._spare > 0.5
-            skipped.append(min(margins) - self._spare)
-        return done
+    def checked(method):
+        def run(self, *args):
+            before = reviews[0]
+            called[method.__name__] = called.get(method.__name__, 0) + 1
+            done = method(self, *args)
+            if done is not False and reviews[0] == before:  # not reviewed: every position above its trigger
+                margins = [self.position(k) - self._ceiling[k] for k in self.kits]
+                assert min(margins) >= self._spare - 1e-9 and self._spare > 0.5
+                skipped.setdefault(method.__name__, []).append(min(margins) - self._spare)
+            return done
+        return run
 
     def counted(self):
         reviews[0] += 1
@@ -109,22 +115,28 @@ def _run(monkeypatch, bounded: bool):
         init(self, *a, **kw)
         self._bounded = bounded
 
-    monkeypatch.setattr(DispensingPoint, "dose_now", checked)
+    for name in ("dose_now", "review_arrival", "recheck"):
+        monkeypatch.setattr(DispensingPoint, name, checked(getattr(DispensingPoint, name)))
     monkeypatch.setattr(DispensingPoint, "review", counted)
     monkeypatch.setattr(DispensingPoint, "__init__", unbounded)
-    return run_replication(load_default(), 1, 0), skipped, reviews[0]
+    return run_replication(load_default(), 1, 0), skipped, called, reviews[0]
 
 
-def test_skipped_reviews_order_nothing_and_results_match_reviewing_every_dose(monkeypatch):
-    with_bound, skipped, n = _run(monkeypatch, True)
-    every_dose, none, n_every = _run(monkeypatch, False)
+def test_skipped_reviews_order_nothing_and_results_match_reviewing_every_time(monkeypatch):
+    with_bound, skipped, called, n = _run(monkeypatch, True)
+    every_time, none, _, n_every = _run(monkeypatch, False)
     doses = with_bound.metrics["total.visits.dosed"]
     # trigger 2, level 6: about one dose in four brings a site to its trigger, and is reviewed
-    assert len(skipped) > 0.6 * doses and not none and n == n_every - len(skipped)
-    assert np.mean(skipped) < 0.1  # the bound is tight: above it only when kits came from lots not counted
-    assert with_bound.metrics == every_dose.metrics
-    assert all(np.array_equal(v, every_dose.series[k]) for k, v in with_bound.series.items())
-    assert with_bound.samples == every_dose.samples
+    assert len(skipped["dose_now"]) > 0.6 * doses and not none
+    # an arrival leaves the positions as they were (1,694 of 1,833 skipped; the others follow a dose
+    # that was reviewed, or their lots do not all count); an admission raises none (all 624 skipped)
+    assert len(skipped["review_arrival"]) > 0.9 * called["review_arrival"]
+    assert len(skipped["recheck"]) == called["recheck"] > 500
+    assert n == n_every - sum(len(v) for v in skipped.values())
+    assert np.mean(skipped["dose_now"]) < 0.1  # the bound is tight: above it only when kits came from lots not counted
+    assert with_bound.metrics == every_time.metrics
+    assert all(np.array_equal(v, every_time.series[k]) for k, v in with_bound.series.items())
+    assert with_bound.samples == every_time.samples
 
 
 def test_a_lot_that_stops_counting_is_reviewed_just_after_its_cut_off():
@@ -141,3 +153,31 @@ def test_a_lot_that_stops_counting_is_reviewed_just_after_its_cut_off():
     for expiry, margin in ((1030.0, 30.0), (50.0, 20.0), (1e6 + 0.1, 7.3), (100.0, 0.0)):
         t = _uncounted_from(expiry, margin)
         assert t + margin > expiry and math.nextafter(t, -math.inf) + margin <= expiry
+
+
+def _arrive_at(point, t: float, lots: list[Lot], lost: list[Lot] = ()) -> None:
+    """A shipment of *lots* (and *lost*, lost on the way) ordered at day 0 arrives at *t*."""
+    from sim.clinical.lanes import Shipment
+    shipment = Shipment(lots + list(lost), 0.0)
+    for lot in lost:
+        shipment.lots.remove(lot)
+        shipment.lost.append(lot)
+    point.ctx.env.run(until=t)
+    point.arrive(shipment)
+
+
+def test_hand_trace_an_arrival_that_counts_keeps_the_bound_one_that_does_not_reviews():
+    point, reviews = _point([(5, 300.0)])
+    point.expected["K"] = 6.0  # three shipments of 2 on the way
+    point.review()  # day 0: position 11, 9 above the trigger
+    assert reviews == [0] and (point._spare, point._spare_until) == (9, 300.0)
+    _arrive_at(point, 1, [Lot("S1", "kit:K", 2, None, 100.0, 0.0)])  # counts until day 80
+    assert reviews == [0] and (point._spare, point._spare_until) == (9, 100.0) and point.position("K") == 11
+    _arrive_at(point, 2, [Lot("S2", "kit:K", 2, None, 21.0, 0.0)])  # counts only until day 1: reviewed
+    assert reviews == [0, 2] and (point._spare, point._spare_until) == (7, 100.0)
+    _arrive_at(point, 3, [], lost=[Lot("S3", "kit:K", 2, None, 200.0, 0.0)])  # lost on the way: reviewed
+    assert reviews == [0, 2, 3] and point._spare == 5 and point.depot.orders == []
+    point.admit(Patient("P", Arm("A", 1, {"K": 1}), [10.0], [0.0], math.inf))  # a patient: no review
+    assert reviews == [0, 2, 3] and point.position("K") == 7
+    point.ctx.env.run(until=81)  # S1's cut-off (just past day 80) reviews: S1 no longer counts
+    assert len(reviews) == 4 and 80 < reviews[3] < 81 and point._spare == 3 and point._spare_until == 300.0

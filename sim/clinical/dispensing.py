@@ -109,12 +109,13 @@ class DispensingPoint(PointSupply, Node):
         if self.closed:
             self.shelf.destroy(shipment.lots)
             return
+        seen = self.shelf.changes.n if not shipment.lost else -2  # a lost kit lowers a position
         for lot in shipment.lots:
             self._shelve(lot)
         self._delivery.observe(now - shipment.ordered, now)
         if self.waiting:
             self._serve_waiting()
-        self.review()
+        self.review_arrival(shipment.lots, seen)
 
     def _shelve(self, lot: Lot) -> None:
         if self.closed:  # back from a relabel hold after the point closed
@@ -304,7 +305,7 @@ class DispensingPoint(PointSupply, Node):
         self.patients.append(p)
         for k, n in p.arm.kits.items():
             self.remaining[k] += n * len(p.due)
-        self.review()
+        self.recheck()
 
     def discharge(self, p: Patient) -> None:
         self.patients.remove(p)

@@ -54,7 +54,8 @@ class PointSupply:
         asking the policy.  A review also keeps a lower bound on how far above its ceiling every kit
         type is (``_spare``), which holds while the shelf changes only by doses (each lowers it by
         its kits) and every lot it counts still counts: a dose that leaves it above 0 cannot make a
-        review order anything, and :meth:`dose_now` then skips it (most visits)."""
+        review order anything, and :meth:`dose_now` then skips it (most visits), as do most
+        arrivals (:meth:`review_arrival`) and admissions (:meth:`recheck`)."""
         self._spare = -math.inf
         if not self.active or self.closed or self.lane is None:
             return
@@ -63,7 +64,7 @@ class PointSupply:
         policy = self.policy
         after = now + self.resupply.do_not_dispense + policy.expiry_lookahead  # as position() counts
         stocks, expected, owed, ceiling = self.shelf.stocks, self.expected, self.owed, self._ceiling
-        wants, low = {}, []
+        wants = low = None  # built only when the policy asks for kits (a review after a dose mostly does)
         spare = until = math.inf
         for kit in self.kits:
             stock = stocks[kit]
@@ -77,28 +78,64 @@ class PointSupply:
             pos = have + expected[kit] - owed[kit]
             if first < until:
                 until = first
-            if pos > ceiling[kit]:
-                if pos - ceiling[kit] < spare:
-                    spare = pos - ceiling[kit]
+            margin = pos - ceiling[kit]
+            if margin > 0:  # above the ceiling: the policy is not asked
+                if margin < spare:
+                    spare = margin
                 continue
-            low.append((kit, pos - ceiling[kit] - expected[kit]))  # its margin once what it ordered is added
             q = policy.quantity(self, kit, pos, now)
             if q > 1e-9 and self.closed_to_enrollment:  # the cap only ever lowers an order
                 q = min(q, self.remaining[kit] - pos)
             if q > 1e-9:
+                if wants is None:
+                    wants, low = {}, []
                 wants[kit] = math.ceil(q - 1e-9)
-        if wants:
+                low.append((kit, margin - expected[kit]))  # its margin once what is shipped is added
+            elif margin < spare:
+                spare = margin
+        if wants is not None:
             self._order(wants)
-        if self._bounded:
             for kit, margin in low:
                 if margin + expected[kit] < spare:
                     spare = margin + expected[kit]
+        if self._bounded:
             self._spare, self._spare_until, self._spare_seen = spare, until, seen
         if policy.timed:
             t = policy.next_review(self, now)
             if t < self._wake:
                 self._wake = t
                 self.ctx.at(t, self._wakeup, t)
+
+    def recheck(self) -> None:
+        """:meth:`review`, unless the bound it keeps proves it would order nothing: the shelf has not
+        changed since the bound was taken (doses update it), every lot it counted still counts, and it
+        is above 0.  For events that can only raise a position or leave it as it was (a patient
+        admitted: the cap of a point closed to enrollment only lowers an order); an event that may
+        lower one (more kits owed, a shipment's kits lost) reviews in full."""
+        if (self._spare > 0.5 and self.shelf.changes.n == self._spare_seen
+                and self.ctx.env._now + self.resupply.do_not_dispense + self.policy.expiry_lookahead
+                <= self._spare_until):
+            return
+        self.review()
+
+    def review_arrival(self, lots: list, seen: int) -> None:
+        """:meth:`review` after a shipment's *lots* were shelved (the shelf's change count *seen* before),
+        unless the bound proves it would order nothing: each kit type's position is unchanged when every
+        lot came onto the shelf and counts (in transit before, on the shelf now), so the bound still
+        holds if it held before and only the shelving changed the shelf; the earliest expiry it
+        counts may move earlier."""
+        after = self.ctx.env._now + self.resupply.do_not_dispense + self.policy.expiry_lookahead
+        until, n = self._spare_until, self.shelf.changes.n
+        if self._spare > 0.5 and seen == self._spare_seen and n == seen + len(lots) and after <= until:
+            for lot in lots:
+                if lot.expiry < after:
+                    break
+                if lot.expiry < until:
+                    until = lot.expiry
+            else:
+                self._spare_until, self._spare_seen = until, n
+                return
+        self.review()
 
     def _wakeup(self, t: float) -> None:
         if self._wake == t:
