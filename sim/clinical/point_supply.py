@@ -109,14 +109,11 @@ class PointSupply:
     def recheck(self) -> None:
         """:meth:`review`, unless the bound it keeps proves it would order nothing: the shelf has not
         changed since the bound was taken (doses update it), every lot it counted still counts, and it
-        is above 0.  For events that can only raise a position or leave it as it was (a patient
-        admitted: the cap of a point closed to enrollment only lowers an order); an event that may
-        lower one (more kits owed, a shipment's kits lost) reviews in full."""
-        if (self._spare > 0.5 and self.shelf.changes.n == self._spare_seen
-                and self.ctx.env._now + self.resupply.do_not_dispense + self.policy.expiry_lookahead
-                <= self._spare_until):
-            return
-        self.review()
+        is above 0 (:meth:`review_arrival` with no lots shelved).  For events that can only raise a
+        position or leave it as it was (a patient admitted: the cap of a point closed to enrollment only
+        lowers an order); an event that may lower one (more kits owed, a shipment's kits lost) reviews
+        in full."""
+        self.review_arrival([], self.shelf.changes.n)
 
     def review_arrival(self, lots: list, seen: int) -> None:
         """:meth:`review` after a shipment's *lots* were shelved (the shelf's change count *seen* before),
