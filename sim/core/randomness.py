@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache, partial
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
@@ -91,14 +91,29 @@ def _hashmix(value: int, hc: int) -> tuple[int, int]:
     return value ^ (value >> 16), hc
 
 
-def _mix_in(pool: list[int], hc: int, words: list[int]) -> int:
-    """Mix each of *words* into every pool word (the pool is changed); returns the hash constant.
-    (:func:`_hashmix` inlined: this runs for every stream.)"""
+def _word_hashes(words: list[int], hc: int) -> tuple[list[int], int]:
+    """What mixing *words* into a pool from hash constant *hc* takes away from the pool words, one per
+    (word, pool word) in order (each hashed word times ``_MIX_R``; :func:`_hashmix` inlined), and the
+    hash constant after them: they do not depend on the pool."""
+    out = []
     for w in words:
-        for d in range(4):
+        for _ in range(4):
             v = ((w ^ hc) * (hc := (hc * _MULT_A) & _M32)) & _M32
-            r = (_MIX_L * pool[d] - _MIX_R * (v ^ (v >> 16))) & _M32
-            pool[d] = r ^ (r >> 16)
+            out.append(_MIX_R * (v ^ (v >> 16)))
+    return out, hc
+
+
+def _absorb(pool: list[int], hashes: Iterable[int]) -> None:
+    """Mix *hashes* (from :func:`_word_hashes`) into the pool words in turn (the pool is changed)."""
+    for j, v in enumerate(hashes):
+        r = (_MIX_L * pool[j & 3] - v) & _M32
+        pool[j & 3] = r ^ (r >> 16)
+
+
+def _mix_in(pool: list[int], hc: int, words: list[int]) -> int:
+    """Mix each of *words* into every pool word (the pool is changed); returns the hash constant."""
+    hashes, hc = _word_hashes(words, hc)
+    _absorb(pool, hashes)
     return hc
 
 
@@ -122,16 +137,10 @@ def _mix_prefix(seed: int, rep: int) -> tuple[list[int], int]:
 
 @lru_cache(maxsize=65536)
 def _name_hashes(name: str, hc: int) -> tuple[int, ...]:
-    """The hashed words of *name*'s key as :func:`_mix_in` mixes them into the pool from hash constant
-    *hc*, one per (word, pool word), times ``_MIX_R``: they do not depend on the pool, and *hc* is the
-    same in every replication whose seed and replication numbers have as many words, so they are made
-    once per name in a process (a replication seeds ~370 streams, ~80,000 instructions each at first)."""
-    out = []
-    for w in (w for k in _name_key(name) for w in _words32(k)):
-        for _ in range(4):
-            v = ((w ^ hc) * (hc := (hc * _MULT_A) & _M32)) & _M32
-            out.append(_MIX_R * (v ^ (v >> 16)))  # times the mixing constant: what the pool takes away
-    return tuple(out)
+    """:func:`_word_hashes` of *name*'s key from hash constant *hc*: *hc* is the same in every
+    replication whose seed and replication numbers have as many words, so they are made once per name
+    in a process (a replication seeds ~370 streams, ~80,000 instructions each at first)."""
+    return tuple(_word_hashes([w for k in _name_key(name) for w in _words32(k)], hc)[0])
 
 
 def _output_constants() -> tuple[tuple[int, int], ...]:
@@ -148,10 +157,7 @@ _OUTPUT = _output_constants()
 def _pcg64_words(prefix: list[int], hc: int, name: str) -> list[int]:
     """``generate_state(4, uint64)`` of the seed sequence *prefix* continued by the key of *name*."""
     pool = list(prefix)
-    hashes = _name_hashes(name, hc)
-    for j, v in enumerate(hashes):  # _mix_in(pool, hc, words of the key), its hashes made already
-        r = (_MIX_L * pool[j & 3] - v) & _M32
-        pool[j & 3] = r ^ (r >> 16)
+    _absorb(pool, _name_hashes(name, hc))  # _mix_in(pool, hc, words of the key), its hashes made already
     out = []
     for i, (x, m) in enumerate(_OUTPUT):
         v = ((pool[i & 3] ^ x) * m) & _M32
