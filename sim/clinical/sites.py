@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from heapq import heappush
 from typing import Iterable
-
-from simpy.events import NORMAL
 
 from sim.clinical.cro import CRONode
 from sim.clinical.depot import DepotNode
@@ -27,7 +24,7 @@ from sim.clinical.dispensing import DispensingPoint, Upstream
 from sim.clinical.inventory import KitShelf
 from sim.clinical.lanes import Lane
 from sim.clinical.trial import PATIENT, Arm, Patient, TrialNode
-from sim.core.context import RUN_CALL, Context, new_call
+from sim.core.context import Context
 from sim.core.distributions import MAX_VALUE, Deterministic, Exponential, Triangular, Uniform
 from sim.core.lots import Lot
 from sim.core.node import Holding
@@ -251,15 +248,10 @@ class SiteNode(DispensingPoint):
             arrive = max(due + w * (scatter() - 1.0), now)  # not before the previous visit
         else:
             arrive = due
-        # ctx.after(max(0.0, t - now), fn, *args), inlined (a call fewer at every visit): the same entry
-        ctx = self.ctx
-        call = new_call()
-        call.callbacks = RUN_CALL
         if p.drop_at <= arrive:
-            delay, call.fn, call.args = p.drop_at - now, self._end, (p, point, True)
+            self.ctx.at(p.drop_at, self._end, p, point, True)
         else:
-            delay, call.fn, call.args = arrive - now, self._visit, (p, point, i)
-        heappush(ctx._queue, (now + (delay if delay > 0.0 else 0.0), NORMAL, next(ctx._eid), call))
+            self.ctx.at(arrive, self._visit, p, point, i)
 
     def _visit(self, p: Patient, point: DispensingPoint, i: int) -> None:
         """*p* comes for visit *i*: dosed at once, or waits for the kits; then the next visit is booked."""

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from functools import partial
 from heapq import heappop, heappush
 from types import MethodType
 from typing import Callable
@@ -282,7 +281,3 @@ def _run_call(call: _Call) -> None:
 
 _RUN_CALL = (_run_call,)
 _new = object.__new__
-RUN_CALL, new_call = _RUN_CALL, partial(_new, _Call)
-"""For a hot caller that books its timed call itself, as :meth:`Context.after` does (a Python call
-fewer): ``call = new_call()``, then ``call.callbacks, call.fn, call.args = RUN_CALL, fn, args`` and
-the heap entry ``(time, NORMAL, next(ctx._eid), call)`` pushed on ``ctx._queue``."""
