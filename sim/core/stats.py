@@ -71,10 +71,20 @@ class Tally:
             self._enter(value)
 
     def _enter(self, value: float) -> None:
-        """Into the full reservoir: a random slot, a new weight, the next skip."""
-        self._sample[int(self._uniform() * RESERVOIR)] = value
-        self._w *= math.exp(math.log(self._uniform()) / RESERVOIR)
-        self._skip()
+        """Into the full reservoir: a random slot, a new weight, the next skip (three :meth:`_uniform`
+        draws, taken from the block here while it holds three: ~2,000 entries a replication)."""
+        block = self._block
+        if len(block) < 3:
+            self._sample[int(self._uniform() * RESERVOIR)] = value
+            self._w *= math.exp(math.log(self._uniform()) / RESERVOIR)
+            self._skip()
+            return
+        self._sample[int(block.pop() * RESERVOIR)] = value  # a zero draw (5e-324 in _uniform): slot 0 too
+        u = block.pop()
+        self._w = w = self._w * math.exp(math.log(u if u > 0.0 else 5e-324) / RESERVOIR)
+        u = block.pop()  # _skip's draw
+        gap = math.log(u if u > 0.0 else 5e-324) / math.log1p(-w) if 0.0 < w < 1.0 else 0.0
+        self._next = self.n + int(min(gap, 1e18)) + 1
 
     def _uniform(self) -> float:
         """A uniform draw in (0, 1), taken from a block drawn at once (a numpy call per draw costs ~1 µs)."""
@@ -275,7 +285,19 @@ class Together:
         else:
             for c, a in zip(self.counters, amounts):
                 c._bins[k] += a
-        self.tally.observe(value, t)
+        tally = self.tally  # tally.observe(value, t), inlined (a call fewer at every dose on arrival)
+        if t < tally.warmup:
+            return
+        tally.n = n = tally.n + 1
+        d = value - tally.mean
+        tally.mean = mean = tally.mean + d / n
+        tally._m2 += d * (value - mean)
+        if value < tally.min:
+            tally.min = value
+        if value > tally.max:
+            tally.max = value
+        if n <= RESERVOIR or n == tally._next:
+            tally._keep(value, n)
 
 
 class Count:
