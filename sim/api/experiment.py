@@ -100,7 +100,7 @@ def execute(plan, out: str | Path | None = None, *, workers: int | None = None, 
     out = Path(out) if out is not None else default_out(plan.name)
     if budget:
         check_budget(plan, out)
-    backend = make_backend(workers, scheduler, connect_timeout)
+    backend = make_backend(workers, scheduler, connect_timeout, fork=True)
     if backend.name == "local":
         import_while_waiting()
     if on_start is not None:

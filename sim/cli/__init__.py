@@ -82,11 +82,12 @@ def _execute(plan, opts: dict, figures: bool, announce: bool = False, after=None
 
 
 def _prestart(opts: dict) -> None:
-    """Start the workers' fork server first: it imports the model (and what draws figures) while this
-    process loads the scenario, so the workers start at once."""
+    """Start the workers' fork server first: it imports what draws figures (and the model, where the
+    replication workers cannot be forked from this process) while this process loads the scenario, so
+    the workers start at once."""
     from sim.experiments.startup import prestart
     from sim.figures import PRELOAD
-    prestart(opts["workers"], opts["scheduler"], () if opts["no_figures"] else PRELOAD)
+    prestart(opts["workers"], opts["scheduler"], () if opts["no_figures"] else PRELOAD, fork=True)
 
 
 def _sets(sets, source: str):

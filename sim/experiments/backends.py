@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence
 
-from sim.experiments.startup import mp_context
+from sim.experiments.startup import fork_context, mp_context
 
 if TYPE_CHECKING:  # not at run time: this module is imported first, to start the workers early
     from sim.model import ReplicationResult
@@ -148,14 +148,18 @@ class SerialBackend:
         pass
 
 
-def _exit_with(main_pid: int, nice: int = 0) -> None:
+def _exit_with(main_pid: int, nice: int = 0, forked: bool = False) -> None:
     """Worker initializer: a daemon thread ends this worker once the main process is gone (even if it
     was killed with SIGKILL and could not shut its pool down), so no worker is left running.  *nice*:
     a lower CPU priority (an interactive main process is served first).  The fork server's imports are
     frozen out of the garbage collector's sight here too (:func:`_freeze_imports`), so that a worker
-    that only draws figures (``plot``) does not rescan them either (~5 % of drawing)."""
+    that only draws figures (``plot``) does not rescan them either (~5 % of drawing).  *forked*: from
+    the main process itself, whose SIGTERM handler (stop the run, keep what finished) is not a
+    worker's: a worker ends on SIGTERM as one from the fork server does."""
     import time
 
+    if forked:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if nice:
         os.nice(nice)
     _freeze_imports()
@@ -174,14 +178,38 @@ def _exit_with(main_pid: int, nice: int = 0) -> None:
 
 
 class LocalBackend:
-    """A pool of local worker processes (the standard library's), fed in chunks."""
+    """A pool of local worker processes (the standard library's), fed in chunks.
+
+    With *fork* (where :func:`~sim.experiments.startup.fork_context` allows it) the workers that run
+    replications are forked from this process now, with the model and the scenario schema it has
+    imported (none imports, compiles or builds them again), and :meth:`map` (figures) runs on workers
+    of the fork server, which imports what draws and no model; without, one pool of the fork server's
+    workers does both."""
 
     name = "local"
 
-    def __init__(self, workers: int, nice: int = 0) -> None:
+    def __init__(self, workers: int, nice: int = 0, fork: bool = False) -> None:
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp_context(),
-                                         initializer=_exit_with, initargs=(os.getpid(), nice))
+        self._nice = nice
+        here = fork_context() if fork else None
+        if here is None:
+            self._pool = self._drawing = self._server_pool()
+            return
+        import sim.model  # noqa: F401 - the workers are forked with it
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=here, initializer=_exit_with,
+                                         initargs=(os.getpid(), nice, True))
+        self._pool.submit(int)  # forks every worker now, before this process starts any thread
+        self._drawing = None
+
+    def _server_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(),
+                                   initializer=_exit_with, initargs=(os.getpid(), self._nice))
+
+    def _draw_pool(self) -> ProcessPoolExecutor:
+        if self._drawing is None:
+            self._drawing = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(replications=False),
+                                                initializer=_exit_with, initargs=(os.getpid(), self._nice))
+        return self._drawing
 
     def run(self, tasks, work=None, detail=True):
         pending = {self._pool.submit(run_chunk, c, work, detail) for c in chunks(tasks, self.workers)}
@@ -206,16 +234,19 @@ class LocalBackend:
         calls = list(calls)
         if len(calls) < 2:
             return _in_process(fn, calls)
-        return [f.result() for f in [self._pool.submit(fn, *args) for args in calls]]
+        pool = self._draw_pool()
+        return [f.result() for f in [pool.submit(fn, *args) for args in calls]]
 
     def map_later(self, fn, calls):
         """Start ``fn(*args)`` for each of *calls* on the workers now; returns a function that waits
         for their results (in order)."""
-        futures = [self._pool.submit(fn, *args) for args in calls]
+        pool = self._draw_pool()
+        futures = [pool.submit(fn, *args) for args in calls]
         return lambda: [f.result() for f in futures]
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for pool in {self._pool, self._drawing} - {None}:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager
@@ -341,12 +372,13 @@ def map_later(backend: Backend, fn: Callable[..., Any], calls: Iterable[tuple]) 
     return lambda: backend.map(fn, calls)
 
 
-def make_backend(workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0) -> Backend:
+def make_backend(workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0,
+                 fork: bool = False) -> Backend:
     """The backend for ``--workers`` / ``--scheduler``; raises :class:`BackendError` before any work.
 
     *scheduler* is ``tcp://HOST:PORT`` (a running Dask cluster), ``local`` (a
     Dask cluster started here with *workers* workers) or None (local processes;
-    *workers* defaults to every core, and 1 runs in this process).
+    *workers* defaults to every core, and 1 runs in this process; *fork*: see :class:`LocalBackend`).
     """
     if scheduler is not None:
         if scheduler == "local":
@@ -357,4 +389,4 @@ def make_backend(workers: int | None = None, scheduler: str | None = None, timeo
                                "(a running Dask scheduler, or one started here)")
         return DaskBackend(scheduler, None, timeout)
     n = workers or os.cpu_count() or 1
-    return SerialBackend() if n == 1 else LocalBackend(n)
+    return SerialBackend() if n == 1 else LocalBackend(n, fork=fork)
