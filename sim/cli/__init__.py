@@ -83,11 +83,13 @@ def _execute(plan, opts: dict, figures: bool, announce: bool = False, after=None
 
 def _prestart(opts: dict) -> None:
     """Start the workers' fork server first: it imports what draws figures (and the model, where the
-    replication workers cannot be forked from this process) while this process loads the scenario, so
-    the workers start at once."""
-    from sim.experiments.startup import prestart
+    replication workers cannot be forked from this process) while this process imports the model;
+    then fork the replication workers from this process, before it loads the scenario, so that they
+    start at once."""
+    from sim.experiments.startup import fork_workers, prestart
     from sim.figures import PRELOAD
     prestart(opts["workers"], opts["scheduler"], () if opts["no_figures"] else PRELOAD, fork=True)
+    fork_workers(opts["workers"], opts["scheduler"])
 
 
 def _sets(sets, source: str):

@@ -12,7 +12,6 @@ of workers; the store puts them back in order.
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -23,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence
 
-from sim.experiments.startup import fork_context, mp_context
+from sim.experiments.startup import _exit_with, _freeze_imports, forked_pool, mp_context
 
 if TYPE_CHECKING:  # not at run time: this module is imported first, to start the workers early
     from sim.model import ReplicationResult
@@ -91,22 +90,6 @@ def run_chunk(tasks: Sequence[Task], work: Work | None = None, detail: bool = Tr
     return out
 
 
-def _freeze_imports() -> None:
-    """Once per process, after the model is imported: move what exists now (modules, the scenario
-    schema, ~80 k objects) out of the garbage collector's sight, so that its collections during
-    replications do not rescan them, and collect the young generation every 20,000 allocations
-    instead of 700 (a replication's objects live as long as it does; SimPy's events die young by
-    reference counting).  Measured: collections ~8 % of a replication before, ~4 % after."""
-    global _FROZEN
-    if not _FROZEN:
-        _FROZEN = True
-        gc.freeze()
-        gc.set_threshold(20_000, 10, 10)
-
-
-_FROZEN = False
-
-
 def chunks(tasks: Sequence[Task], workers: int, max_size: int = 8) -> list[list[Task]]:
     """Consecutive groups: about four per worker (load balance), at most *max_size*
     replications each (results are stored as soon as their chunk returns)."""
@@ -148,35 +131,6 @@ class SerialBackend:
         pass
 
 
-def _exit_with(main_pid: int, nice: int = 0, forked: bool = False) -> None:
-    """Worker initializer: a daemon thread ends this worker once the main process is gone (even if it
-    was killed with SIGKILL and could not shut its pool down), so no worker is left running.  *nice*:
-    a lower CPU priority (an interactive main process is served first).  The fork server's imports are
-    frozen out of the garbage collector's sight here too (:func:`_freeze_imports`), so that a worker
-    that only draws figures (``plot``) does not rescan them either (~5 % of drawing).  *forked*: from
-    the main process itself, whose SIGTERM handler (stop the run, keep what finished) is not a
-    worker's: a worker ends on SIGTERM as one from the fork server does."""
-    import time
-
-    if forked:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if nice:
-        os.nice(nice)
-    _freeze_imports()
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(main_pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # alive, owned by someone else: cannot be ours, but do not guess
-                pass
-
-    threading.Thread(target=watch, name="exit-with-main", daemon=True).start()
-
-
 class LocalBackend:
     """A pool of local worker processes (the standard library's), fed in chunks.
 
@@ -191,15 +145,11 @@ class LocalBackend:
     def __init__(self, workers: int, nice: int = 0, fork: bool = False) -> None:
         self.workers = workers
         self._nice = nice
-        here = fork_context() if fork else None
-        if here is None:
+        pool = forked_pool(workers, nice) if fork else None
+        if pool is None:
             self._pool = self._drawing = self._server_pool()
-            return
-        import sim.model  # noqa: F401 - the workers are forked with it
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=here, initializer=_exit_with,
-                                         initargs=(os.getpid(), nice, True))
-        self._pool.submit(int)  # forks every worker now, before this process starts any thread
-        self._drawing = None
+        else:
+            self._pool, self._drawing = pool, None
 
     def _server_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(),
