@@ -101,6 +101,8 @@ def execute(plan, out: str | Path | None = None, *, workers: int | None = None, 
     if budget:
         check_budget(plan, out)
     backend = make_backend(workers, scheduler, connect_timeout, fork=True)
+    if figures and hasattr(backend, "prepare_drawing"):
+        backend.prepare_drawing()
     if backend.name == "local":
         import_while_waiting()
     if on_start is not None:

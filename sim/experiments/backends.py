@@ -161,6 +161,15 @@ class LocalBackend:
                                                 initializer=_exit_with, initargs=(os.getpid(), self._nice))
         return self._drawing
 
+    def prepare_drawing(self) -> None:
+        """Start the workers that will draw now, while the replications run (their pool starts a worker
+        per task until it has them all), so that drawing starts at once when asked (measured: 0.3-0.4 s
+        from the last replication to the first figure when they were started then, at load 3-4)."""
+        if self._drawing is None:
+            pool = self._draw_pool()
+            for _ in range(self.workers):
+                pool.submit(int)
+
     def run(self, tasks, work=None, detail=True):
         pending = {self._pool.submit(run_chunk, c, work, detail) for c in chunks(tasks, self.workers)}
         lost = None
