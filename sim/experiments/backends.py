@@ -22,7 +22,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence
 
-from sim.experiments.startup import _exit_with, _freeze_imports, forked_pool, mp_context
+from sim.experiments.startup import exit_with_main, freeze_imports, forked_pool, mp_context
+
+_freeze_imports = freeze_imports  # the name the callgrind commands of bench/README.md import
 
 if TYPE_CHECKING:  # not at run time: this module is imported first, to start the workers early
     from sim.model import ReplicationResult
@@ -76,7 +78,7 @@ def run_chunk(tasks: Sequence[Task], work: Work | None = None, detail: bool = Tr
     if work is None:
         import sim.model as model
         work = model.run_replication
-    _freeze_imports()
+    freeze_imports()
     out = []
     for t in tasks:
         try:
@@ -153,12 +155,12 @@ class LocalBackend:
 
     def _server_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(),
-                                   initializer=_exit_with, initargs=(os.getpid(), self._nice))
+                                   initializer=exit_with_main, initargs=(os.getpid(), self._nice))
 
     def _draw_pool(self) -> ProcessPoolExecutor:
         if self._drawing is None:
             self._drawing = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(replications=False),
-                                                initializer=_exit_with, initargs=(os.getpid(), self._nice))
+                                                initializer=exit_with_main, initargs=(os.getpid(), self._nice))
         return self._drawing
 
     def prepare_drawing(self) -> None:

@@ -66,11 +66,11 @@ def prestart(workers: int | None = None, scheduler: str | None = None, preload: 
         forkserver.ensure_running()
 
 
-def _exit_with(main_pid: int, nice: int = 0, forked: bool = False) -> None:
+def exit_with_main(main_pid: int, nice: int = 0, forked: bool = False) -> None:
     """Worker initializer: a daemon thread ends this worker once the main process is gone (even if it
     was killed with SIGKILL and could not shut its pool down), so no worker is left running.  *nice*:
     a lower CPU priority (an interactive main process is served first).  The fork server's imports are
-    frozen out of the garbage collector's sight here too (:func:`_freeze_imports`), so that a worker
+    frozen out of the garbage collector's sight here too (:func:`freeze_imports`), so that a worker
     that only draws figures (``plot``) does not rescan them either (~5 % of drawing).  *forked*: from
     the main process itself, whose SIGTERM handler (stop the run, keep what finished) is not a
     worker's: a worker ends on SIGTERM as one from the fork server does."""
@@ -80,7 +80,7 @@ def _exit_with(main_pid: int, nice: int = 0, forked: bool = False) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if nice:
         os.nice(nice)
-    _freeze_imports()
+    freeze_imports()
 
     def watch() -> None:
         while True:
@@ -95,7 +95,7 @@ def _exit_with(main_pid: int, nice: int = 0, forked: bool = False) -> None:
     threading.Thread(target=watch, name="exit-with-main", daemon=True).start()
 
 
-def _freeze_imports() -> None:
+def freeze_imports() -> None:
     """Once per process, after the model is imported: move what exists now (modules, the scenario
     schema, ~80 k objects) out of the garbage collector's sight, so that its collections during
     replications do not rescan them, and collect the young generation every 20,000 allocations
@@ -114,7 +114,7 @@ _FROZEN = False
 def _fork_pool(workers: int, nice: int) -> ProcessPoolExecutor:
     """A pool whose workers are forked from this process now, with the model imported first."""
     import sim.model  # noqa: F401 - the workers are forked with it
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork_context(), initializer=_exit_with,
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork_context(), initializer=exit_with_main,
                                initargs=(os.getpid(), nice, True))
     pool.submit(int)  # forks every worker now, before this process starts any thread
     return pool
