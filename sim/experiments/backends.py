@@ -153,14 +153,13 @@ class LocalBackend:
         else:
             self._pool, self._drawing = pool, None
 
-    def _server_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(),
+    def _server_pool(self, replications: bool = True) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(replications=replications),
                                    initializer=exit_with_main, initargs=(os.getpid(), self._nice))
 
     def _draw_pool(self) -> ProcessPoolExecutor:
         if self._drawing is None:
-            self._drawing = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(replications=False),
-                                                initializer=exit_with_main, initargs=(os.getpid(), self._nice))
+            self._drawing = self._server_pool(replications=False)
         return self._drawing
 
     def prepare_drawing(self) -> None:
