@@ -4,6 +4,7 @@ drawn by workers of a fork server that imports no model; results are the same as
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -32,9 +33,12 @@ def test_replication_workers_are_forked_from_this_process_and_figure_workers_fro
     try:
         assert backend._pool.submit(os.getppid).result() == os.getpid()
         drawers = set(backend.map(os.getppid, [(), (), ()]))
+        # idle while the replications run, they leave Ctrl-C to the main process (no traceback each)
+        on_ctrl_c = set(backend.map(signal.getsignal, [(signal.SIGINT,)] * 3))
     finally:
         backend.close()
     assert len(drawers) == 1 and os.getpid() not in drawers  # the fork server's children
+    assert on_ctrl_c == {signal.SIG_IGN}
 
 
 def test_no_fork_while_another_thread_runs_or_when_not_asked(monkeypatch):

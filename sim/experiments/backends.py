@@ -155,7 +155,8 @@ class LocalBackend:
 
     def _server_pool(self, replications: bool = True) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(replications=replications),
-                                   initializer=exit_with_main, initargs=(os.getpid(), self._nice))
+                                   initializer=exit_with_main, initargs=(os.getpid(), self._nice, False,
+                                                                         not replications))
 
     def _draw_pool(self) -> ProcessPoolExecutor:
         if self._drawing is None:

@@ -66,18 +66,22 @@ def prestart(workers: int | None = None, scheduler: str | None = None, preload: 
         forkserver.ensure_running()
 
 
-def exit_with_main(main_pid: int, nice: int = 0, forked: bool = False) -> None:
+def exit_with_main(main_pid: int, nice: int = 0, forked: bool = False, drawing: bool = False) -> None:
     """Worker initializer: a daemon thread ends this worker once the main process is gone (even if it
     was killed with SIGKILL and could not shut its pool down), so no worker is left running.  *nice*:
     a lower CPU priority (an interactive main process is served first).  The fork server's imports are
     frozen out of the garbage collector's sight here too (:func:`freeze_imports`), so that a worker
     that only draws figures (``plot``) does not rescan them either (~5 % of drawing).  *forked*: from
     the main process itself, whose SIGTERM handler (stop the run, keep what finished) is not a
-    worker's: a worker ends on SIGTERM as one from the fork server does."""
+    worker's: a worker ends on SIGTERM as one from the fork server does.  *drawing*: a worker that only
+    draws, started while the replications run and idle until then, ignores Ctrl-C (which reaches the
+    whole process group and would make it print a traceback); the main process stops it."""
     import time
 
     if forked:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if drawing:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if nice:
         os.nice(nice)
     freeze_imports()
