@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
-from typing import Sequence
+from typing import Callable, Sequence
 
 
 PRELOAD = ["sim.model", "sim.experiments.backends"]
@@ -153,15 +153,19 @@ AFTER_REPLICATIONS = ["pyarrow.parquet", "scipy.special"]
 quantile) once the workers have run them (see :func:`import_while_waiting`)."""
 
 
-def import_while_waiting(modules: Sequence[str] = AFTER_REPLICATIONS) -> None:
+def import_while_waiting(modules: Sequence[str] = AFTER_REPLICATIONS,
+                         then: Callable[[], object] | None = None) -> None:
     """Import *modules* in a background thread.  Called once a local pool is made: this process then
     waits for the workers' first results (or for the fork server to import the model and fork the
     workers), and storing and summarising the replications later no longer waits for these imports
-    (~0.7 s).  Started after the pool's workers are forked (:func:`fork_context` needs one thread)."""
+    (~0.7 s).  Started after the pool's workers are forked (:func:`fork_context` needs one thread).
+    *then*: called after the imports, e.g. to look up what the results folder's metadata records."""
     def work() -> None:
         for name in modules:
             try:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - a missing package is reported where it is used
                 pass
+        if then is not None:
+            then()
     threading.Thread(target=work, name="import-while-waiting", daemon=True).start()
