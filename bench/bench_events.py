@@ -17,7 +17,7 @@ import time
 
 import simpy
 
-from sim.experiments.backends import _freeze_imports
+from sim.experiments.startup import freeze_imports
 from sim.model import SupplyChainModel
 from sim.scenario import load_default
 
@@ -63,7 +63,7 @@ def main() -> None:
     args = ap.parse_args()
     sc = load_default()
     n = sum(count_events(sc, args.seed, r) for r in range(args.reps))
-    _freeze_imports()  # as every worker does before its replications
+    freeze_imports()  # as every worker does before its replications
     t_model = t_bare = float("inf")
     for _ in range(args.repeat):  # interleaved, best of each
         t_model = min(t_model, time_model(sc, args.seed, args.reps))

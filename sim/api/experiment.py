@@ -93,16 +93,18 @@ def execute(plan, out: str | Path | None = None, *, workers: int | None = None, 
     and the folder."""
     from sim.experiments.backends import make_backend
     from sim.experiments.budget import check as check_budget
-    from sim.experiments.run import run_plan
+    from sim.experiments.run import package_versions, run_plan
     from sim.experiments.startup import import_while_waiting
     if resume and out is None:
         raise ScenarioError("resume", ["needs out: the folder of the experiment to continue"])
     out = Path(out) if out is not None else default_out(plan.name)
     if budget:
         check_budget(plan, out)
-    backend = make_backend(workers, scheduler, connect_timeout)
+    backend = make_backend(workers, scheduler, connect_timeout, fork=True)
+    if figures and hasattr(backend, "prepare_drawing"):
+        backend.prepare_drawing()
     if backend.name == "local":
-        import_while_waiting()
+        import_while_waiting(then=package_versions)
     if on_start is not None:
         on_start(plan, backend)
     drawing: list[Callable[[], list[Path]]] = []

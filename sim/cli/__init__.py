@@ -82,11 +82,22 @@ def _execute(plan, opts: dict, figures: bool, announce: bool = False, after=None
 
 
 def _prestart(opts: dict) -> None:
-    """Start the workers' fork server first: it imports the model (and what draws figures) while this
-    process loads the scenario, so the workers start at once."""
-    from sim.experiments.startup import prestart
+    """Start the workers' fork server first: it imports what draws figures (and the model, where the
+    replication workers cannot be forked from this process) while this process imports the model;
+    then fork the replication workers from this process, before it loads the scenario, so that they
+    start at once."""
+    from sim.experiments.startup import fork_workers, prestart
+    prestart(opts["workers"], opts["scheduler"], () if opts["no_figures"] else _figure_workers(), fork=True)
+    fork_workers(opts["workers"], opts["scheduler"])
+
+
+def _figure_workers() -> list[str]:
+    """What the fork server of workers that draw imports: the figure modules, and this CLI, which
+    multiprocessing imports in every worker it starts from a script (it runs ``run_sim.py`` or the
+    console script there before the first task; on Python 3.11 the server's own ``"__main__"``
+    preload cannot, lacking the script's path): imported once in the server, not once per worker."""
     from sim.figures import PRELOAD
-    prestart(opts["workers"], opts["scheduler"], () if opts["no_figures"] else PRELOAD)
+    return [*PRELOAD, "sim.cli"]
 
 
 def _sets(sets, source: str):
@@ -315,8 +326,7 @@ def plot(results_dir, per_scenario, workers, **opts) -> None:
     options of its figures.yaml (those the figures were last drawn with) unless flags override them."""
     from sim.experiments.backends import make_backend
     from sim.experiments.startup import prestart
-    from sim.figures import PRELOAD
-    prestart(workers, None, PRELOAD, replications=False)  # workers that draw from tables need no model
+    prestart(workers, None, _figure_workers(), replications=False)  # workers that draw from tables need no model
     from sim.figures import plot_results
     backend = make_backend(workers)
     try:

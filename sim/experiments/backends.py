@@ -12,7 +12,6 @@ of workers; the store puts them back in order.
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -23,7 +22,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence
 
-from sim.experiments.startup import mp_context
+from sim.experiments.startup import exit_with_main, freeze_imports, forked_pool, mp_context
+
+_freeze_imports = freeze_imports  # the name the callgrind commands of bench/README.md import
 
 if TYPE_CHECKING:  # not at run time: this module is imported first, to start the workers early
     from sim.model import ReplicationResult
@@ -77,7 +78,7 @@ def run_chunk(tasks: Sequence[Task], work: Work | None = None, detail: bool = Tr
     if work is None:
         import sim.model as model
         work = model.run_replication
-    _freeze_imports()
+    freeze_imports()
     out = []
     for t in tasks:
         try:
@@ -89,22 +90,6 @@ def run_chunk(tasks: Sequence[Task], work: Work | None = None, detail: bool = Tr
             out.append(Outcome(t.point, t.rep, t.seed, failure=Failure(
                 t.point, t.rep, t.seed, type(err).__name__, str(err), traceback.format_exc())))
     return out
-
-
-def _freeze_imports() -> None:
-    """Once per process, after the model is imported: move what exists now (modules, the scenario
-    schema, ~80 k objects) out of the garbage collector's sight, so that its collections during
-    replications do not rescan them, and collect the young generation every 20,000 allocations
-    instead of 700 (a replication's objects live as long as it does; SimPy's events die young by
-    reference counting).  Measured: collections ~8 % of a replication before, ~4 % after."""
-    global _FROZEN
-    if not _FROZEN:
-        _FROZEN = True
-        gc.freeze()
-        gc.set_threshold(20_000, 10, 10)
-
-
-_FROZEN = False
 
 
 def chunks(tasks: Sequence[Task], workers: int, max_size: int = 8) -> list[list[Task]]:
@@ -148,40 +133,48 @@ class SerialBackend:
         pass
 
 
-def _exit_with(main_pid: int, nice: int = 0) -> None:
-    """Worker initializer: a daemon thread ends this worker once the main process is gone (even if it
-    was killed with SIGKILL and could not shut its pool down), so no worker is left running.  *nice*:
-    a lower CPU priority (an interactive main process is served first).  The fork server's imports are
-    frozen out of the garbage collector's sight here too (:func:`_freeze_imports`), so that a worker
-    that only draws figures (``plot``) does not rescan them either (~5 % of drawing)."""
-    import time
-
-    if nice:
-        os.nice(nice)
-    _freeze_imports()
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(main_pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # alive, owned by someone else: cannot be ours, but do not guess
-                pass
-
-    threading.Thread(target=watch, name="exit-with-main", daemon=True).start()
-
-
 class LocalBackend:
-    """A pool of local worker processes (the standard library's), fed in chunks."""
+    """A pool of local worker processes (the standard library's), fed in chunks.
+
+    With *fork* (where :func:`~sim.experiments.startup.fork_context` allows it) the workers that run
+    replications are forked from this process now, with the model and the scenario schema it has
+    imported (none imports, compiles or builds them again), and :meth:`map` (figures) runs on workers
+    of the fork server, which imports what draws and no model; without, one pool of the fork server's
+    workers does both."""
 
     name = "local"
 
-    def __init__(self, workers: int, nice: int = 0) -> None:
+    def __init__(self, workers: int, nice: int = 0, fork: bool = False) -> None:
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp_context(),
-                                         initializer=_exit_with, initargs=(os.getpid(), nice))
+        self._nice = nice
+        pool = forked_pool(workers, nice) if fork else None
+        if pool is None:
+            self._pool = self._drawing = self._server_pool()
+        else:
+            self._pool, self._drawing = pool, None
+
+    def _server_pool(self, replications: bool = True) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(replications=replications),
+                                   initializer=exit_with_main, initargs=(os.getpid(), self._nice, False,
+                                                                         not replications))
+
+    def _draw_pool(self) -> ProcessPoolExecutor:
+        if self._drawing is None:
+            self._drawing = self._server_pool(replications=False)
+        return self._drawing
+
+    def prepare_drawing(self) -> None:
+        """Start the workers that will draw now, while the replications run, so that drawing starts at
+        once when asked (measured: 0.3-0.4 s from the last replication to the first figure when they
+        were started then, at load 3-4).  In a thread: the fork server forks them only once it has
+        imported what draws, and the replications must not wait for that."""
+        if self._drawing is None:
+            pool = self._draw_pool()
+
+            def start() -> None:  # the pool starts a worker per task until it has them all
+                for _ in range(self.workers):
+                    pool.submit(int)
+            threading.Thread(target=start, name="start-drawing-workers", daemon=True).start()
 
     def run(self, tasks, work=None, detail=True):
         pending = {self._pool.submit(run_chunk, c, work, detail) for c in chunks(tasks, self.workers)}
@@ -206,16 +199,19 @@ class LocalBackend:
         calls = list(calls)
         if len(calls) < 2:
             return _in_process(fn, calls)
-        return [f.result() for f in [self._pool.submit(fn, *args) for args in calls]]
+        pool = self._draw_pool()
+        return [f.result() for f in [pool.submit(fn, *args) for args in calls]]
 
     def map_later(self, fn, calls):
         """Start ``fn(*args)`` for each of *calls* on the workers now; returns a function that waits
         for their results (in order)."""
-        futures = [self._pool.submit(fn, *args) for args in calls]
+        pool = self._draw_pool()
+        futures = [pool.submit(fn, *args) for args in calls]
         return lambda: [f.result() for f in futures]
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for pool in {self._pool, self._drawing} - {None}:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager
@@ -341,12 +337,13 @@ def map_later(backend: Backend, fn: Callable[..., Any], calls: Iterable[tuple]) 
     return lambda: backend.map(fn, calls)
 
 
-def make_backend(workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0) -> Backend:
+def make_backend(workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0,
+                 fork: bool = False) -> Backend:
     """The backend for ``--workers`` / ``--scheduler``; raises :class:`BackendError` before any work.
 
     *scheduler* is ``tcp://HOST:PORT`` (a running Dask cluster), ``local`` (a
     Dask cluster started here with *workers* workers) or None (local processes;
-    *workers* defaults to every core, and 1 runs in this process).
+    *workers* defaults to every core, and 1 runs in this process; *fork*: see :class:`LocalBackend`).
     """
     if scheduler is not None:
         if scheduler == "local":
@@ -357,4 +354,4 @@ def make_backend(workers: int | None = None, scheduler: str | None = None, timeo
                                "(a running Dask scheduler, or one started here)")
         return DaskBackend(scheduler, None, timeout)
     n = workers or os.cpu_count() or 1
-    return SerialBackend() if n == 1 else LocalBackend(n)
+    return SerialBackend() if n == 1 else LocalBackend(n, fork=fork)

@@ -14,7 +14,7 @@ class Model(BaseModel):
     is finite (``.inf`` or ``.nan`` in a scenario is a mistake that would corrupt a run silently) and a
     number (``horizon: true`` is not one day)."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
