@@ -14,7 +14,7 @@ and when it closes its leftover kits are returned and destroyed.
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from sim.clinical.depot import DepotNode
 from sim.clinical.inventory import KitShelf, kit_of
@@ -90,7 +90,7 @@ class DispensingPoint(PointSupply):
 
     # -- the site this point belongs to (itself, or the DTP site of a home) -----------
     @property
-    def site(self):  # pragma: no cover - overridden
+    def site(self) -> Any:  # pragma: no cover - overridden (a SiteNode, which imports this module)
         """The site whose patients this point doses (itself, or a home's site): counts its stock-outs."""
         raise NotImplementedError
 
