@@ -61,6 +61,10 @@ def compiled_modules() -> list[str]:
     return out
 
 
+_UNPACKED_TOGETHER = 10.0
+"""Seconds: a wheel's files are unpacked in any order (a .py a moment after its .so); an edit comes later."""
+
+
 def stale() -> list[str]:
     """Compiled modules whose ``.py`` is newer than the extension built from it: an edit the running
     code does not have (reinstall with ``PHARMASIM_COMPILE=1 pip install .``, or delete the ``.so``)."""
@@ -68,7 +72,7 @@ def stale() -> list[str]:
     for name in compiled_modules():
         so = importlib.import_module(name).__file__ or ""
         py = so.rsplit("/", 1)[0] + "/" + name.rsplit(".", 1)[1] + ".py"
-        if os.path.exists(py) and os.path.getmtime(py) > os.path.getmtime(so):
+        if os.path.exists(py) and os.path.getmtime(py) > os.path.getmtime(so) + _UNPACKED_TOGETHER:
             out.append(name)
     return out
 
