@@ -69,9 +69,10 @@ def test_compiled_results_identical_to_pure(tmp_path: Path) -> None:
                     "the checkout)")
     assert _compiled.stale() == []
     compiled = run()
+    package_root = Path(sys.modules["sim"].__file__).parents[1]  # the same sim package, its .py files
     (tmp_path / "tests_compiled_run.py").write_text(Path(__file__).read_text(encoding="utf-8"), encoding="utf-8")
     proc = subprocess.run([sys.executable, "-c", _RUN_PURE], capture_output=True, cwd=tmp_path, check=True,
-                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(package_root)])})
     pure = pickle.loads(proc.stdout)
     for rep in compiled:
         for part in compiled[rep]:
