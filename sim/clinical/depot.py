@@ -234,7 +234,8 @@ class DepotNode(Node):
         if wants and self.room is not None:
             wants = self.room.cut(wants, self.expected)
         if wants:
-            for kit, n in self.parent.ship(self, wants, spec.do_not_ship, self.lane).items():  # type: ignore[union-attr, arg-type]
+            shipped = self.parent.ship(self, wants, spec.do_not_ship, self.lane)  # type: ignore[union-attr, arg-type]
+            for kit, n in shipped.items():
                 self.expected[kit] += n
 
     def restock(self, lots: list[Lot]) -> None:
