@@ -114,8 +114,18 @@ def _report_failures(outcome, out) -> None:
     sys.exit(3 if "ConservationError" in kinds else 1)
 
 
+def _version(ctx: click.Context, _param, value: bool) -> None:
+    """``--version``: the version, and whether the replication's hot modules are compiled (mypyc)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from sim.core._compiled import describe  # imports the hot modules: only for --version
+    click.echo(f"pharmasim, version {__version__}\n{describe()}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="pharmasim")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and whether the replication is compiled, and exit.")
 @click.option("--debug", is_flag=True, help="show the traceback of an internal error (a bug) instead of one line")
 def cli(debug: bool) -> None:
     """Discrete-event simulation of sponsor - CRO - CDMO pharmaceutical supply chains."""

@@ -123,7 +123,7 @@ class DepotNode(Node):
             yield req
         yield env.timeout(self._release_time())
         if req is not None:
-            self._testers.release(req)
+            self._testers.release(req)  # type: ignore[union-attr]
         for lot in shipment.lots:
             self.releasing[lot.material] -= lot.qty
         self._release_wait.observe(env.now - arrived, env.now)
@@ -229,12 +229,13 @@ class DepotNode(Node):
         spec, wants = self.spec, {}
         for kit in self.kits:
             pos = position(kit)
-            if pos <= per_kit(spec.trigger, kit):
-                wants[kit] = per_kit(spec.level, kit) - pos
+            if pos <= per_kit(spec.trigger, kit):  # type: ignore[union-attr]
+                wants[kit] = per_kit(spec.level, kit) - pos  # type: ignore[union-attr]
         if wants and self.room is not None:
             wants = self.room.cut(wants, self.expected)
         if wants:
-            for kit, n in self.parent.ship(self, wants, spec.do_not_ship, self.lane).items():
+            shipped = self.parent.ship(self, wants, spec.do_not_ship, self.lane)  # type: ignore[union-attr, arg-type]
+            for kit, n in shipped.items():
                 self.expected[kit] += n
 
     def restock(self, lots: list[Lot]) -> None:

@@ -14,7 +14,7 @@ and when it closes its leftover kits are returned and destroyed.
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from sim.clinical.depot import DepotNode
 from sim.clinical.inventory import KitShelf, kit_of
@@ -26,9 +26,9 @@ from sim.clinical.resupply import ResupplyPolicy, make_policy
 from sim.clinical.trial import Patient, TrialNode
 from sim.core.context import Context
 from sim.core.lots import Lot
-from sim.core.node import Holding, Node
+from sim.core.node import Holding
 from sim.core.stats import Together
-from sim.scenario.clinical import Resupply
+from sim.scenario.clinical import ResupplySpec
 
 Upstream = Callable[[str, float], float]
 """``upstream(kit, min_expiry)``: usable kits of a type at every depot (what a missed visit is
@@ -39,11 +39,11 @@ _DUE = (VISIT, "due")  # the ledger key of every visit (booked inline in dose_no
 _DOSED = (VISIT, "dosed")
 
 
-class DispensingPoint(PointSupply, Node):
+class DispensingPoint(PointSupply):
     """Kits at one place where patients are dosed, with its resupply policy."""
 
     def __init__(self, ctx: Context, name: str, trial: TrialNode, depot: DepotNode, lane: Lane | None,
-                 resupply: Resupply, upstream: Upstream, shelf: KitShelf) -> None:
+                 resupply: ResupplySpec, upstream: Upstream, shelf: KitShelf) -> None:
         self.ctx = ctx
         self.name = name
         self.trial = trial
@@ -90,18 +90,11 @@ class DispensingPoint(PointSupply, Node):
 
     # -- the site this point belongs to (itself, or the DTP site of a home) -----------
     @property
-    def site(self):  # pragma: no cover - overridden
+    def site(self) -> Any:  # pragma: no cover - overridden (a SiteNode, which imports this module)
         """The site whose patients this point doses (itself, or a home's site): counts its stock-outs."""
         raise NotImplementedError
 
-    @property
-    def closed_to_enrollment(self) -> bool:  # pragma: no cover - overridden
-        raise NotImplementedError
-
     # -- supply ------------------------------------------------------------------------
-    def _usable_after(self) -> float:
-        return self.ctx.env._now + self.resupply.do_not_dispense
-
     def arrive(self, shipment: Shipment) -> None:
         now = self.ctx.env._now
         for m, q in shipment.sent.items():
@@ -161,7 +154,7 @@ class DispensingPoint(PointSupply, Node):
                 outflows[stock.material, "dispensed"] += taken  # ledger.outflow, inlined (every dose)
                 total += n
                 if stock.issued is not None:
-                    self.ctx.genealogy.dosed(p.id, now, self.name, stock.material, stock.issued)
+                    self.ctx.genealogy.dosed(p.id, now, self.name, stock.material, stock.issued)  # type: ignore[union-attr]
                 if self._lost_kit is not None:
                     self._replace_lost(stock, n, after, p)
         return total
@@ -171,14 +164,14 @@ class DispensingPoint(PointSupply, Node):
         on hand (not kept for a waiting patient), otherwise the patient goes without the spare."""
         now = self.ctx.env._now
         for _ in range(n):
-            if not self._lost_kit():
+            if not self._lost_kit():  # type: ignore[misc]
                 continue
             if stock.available(after) - self.owed[kit_of(stock.material)] >= 1 - 1e-9:
                 self.ctx.ledger.outflow(stock.material, "dispensed", stock.consume(1, after))
                 self._dispensed.count(now, 1)
                 self._replaced.count(now, 1)
                 if stock.issued is not None:
-                    self.ctx.genealogy.dosed(p.id, now, self.name, stock.material, stock.issued)
+                    self.ctx.genealogy.dosed(p.id, now, self.name, stock.material, stock.issued)  # type: ignore[union-attr]
             else:
                 self._unreplaced.count(now, 1)
 

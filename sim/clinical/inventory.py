@@ -5,11 +5,12 @@ so kits of a blinded arm can never silently stand in for another arm's kits.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Iterable
 
 from sim.core.context import Context
 from sim.core.lots import Changes, Lot, LotStore
-from sim.core.node import Node
+from sim.core.node import Holding, Node
 from sim.scenario.resolve import KIT_PREFIX
 
 def kit_material(kit: str) -> str:
@@ -70,9 +71,10 @@ class KitStock(LotStore):
         self.ctx.ledger.outflow(self.material, "expired", qty)
         self._expired.count(self.ctx.now, qty)
 
-    usable = LotStore.available
+    def usable(self, min_expiry: float = -math.inf) -> float:
+        return self.available(min_expiry)
 
-    def holdings(self):
+    def holdings(self) -> Iterable[Holding]:
         """Kits on hand; labelled kits by label group (``on_hand.<group>``), unlabelled ones as ``on_hand``."""
         by: dict[str | None, float] = {None: 0.0}
         for lot in self.lots:

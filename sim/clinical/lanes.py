@@ -124,7 +124,7 @@ class Lane(Node):
         now = self.ctx.env._now
         self._enter(shipment, "in_transit")
         self._urgent.count(now)
-        self._urgent_cost.count(now, self.spec.emergency.cost_per_shipment)
+        self._urgent_cost.count(now, self.spec.emergency.cost_per_shipment)  # type: ignore[union-attr]
         self._shipped.count(now, qty)
         self.ctx.after(self._urgent_transit(), self._land_rushed, shipment, to)
 
@@ -159,9 +159,9 @@ class Lane(Node):
         self._shipments.count(now)
         self._cost.count(now, spec.cost_per_shipment + spec.cost_per_kit * qty)
         if self._shippers is not None:  # as many boxes as the kits fill
-            boxes = math.ceil(qty / spec.shipper.kits - 1e-9)
+            boxes = math.ceil(qty / spec.shipper.kits - 1e-9)  # type: ignore[union-attr]
             self._shippers.count(now, boxes)
-            self._cost.count(now, boxes * spec.shipper.cost)
+            self._cost.count(now, boxes * spec.shipper.cost)  # type: ignore[union-attr]
         if self._customs is None:
             self.ctx.after(self._transit(), self._land, shipment, to)
         else:
@@ -170,7 +170,7 @@ class Lane(Node):
     def _import(self, shipment: Shipment, to: Receiver) -> None:
         """The shipment reaches the border: through customs, then it lands."""
         self._enter(shipment, "in_customs")
-        self.ctx.after(self._customs(), self._land, shipment, to)
+        self.ctx.after(self._customs(), self._land, shipment, to)  # type: ignore[misc]
 
     def _land(self, shipment: Shipment, to: Receiver) -> None:
         """The shipment reaches *to*: its cold-chain kits may have had an excursion."""
@@ -212,6 +212,6 @@ class Lane(Node):
         held = dict.fromkeys(self._states, 0.0)
         for shipment in self._aboard:
             for m, q in shipment.sent.items():
-                held[m, shipment.state] += q
+                held[m, shipment.state] += q  # type: ignore[index]
         for (m, state), q in held.items():
             yield m, state, q

@@ -1,17 +1,56 @@
 """The resupply side of a dispensing point: its inventory position, the forecast a predictive policy
 reads, the review that applies the policy and ships, and the storage room orders are cut to.
 
-A mixin of :class:`~sim.clinical.dispensing.DispensingPoint` (which sets the attributes read here),
-kept apart from dosing: what the point orders, not how it doses.
+The base of :class:`~sim.clinical.dispensing.DispensingPoint` (which sets the attributes declared
+here), kept apart from dosing: what the point orders, not how it doses.
 """
 from __future__ import annotations
 
 import math
 from bisect import bisect_right
 
+from sim.clinical.depot import DepotNode
+from sim.clinical.inventory import KitShelf
+from sim.clinical.lanes import Lane
+from sim.clinical.resupply import ResupplyPolicy
+from sim.clinical.trial import Patient
+from sim.core.context import Context
+from sim.core.node import Node
+from sim.scenario.clinical import ResupplySpec
 
-class PointSupply:
-    """Resupply of a dispensing point (mixed into :class:`~sim.clinical.dispensing.DispensingPoint`)."""
+
+class PointSupply(Node):
+    """Resupply of a dispensing point (the base of :class:`~sim.clinical.dispensing.DispensingPoint`)."""
+
+    # set by DispensingPoint.__init__ (declared here for mypyc, which compiles both: sim.core._compiled)
+    ctx: Context
+    depot: DepotNode
+    lane: Lane | None
+    resupply: ResupplySpec
+    policy: ResupplyPolicy
+    shelf: KitShelf
+    kits: list[str]
+    patients: list[Patient]
+    expected: dict[str, float]  # shipped here, not yet arrived
+    owed: dict[str, float]  # kits owed to patients waiting for a dose
+    remaining: dict[str, float]  # kits the current patients' future visits need
+    active: bool
+    closed: bool
+    room: tuple[dict[str, int], dict[str, str]] | None
+    min_shelf_life: float
+    _ceiling: dict[str, float]
+    _wake: float
+    _spare: float
+    _spare_until: float
+    _spare_seen: int
+    _bounded: bool
+
+    @property
+    def closed_to_enrollment(self) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _usable_after(self) -> float:
+        return self.ctx.env._now + self.resupply.do_not_dispense
 
     def position(self, kit: str) -> float:
         """Kits on hand still dispensable over the policy's look-ahead, plus in transit, minus owed
@@ -25,7 +64,7 @@ class PointSupply:
         for p in self.patients:
             n = p.arm.kits.get(kit, 0)
             if n:
-                total += n * max(0, bisect_right(p.early, until) - p.next)
+                total += n * max(0, bisect_right(p.early, until) - p.next)  # type: ignore[arg-type]
         return total
 
     def next_forecast_change(self, window: float) -> float:
@@ -33,9 +72,9 @@ class PointSupply:
         edge = self.ctx.now + window
         t = math.inf
         for p in self.patients:
-            j = max(bisect_right(p.early, edge), p.next)
-            if j < len(p.early):
-                t = min(t, p.early[j] - window)
+            j = max(bisect_right(p.early, edge), p.next)  # type: ignore[arg-type]
+            if j < len(p.early):  # type: ignore[arg-type]
+                t = min(t, p.early[j] - window)  # type: ignore[index]
         return t
 
     def ship_initial(self) -> None:
@@ -94,7 +133,7 @@ class PointSupply:
             elif margin < spare:
                 spare = margin
         if wants is not None:
-            self._order(wants)
+            self._order(wants)  # type: ignore[arg-type]  # whole kits
             for kit, margin in low:
                 if margin + expected[kit] < spare:
                     spare = margin + expected[kit]
@@ -146,7 +185,7 @@ class PointSupply:
             # Never ship a kit that would not count in the position on arrival.
             r = self.resupply
             dns = max(r.do_not_ship, r.do_not_dispense + self.policy.expiry_lookahead, self.min_shelf_life)
-            for kit, n in self.depot.ship(self, wants, dns, self.lane, urgent).items():
+            for kit, n in self.depot.ship(self, wants, dns, self.lane, urgent).items():  # type: ignore[arg-type]
                 self.expected[kit] += n
 
     def set_room(self, capacity: dict[str, int], storage_class: dict[str, str]) -> None:
@@ -157,7 +196,7 @@ class PointSupply:
         self._cut: set[str] = set()  # kit types whose last order was cut (a shortage counted once)
 
     def _fit(self, wants: dict[str, float]) -> dict[str, float]:
-        capacity, storage_class = self.room
+        capacity, storage_class = self.room  # type: ignore[misc]  # set_room was called
         used: dict[str, float] = {}
         for kit in self.kits:
             c = storage_class[kit]

@@ -25,7 +25,7 @@ from sim.clinical.inventory import KitShelf
 from sim.clinical.lanes import Lane
 from sim.clinical.trial import PATIENT, Arm, Patient, TrialNode
 from sim.core.context import Context
-from sim.core.distributions import MAX_VALUE, Deterministic, Exponential, Triangular, Uniform
+from sim.core.distributions import MAX_VALUE, Deterministic, Exponential, Sampler, Triangular, Uniform
 from sim.core.lots import Lot
 from sim.core.node import Holding
 from sim.scenario.clinical import per_kit
@@ -72,6 +72,7 @@ class SiteNode(DispensingPoint):
                           if spec.treatment_duration is not None else None)
         h = spec.dropout_hazard
         self._scatter = _scatter(ctx, f"site.{name}.visit_scatter", spec.visit_scatter)
+        self._dropout: Sampler | None
         if spec.dropout_time is not None:
             self._dropout = ctx.sampler(f"site.{name}.dropout", spec.dropout_time)
         else:  # a mean time to dropout of a million years is no dropout
@@ -207,7 +208,7 @@ class SiteNode(DispensingPoint):
 
     def _vein_to_vein(self, p: Patient):
         """SimPy process of a patient of an autologous trial: collected, made, infused (or not treated)."""
-        infused = yield from self.trial.autologous.treat(p)
+        infused = yield from self.trial.autologous.treat(p)  # type: ignore[union-attr]
         self.discharge(p)
         self.trial.finish(False, stopped=not infused)
         self._maybe_close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from sim.clinical.adaptive import InterimAnalyses
 from sim.clinical.autologous import AutologousChain
@@ -35,7 +35,7 @@ class Patient:
     early: list[float] | None = None  # when each visit may come at the earliest (what a forecast covers)
     next: int = 0  # index of the next visit not yet attempted
     missed: int = 0
-    point: object = None  # where the patient is dosed (the site, or the home of a direct-to-patient site)
+    point: Any = None  # where the patient is dosed (the site, or the home of a direct-to-patient site)
     stopped: bool = False  # stopped by a decision of the trial (a dropped arm, termination)
 
     def __post_init__(self) -> None:
@@ -172,7 +172,7 @@ class TrialNode(Node):
             self.interims.randomised(self.randomised)
         arm = self.arms[i]
         if arm.levels:  # weight-based dosing: the patient's dose level, drawn by share
-            u = self._dose_level.random()
+            u = self._dose_level.random()  # type: ignore[union-attr]
             arm = next((lv for cum, lv in arm.levels if u < cum), arm.levels[-1][1])
             self.by_level[arm.name, arm.level] = self.by_level.get((arm.name, arm.level), 0) + 1
         return arm

@@ -11,6 +11,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, URGENT, Timeout
 
+from sim.core._compiled import mypyc_attr
 from sim.core.genealogy import Genealogy
 from sim.core.conservation import Ledger
 from sim.core.distributions import Bernoulli, Sampler
@@ -22,6 +23,7 @@ STALL_EVENTS = 2_000_000
 """Events at one instant taken as a zero-time loop (a replication has tens of thousands in all)."""
 
 
+@mypyc_attr(native_class=False)  # compiled, a class deriving from a built-in one must be a Python class
 class SimulationStalled(RuntimeError):
     """The simulation clock stopped advancing: a zero-time loop in some component."""
 
@@ -35,8 +37,10 @@ class Context:
 
     def __init__(self, horizon: float, warmup: float, period: float, seed: int, rep: int) -> None:
         self.env = env = simpy.Environment()
-        env.timeout = MethodType(_timeout, env)  # the same events, made in one call (hot: ~14,000 a replication)
-        self._queue, self._eid = env._queue, env._eid  # SimPy's event queue and its tie-breaking counter
+        # the same events as SimPy's env.timeout, made in one call (hot: ~14,000 a replication)
+        env.timeout = MethodType(_timeout, env)  # type: ignore[method-assign]
+        self._queue: list[tuple[float, int, int, object]] = env._queue  # type: ignore[assignment]  # SimPy's event queue
+        self._eid = env._eid  # and its tie-breaking counter
         self.horizon = horizon
         self.warmup = warmup
         self.period = period
@@ -160,7 +164,7 @@ class Context:
                     if event.__class__ is _Call:  # a timed call (most events): no callbacks to walk
                         event.fn(*event.args)
                         continue
-                    callbacks, event.callbacks = event.callbacks, None
+                    callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
                     for callback in callbacks:
                         callback(event)
                     if not event._ok and not hasattr(event, "_defused"):  # as SimPy: a failed event crashes
@@ -189,9 +193,9 @@ class Context:
                 proc = getattr(cb, "__self__", None)
                 if isinstance(proc, simpy.Process):
                     gen = proc._generator
-                    owner = gen.gi_frame.f_locals.get("self") if gen.gi_frame else None
+                    owner = gen.gi_frame.f_locals.get("self") if gen.gi_frame else None  # type: ignore[attr-defined]
                     who = f"{type(owner).__name__} {getattr(owner, 'name', '')}".strip() if owner else ""
-                    seen[f"{who}.{gen.__name__}" if who else gen.__name__] = True
+                    seen[f"{who}.{gen.__name__}" if who else gen.__name__] = True  # type: ignore[attr-defined]
         return ", ".join(list(seen)[:5]) or "callbacks outside any process"
 
     # -- misc ----------------------------------------------------------------
@@ -264,6 +268,7 @@ def _timeout(env: simpy.Environment, delay: float = 0, value=None) -> Timeout:
     return ev
 
 
+@mypyc_attr(native_class=False)  # made by object.__new__, and put in SimPy's queue among its events
 class _Call:
     """A timed call in SimPy's event queue (:meth:`Context.at`, :meth:`~Context.after`,
     :meth:`~Context.start`): all SimPy's ``step`` needs of an event (``callbacks``, ``_ok``) and the
@@ -272,6 +277,9 @@ class _Call:
 
     __slots__ = ("callbacks", "fn", "args")
     _ok = True
+    callbacks: tuple[Callable[[_Call], None], ...] | None
+    fn: Callable[..., None]
+    args: tuple
 
 
 def _run_call(call: _Call) -> None:

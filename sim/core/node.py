@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+from sim.core._compiled import mypyc_attr
+
 Holding = tuple[str, str, float]  # (material, state, quantity)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # most nodes are not compiled (sim.core._compiled)
 class Node:
     """Base of runtime components: nothing to start, hold or report unless overridden."""
 

@@ -90,7 +90,7 @@ class Tally:
         """A uniform draw in (0, 1), taken from a block drawn at once (a numpy call per draw costs ~1 µs)."""
         block = self._block
         if not block:
-            self._rng = rng = resolve(self._rng)  # a stream made on first use
+            self._rng = rng = resolve(self._rng)  # type: ignore[arg-type]  # a stream made on first use
             block.extend(rng.random(256).tolist())
             block.reverse()
         u = block.pop()
@@ -308,9 +308,9 @@ class Count:
 
     def __init__(self, warmup: float = 0.0) -> None:
         self.warmup = warmup
-        self.value: float = 0
+        self.value: int | float = 0  # int | float: compiled, a float would turn 3 into 3.0
 
-    def add(self, t: float, amount: float = 1) -> None:
+    def add(self, t: float, amount: int | float = 1) -> None:
         if t >= self.warmup:
             self.value += amount
 
