@@ -11,6 +11,8 @@ from sim.model import run_replication
 from sim.clinical.lanes import next_dispatch
 from test_clinical_base import base_dict, model, scenario, trial_dict
 
+pytestmark = pytest.mark.pure_python  # replaces methods or subclasses model classes (tests/conftest.py)
+
 
 def _trace(d: dict, site_index: int = 0):
     """Run *d*; return (site on-hand steps, shipments (time, kits) to that site, metrics)."""

@@ -3,9 +3,13 @@ per lot put.  A hand-computed trace of lots put, taken, moved whole, split, arri
 restored after a quarantine: which lots expire, where, when and how many kits."""
 from __future__ import annotations
 
+import pytest
+
 from sim.clinical.inventory import KitShelf
 from sim.core.context import Context
 from sim.core.lots import Lot
+
+pytestmark = pytest.mark.pure_python  # replaces methods or subclasses model classes (tests/conftest.py)
 
 
 def _shelves():

@@ -19,6 +19,9 @@ from sim.core.lots import Lot
 from sim.model import run_replication
 from sim.scenario import load_default
 from sim.scenario.clinical import TriggerResupply
+import pytest
+
+pytestmark = pytest.mark.pure_python  # replaces methods or subclasses model classes (tests/conftest.py)
 
 
 class _Depot:

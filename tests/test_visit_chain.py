@@ -11,6 +11,8 @@ from sim.clinical.sites import SiteNode
 from sim.core.context import Context, SimulationStalled
 from test_clinical_base import base_dict, model, trial_dict
 
+pytestmark = pytest.mark.pure_python  # replaces methods or subclasses model classes (tests/conftest.py)
+
 
 def _ctx() -> Context:
     return Context(horizon=100.0, warmup=0.0, period=10.0, seed=1, rep=0)
