@@ -84,8 +84,10 @@ def test_chunks_balance_and_bound_the_work_in_flight():
     tasks = [Task("p", None, 1, r) for r in range(100)]
     cs = chunks(tasks, workers=2)
     assert [t.rep for c in cs for t in c] == list(range(100))
-    assert max(map(len, cs)) == 8 and len(cs) == 13               # <= 8 a chunk, >= 4 chunks a worker
+    sizes = [len(c) for c in cs]
+    assert sizes == [8] * 9 + [7, 5, 4, 3, 2] + [1] * 7             # <= 8, then half of what is left a worker
     assert [len(c) for c in chunks(tasks[:5], workers=4)] == [1] * 5
+    assert [len(c) for c in chunks(tasks[:24], workers=2)] == [6, 4, 3, 2, 2] + [1] * 7
 
 
 def _free_port() -> int:

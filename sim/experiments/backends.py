@@ -108,10 +108,17 @@ _FROZEN = False
 
 
 def chunks(tasks: Sequence[Task], workers: int, max_size: int = 8) -> list[list[Task]]:
-    """Consecutive groups: about four per worker (load balance), at most *max_size*
-    replications each (results are stored as soon as their chunk returns)."""
-    size = max(1, min(max_size, len(tasks) // (4 * max(1, workers))))
-    return [list(tasks[i:i + size]) for i in range(0, len(tasks), size)]
+    """Consecutive groups, at most *max_size* replications each (results are stored as soon as their
+    chunk returns), shrinking towards the end: each about half of what is left per worker, so the
+    last ones are single replications and no worker waits at the end for another's long chunk
+    (guided self-scheduling; a pool takes chunks in this order).  With a fixed size, 24 replications on
+    2 workers went in chunks of 3, and a worker could idle ~0.3 s of a 2.5 s batch."""
+    out, start, n = [], 0, len(tasks)
+    while start < n:
+        size = max(1, min(max_size, (n - start) // (2 * max(1, workers))))
+        out.append(list(tasks[start:start + size]))
+        start += size
+    return out
 
 
 class Backend(Protocol):
