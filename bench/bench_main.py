@@ -1,0 +1,72 @@
+"""The main process's CPU during the replication phase of a run: what it costs besides the workers.
+
+    python bench/bench_main.py [--reps 200 --workers 2]
+
+Runs ``run_sim.py run --reps N --workers W --no-figures --no-progress`` in this process (the command a
+user runs, with its workers) and measures, over the replication phase only: wall time, the CPU seconds
+of this process (all its threads: receiving and unpickling results, storing them, the pool's
+bookkeeping, and the imports it makes in the background while the first replications run) and, of
+them, storing the replications (Parquet parts and records, written atomically), each per replication.  On a machine with as many cores as workers, the main process's CPU is taken from
+the workers: its share of the phase's CPU is what it costs the replication phase.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def measured(reps: int, workers: int) -> dict[str, float]:
+    """Run the command; the replication phase's figures."""
+    import sim.experiments.run as run
+    from sim.cli import cli
+    from sim.experiments.store import Store
+
+    spent = {"store_s": 0.0}
+    save, execute = Store.save, run.execute
+
+    def timed_save(self, outcome) -> None:
+        t0 = time.thread_time()
+        save(self, outcome)
+        spent["store_s"] += time.thread_time() - t0
+
+    def timed_execute(*args, **kwargs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = execute(*args, **kwargs)
+        spent.update(wall_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0, ran=out.ran)
+        return out
+
+    Store.save, run.execute = timed_save, timed_execute
+    try:
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+            try:
+                cli(["run", "--reps", str(reps), "--workers", str(workers), "--no-figures", "--no-progress",
+                     "--out", str(Path(tmp) / "run")], standalone_mode=False)
+            except SystemExit:
+                pass
+    finally:
+        Store.save, run.execute = save, execute
+    return spent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    s = measured(args.reps, args.workers)
+    n = s["ran"]
+    print(f"default scenario, {n} replications, {args.workers} workers: replication phase {s['wall_s']:.1f} s")
+    print(f"  main process CPU  {s['cpu_s']:6.2f} s  ({1000 * s['cpu_s'] / n:5.1f} ms a replication, "
+          f"{s['cpu_s'] / (s['wall_s'] * args.workers):.1%} of {args.workers} cores over the phase)")
+    print(f"    of it storing   {s['store_s']:6.2f} s  ({1000 * s['store_s'] / n:5.1f} ms a replication)")
+
+
+if __name__ == "__main__":
+    main()
