@@ -6,8 +6,10 @@ Runs ``run_sim.py run --reps N --workers W --no-figures --no-progress`` in this 
 user runs, with its workers) and measures, over the replication phase only: wall time, the CPU seconds
 of this process (all its threads: receiving and unpickling results, storing them, the pool's
 bookkeeping, and the imports it makes in the background while the first replications run) and, of
-them, storing the replications (Parquet parts and records, written atomically), each per replication.  On a machine with as many cores as workers, the main process's CPU is taken from
-the workers: its share of the phase's CPU is what it costs the replication phase.
+them, storing the replications (Parquet parts and records, written atomically), each per
+replication; and the CPU of the workers (sampled; with the fork server's imports).  On a machine with
+as many cores as workers, the main process's CPU is taken from the workers: its share of the phase's
+CPU is what it costs the replication phase.
 """
 from __future__ import annotations
 
@@ -16,10 +18,44 @@ import contextlib
 import io
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+class Workers:
+    """CPU seconds of this process's descendants (fork server, workers) from now on, sampled every
+    0.1 s in a thread (a worker's last sample counts)."""
+
+    def __init__(self) -> None:
+        import psutil
+        self._me = psutil.Process()
+        self._start = {p.pid: self._seconds(p) for p in self._me.children(recursive=True)}
+        self._last: dict[int, float] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _seconds(p) -> float:
+        t = p.cpu_times()
+        return t.user + t.system
+
+    def _poll(self) -> None:
+        import psutil
+        while not self._done.wait(0.1):
+            for p in self._me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    self._last[p.pid] = self._seconds(p)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def cpu(self) -> float:
+        return sum(v - self._start.get(pid, 0.0) for pid, v in self._last.items())
 
 
 def measured(reps: int, workers: int) -> dict[str, float]:
@@ -37,9 +73,14 @@ def measured(reps: int, workers: int) -> dict[str, float]:
         spent["store_s"] += time.thread_time() - t0
 
     def timed_execute(*args, **kwargs):
+        workers = Workers()
         t0, c0 = time.perf_counter(), time.process_time()
-        out = execute(*args, **kwargs)
-        spent.update(wall_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0, ran=out.ran)
+        try:
+            out = execute(*args, **kwargs)
+        finally:
+            workers.stop()
+        spent.update(wall_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0, ran=out.ran,
+                     workers_s=workers.cpu())
         return out
 
     Store.save, run.execute = timed_save, timed_execute
@@ -64,8 +105,10 @@ def main() -> None:
     n = s["ran"]
     print(f"default scenario, {n} replications, {args.workers} workers: replication phase {s['wall_s']:.1f} s")
     print(f"  main process CPU  {s['cpu_s']:6.2f} s  ({1000 * s['cpu_s'] / n:5.1f} ms a replication, "
-          f"{s['cpu_s'] / (s['wall_s'] * args.workers):.1%} of {args.workers} cores over the phase)")
+          f"{s['cpu_s'] / (s['cpu_s'] + s['workers_s']):.1%} of the phase's CPU)")
     print(f"    of it storing   {s['store_s']:6.2f} s  ({1000 * s['store_s'] / n:5.1f} ms a replication)")
+    print(f"  workers' CPU      {s['workers_s']:6.2f} s  ({1000 * s['workers_s'] / n:5.1f} ms a replication; "
+          "with the fork server's)")
 
 
 if __name__ == "__main__":
