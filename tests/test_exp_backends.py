@@ -90,7 +90,8 @@ def test_chunks_balance_and_bound_the_work_in_flight():
     sizes = [len(c) for c in cs]
     assert sizes == [8] * 9 + [7, 5, 4, 3, 2] + [1] * 7             # <= 8, then half of what is left a worker
     assert [len(c) for c in chunks(tasks[:5], workers=4)] == [1] * 5
-    assert [len(c) for c in chunks(tasks[:24], workers=2)] == [6, 4, 3, 2, 2] + [1] * 7
+    assert [len(c) for c in chunks(tasks[:24], workers=2)] == [3] * 5 + [2] + [1] * 7  # >= 4 a worker
+    assert [len(c) for c in chunks(tasks[:8], workers=2)] == [1] * 8
 
 
 class _Web:

@@ -122,14 +122,17 @@ _FROZEN = False
 
 
 def chunks(tasks: Sequence[Task], workers: int, max_size: int = 8) -> list[list[Task]]:
-    """Consecutive groups, at most *max_size* replications each (results are stored as soon as their
-    chunk returns), shrinking towards the end: each about half of what is left per worker, so the
-    last ones are single replications and no worker waits at the end for another's long chunk
-    (guided self-scheduling; a pool takes chunks in this order).  With a fixed size, 24 replications on
-    2 workers went in chunks of 3, and a worker could idle ~0.3 s of a 2.5 s batch."""
+    """Consecutive groups: at least about four per worker (load balance), at most *max_size*
+    replications each (results are stored as soon as their chunk returns), and shrinking towards the
+    end, each at most half of what is left per worker, so that the last ones are single replications
+    and no worker waits at the end for another's long chunk (guided self-scheduling; a pool takes
+    chunks in this order).  With one size throughout, 200 replications on 2 workers went in 25 chunks
+    of 8, 13 on one worker and 12 on the other: the second idled ~1.6 s of a ~20 s phase."""
     out, start, n = [], 0, len(tasks)
+    w = max(1, workers)
+    first = max(1, min(max_size, n // (4 * w)))
     while start < n:
-        size = max(1, min(max_size, (n - start) // (2 * max(1, workers))))
+        size = max(1, min(first, (n - start) // (2 * w)))
         out.append(list(tasks[start:start + size]))
         start += size
     return out
