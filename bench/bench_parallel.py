@@ -4,8 +4,9 @@
     python bench/bench_parallel.py --reps 96 --horizon 730 --repeat 5
 
 Runs the same batch (one scenario, N replications, one seed) serially in this
-process, on 2 local worker processes, and on a local Dask cluster of 2
-workers; checks that all three give identical metrics; reports start-up time,
+process, on 2 local worker processes, on a local Dask cluster of 2 workers and
+on 1 local worker process (a worker's own cost, without a second one beside it);
+checks that all four give identical metrics; reports start-up time,
 run time, replications per second, the 2-worker speed-up, and the Dask
 overhead over local processes (per replication and at start-up); and times
 empty replications on each backend, which leaves only the backend's own cost
