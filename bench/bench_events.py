@@ -17,6 +17,7 @@ import time
 
 import simpy
 
+from sim.experiments.backends import collect_replication
 from sim.experiments.startup import freeze_imports
 from sim.model import SupplyChainModel
 from sim.scenario import load_default
@@ -37,6 +38,8 @@ def time_model(scenario, seed: int, reps: int) -> float:
         model = SupplyChainModel(scenario, seed, rep)
         model.run()
         model.results()
+        del model
+        collect_replication()  # as every worker does after a replication
     return time.perf_counter() - t0
 
 

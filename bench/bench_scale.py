@@ -7,11 +7,13 @@ Runs ``run_sim.py run --reps N --workers W --no-figures`` and then ``run_sim.py 
 a user would, each in a subprocess, sampling the resident memory of the whole process tree (main
 process and workers) every 50 ms.  Reports: the replication phase (from the folder's metadata), the
 tables, start-up and the rest of the run command, the figures, the total, the peak memory of each
-command, the folder's size and its Parquet datasets' share, and replications per second.
+command, the folder's size and its Parquet datasets' share, replications per second, and the CPU seconds
+of the run's main process and of its workers (where the replication phase's time goes).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -35,20 +37,26 @@ def poll_tree(proc: subprocess.Popen, sample, every: float) -> None:
         time.sleep(every)
 
 
-def run_measured(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident bytes (summed over the process tree) of one command."""
+def run_measured(args: list[str]) -> tuple[float, float, dict[int, float]]:
+    """Wall seconds, peak resident bytes (summed over the process tree) and CPU seconds of each process
+    (its last sample; the command's own process first) of one command."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks = [0]
+    cpu: dict[int, float] = {proc.pid: 0.0}
 
     def sample(tree: list) -> None:
         peaks.append(sum(p.memory_info().rss for p in tree if p.is_running()))
+        for p in tree:
+            with contextlib.suppress(psutil.Error):
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
     poll_tree(proc, sample, 0.05)
     peak = max(peaks)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{proc.stderr.read().decode()}")
-    return wall, peak
+    return wall, peak, cpu
 
 
 def folder_size(path: Path) -> int:
@@ -62,15 +70,20 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scale"
-        run_wall, run_peak = run_measured(["run_sim.py", "run", "--reps", str(args.reps), "--workers",
-                                           str(args.workers), "--out", str(out), "--no-figures", "--no-progress"])
-        plot_wall, plot_peak = run_measured(["run_sim.py", "plot", str(out)])
+        run_wall, run_peak, run_cpu = run_measured(["run_sim.py", "run", "--reps", str(args.reps), "--workers",
+                                                    str(args.workers), "--out", str(out), "--no-figures",
+                                                    "--no-progress"])
+        plot_wall, plot_peak, _ = run_measured(["run_sim.py", "plot", str(out)])
         meta = json.loads((out / "metadata.json").read_text())
         reps_s = meta["wall_seconds"]
         size = folder_size(out)
         parquet = sum(folder_size(out / t) for t in ("metrics", "series", "delays"))
         print(f"default scenario, {args.reps} replications, {args.workers} workers")
         print(f"  replications        {reps_s:8.1f} s   ({args.reps / reps_s:.1f} replications/s)")
+        main_cpu, *others = run_cpu.values()
+        busy = sorted(others, reverse=True)[:args.workers]  # the workers (not the fork server, the tracker)
+        print(f"    CPU of the run    {main_cpu:8.1f} s main process (whole run), "
+              f"{sum(busy):.1f} s workers ({1000 * sum(busy) / args.reps:.0f} ms a replication)")
         print(f"  start-up and tables {run_wall - reps_s:8.1f} s")
         print(f"  figures (plot)      {plot_wall:8.1f} s")
         print(f"  total               {run_wall + plot_wall:8.1f} s")

@@ -5,16 +5,19 @@ be byte-identical whichever backend, and however many workers, ran them.
 """
 from __future__ import annotations
 
+import gc
 import json
 import socket
 import time
+import weakref
 
 import pytest
 
 from sim.experiments.run import run_experiment, run_plan
 from sim.experiments.backends import (BackendError, DaskBackend, LocalBackend, SerialBackend, Task, chunks,
-                                      make_backend)
+                                      make_backend, run_chunk)
 from sim.experiments.plan import Plan, Point
+from sim.model import ReplicationResult
 
 from test_exp_support import cli_run, small, table_bytes
 
@@ -84,8 +87,39 @@ def test_chunks_balance_and_bound_the_work_in_flight():
     tasks = [Task("p", None, 1, r) for r in range(100)]
     cs = chunks(tasks, workers=2)
     assert [t.rep for c in cs for t in c] == list(range(100))
-    assert max(map(len, cs)) == 8 and len(cs) == 13               # <= 8 a chunk, >= 4 chunks a worker
+    sizes = [len(c) for c in cs]
+    assert sizes == [8] * 9 + [7, 5, 4, 3, 2] + [1] * 7             # <= 8, then half of what is left a worker
     assert [len(c) for c in chunks(tasks[:5], workers=4)] == [1] * 5
+    assert [len(c) for c in chunks(tasks[:24], workers=2)] == [3] * 5 + [2] + [1] * 7  # >= 4 a worker
+    assert [len(c) for c in chunks(tasks[:8], workers=2)] == [1] * 8
+
+
+class _Web:
+    """A replication's model in miniature: objects that reference each other."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_replications_cycles_are_freed_when_it_returns():
+    """run_chunk collects after each replication: its model (cycles) is gone before the next starts,
+    not left to the collector's thresholds (which a default replication does not reach)."""
+    alive = []
+
+    def work(scenario, seed, rep):
+        for r in alive:
+            assert r() is None, "the previous replication's model is still in memory"
+        web = _Web()
+        alive.append(weakref.ref(web))
+        return ReplicationResult(rep, seed, {"x": 1.0}, {}, {})
+    threshold = gc.get_threshold()
+    gc.set_threshold(10**9, 10, 10)  # no automatic collection in this test
+    try:
+        outs = run_chunk([Task("p", None, 1, r) for r in range(3)], work)
+    finally:
+        gc.set_threshold(*threshold)
+    assert [o.rep for o in outs if o.result is not None] == [0, 1, 2]
+    assert [r() for r in alive] == [None, None, None]
 
 
 def _free_port() -> int:
