@@ -12,8 +12,9 @@ installed (the default install), so the modules import without it.
 """
 from __future__ import annotations
 
-import importlib
 import os
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,18 +48,23 @@ MYPY_OPTIONS = ("--follow-imports=silent", "--ignore-missing-imports", "--python
 """mypy's options for the compiled set (setup.py and tests/test_compiled.py): the set must type-check."""
 
 
-def _name(path: str) -> str:
-    return path[:-3].replace("/", ".")
+_ROOT = Path(__file__).resolve().parents[2]  # where the installed (or checked-out) sim package lies
+
+
+def _extension(path: str) -> Path | None:
+    """The C extension built from *path*, if there is one: Python's finder takes it before the ``.py``.
+    Found by its file, not by importing the module, so that this core module imports no model layer."""
+    base = _ROOT / path[:-3]
+    for suffix in EXTENSION_SUFFIXES:
+        so = base.with_name(base.name + suffix)
+        if so.exists():
+            return so
+    return None
 
 
 def compiled_modules() -> list[str]:
-    """The modules of :data:`COMPILED` that this process runs compiled (imported from a ``.so``)."""
-    out = []
-    for path in COMPILED:
-        mod = importlib.import_module(_name(path))
-        if not (mod.__file__ or "").endswith(".py"):
-            out.append(_name(path))
-    return out
+    """The modules of :data:`COMPILED` that this installation runs compiled (a ``.so`` beside the ``.py``)."""
+    return [path[:-3].replace("/", ".") for path in COMPILED if _extension(path) is not None]
 
 
 _UNPACKED_TOGETHER = 10.0
@@ -69,11 +75,10 @@ def stale() -> list[str]:
     """Compiled modules whose ``.py`` is newer than the extension built from it: an edit the running
     code does not have (reinstall with ``PHARMASIM_COMPILE=1 pip install .``, or delete the ``.so``)."""
     out = []
-    for name in compiled_modules():
-        so = importlib.import_module(name).__file__ or ""
-        py = so.rsplit("/", 1)[0] + "/" + name.rsplit(".", 1)[1] + ".py"
-        if os.path.exists(py) and os.path.getmtime(py) > os.path.getmtime(so) + _UNPACKED_TOGETHER:
-            out.append(name)
+    for path in COMPILED:
+        so, py = _extension(path), _ROOT / path
+        if so is not None and py.exists() and os.path.getmtime(py) > os.path.getmtime(so) + _UNPACKED_TOGETHER:
+            out.append(path[:-3].replace("/", "."))
     return out
 
 
