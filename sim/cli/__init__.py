@@ -118,7 +118,7 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
     """``--version``: the version, and whether the replication's hot modules are compiled (mypyc)."""
     if not value or ctx.resilient_parsing:
         return
-    from sim.core._compiled import describe  # imports the hot modules: only for --version
+    from sim.core._compiled import describe
     click.echo(f"pharmasim, version {__version__}\n{describe()}")
     ctx.exit()
 

@@ -51,6 +51,10 @@ MYPY_OPTIONS = ("--follow-imports=silent", "--ignore-missing-imports", "--python
 _ROOT = Path(__file__).resolve().parents[2]  # where the installed (or checked-out) sim package lies
 
 
+def _name(path: str) -> str:
+    return path[:-3].replace("/", ".")
+
+
 def _extension(path: str) -> Path | None:
     """The C extension built from *path*, if there is one: Python's finder takes it before the ``.py``.
     Found by its file, not by importing the module, so that this core module imports no model layer."""
@@ -64,7 +68,7 @@ def _extension(path: str) -> Path | None:
 
 def compiled_modules() -> list[str]:
     """The modules of :data:`COMPILED` that this installation runs compiled (a ``.so`` beside the ``.py``)."""
-    return [path[:-3].replace("/", ".") for path in COMPILED if _extension(path) is not None]
+    return [_name(path) for path in COMPILED if _extension(path) is not None]
 
 
 _UNPACKED_TOGETHER = 10.0
@@ -78,7 +82,7 @@ def stale() -> list[str]:
     for path in COMPILED:
         so, py = _extension(path), _ROOT / path
         if so is not None and py.exists() and os.path.getmtime(py) > os.path.getmtime(so) + _UNPACKED_TOGETHER:
-            out.append(path[:-3].replace("/", "."))
+            out.append(_name(path))
     return out
 
 
