@@ -64,18 +64,15 @@ class ReplicationsFailed(RuntimeError):
                          f"seed {first.seed}, rep {first.rep}: {first.error_type}: {first.message}")
 
 
-@functools.lru_cache(maxsize=1)
-def _package_versions() -> tuple[tuple[str, str], ...]:
-    return tuple(_versions().items())
-
-
 def package_versions() -> dict[str, str]:
     """Versions of the packages a result depends on (``metadata.json``): looked up once per process
     (~30 ms of reading package metadata), on a local pool in the background while the workers run
-    (:func:`sim.api.experiment.execute`), not between the last replication and the figures."""
-    return dict(_package_versions())
+    (:func:`sim.api.experiment.execute`), not between the last replication and the figures.  A copy:
+    the caller may change it."""
+    return dict(_versions())
 
 
+@functools.lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for p in PACKAGES:
