@@ -23,9 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence
 
-from sim.experiments.startup import exit_with_main, freeze_imports, forked_pool, mp_context
-
-_freeze_imports = freeze_imports  # the name the callgrind commands of bench/README.md import
+from sim.experiments.startup import exit_with_main, freeze_imports, forked_pool, local_workers, mp_context
 
 if TYPE_CHECKING:  # not at run time: this module is imported first, to start the workers early
     from sim.model import ReplicationResult
@@ -105,7 +103,6 @@ def collect_replication() -> None:
     replications in one process: the collector's time ~9 -> ~5.5 ms a replication, resident memory
     85 -> 60 MB.  No effect on results (nothing in the model depends on when memory is freed)."""
     gc.collect(1)
-
 
 
 def chunks(tasks: Sequence[Task], workers: int, max_size: int = 8) -> list[list[Task]]:
@@ -301,7 +298,7 @@ class DaskBackend:
         try:
             if address is None:
                 with _workers_ignore_sigint():
-                    self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                    self._cluster = LocalCluster(n_workers=local_workers(workers), threads_per_worker=1,
                                                  processes=True, dashboard_address=None,
                                                  silence_logs=logging.ERROR)
                 self._client = Client(self._cluster, timeout=timeout)
@@ -379,5 +376,5 @@ def make_backend(workers: int | None = None, scheduler: str | None = None, timeo
             raise BackendError(f"--scheduler {scheduler!r}: expected tcp://HOST:PORT or 'local' "
                                "(a running Dask scheduler, or one started here)")
         return DaskBackend(scheduler, None, timeout)
-    n = workers or os.cpu_count() or 1
+    n = local_workers(workers)
     return SerialBackend() if n == 1 else LocalBackend(n, fork=fork)

@@ -35,6 +35,11 @@ def mp_context(preload: Sequence[str] = (), replications: bool = True):
     return multiprocessing.get_context("spawn")
 
 
+def local_workers(workers: int | None) -> int:
+    """The number of local workers ``--workers`` asks for: every core unless given."""
+    return workers or os.cpu_count() or 1
+
+
 def fork_context():
     """The plain ``fork`` context when forking this very process is safe: on Linux (fork is the
     platform's own way; macOS frameworks are not fork-safe) and while this process runs no other
@@ -54,7 +59,7 @@ def prestart(workers: int | None = None, scheduler: str | None = None, preload: 
     *fork*: the replications will run on workers forked from this process (:func:`fork_context`,
     ``LocalBackend(fork=True)``), so the server imports no model, and none is started without
     *preload*."""
-    if scheduler is not None or (workers or os.cpu_count() or 1) == 1:
+    if scheduler is not None or local_workers(workers) == 1:
         return
     if replications and fork and fork_context() is not None:
         if not preload:
@@ -143,7 +148,7 @@ def fork_workers(workers: int | None = None, scheduler: str | None = None) -> No
     while this process loads the scenario and prepares the run, instead of being forked after that.
     Nothing without local workers, or where :func:`fork_context` does not allow it (the backend's
     workers come from the fork server then); an unused pool ends with this process."""
-    n = workers or os.cpu_count() or 1
+    n = local_workers(workers)
     if scheduler is None and n > 1 and (n, 0) not in _FORKED and fork_context() is not None:
         _FORKED[(n, 0)] = _fork_pool(n, 0)
 
